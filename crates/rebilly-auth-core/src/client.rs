@@ -1,0 +1,601 @@
+//! [`Client`] and its [`ClientBuilder`]: where requests are addressed, authenticated, timed
+//! out and retried.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::future::{Either, select};
+use http::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
+use http::{HeaderName, HeaderValue, Method, StatusCode};
+use tracing::Instrument;
+
+use crate::auth::{Auth, OrganizationId};
+use crate::encode;
+use crate::error::{Error, InvalidInput, TimeoutScope};
+use crate::response::{self, RawResponse, ResponseMeta};
+use crate::retry::{RetryClass, RetryPolicy};
+use crate::runtime::{Clock, Sleep, SystemClock};
+use crate::transport::{BodyLimit, HttpTransport, TransportError, TransportErrorKind};
+
+/// Where the API is.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Environment {
+    /// `https://api-sandbox.rebilly.com`.
+    #[default]
+    Sandbox,
+    /// `https://api.rebilly.com`.
+    Live,
+    /// Another server root, such as the emulator's `http://127.0.0.1:PORT`.
+    Custom(String),
+}
+
+impl Environment {
+    /// The server root, with no trailing slash.
+    pub fn root(&self) -> &str {
+        match self {
+            Environment::Sandbox => "https://api-sandbox.rebilly.com",
+            Environment::Live => "https://api.rebilly.com",
+            Environment::Custom(root) => root.trim_end_matches('/'),
+        }
+    }
+}
+
+/// The client of the Customer Authentication API. Cheap to clone (one `Arc`), `Send + Sync`.
+///
+/// ```
+/// use rebilly_auth_core::{transport_fn, Auth, Client, Environment};
+///
+/// let transport = transport_fn(|_request| async { unreachable!("nothing is sent here") });
+/// let client = Client::builder()
+///     .environment(Environment::Sandbox)
+///     .organization_id("my-org")
+///     .auth(Auth::secret_key("sk_sandbox_xxx"))
+///     .transport(transport)
+///     .build()
+///     .unwrap();
+/// assert!(!format!("{client:?}").contains("sk_sandbox_xxx"));
+/// ```
+pub struct Client<T = Arc<dyn HttpTransport>> {
+    inner: Arc<Inner<T>>,
+}
+
+struct Inner<T> {
+    transport: T,
+    root: String,
+    organization: OrganizationId,
+    auth: Option<(HeaderName, HeaderValue)>,
+    auth_kind: &'static str,
+    user_agent: HeaderValue,
+    retry: RetryPolicy,
+    attempt_timeout: Duration,
+    call_timeout: Duration,
+    body_limit: usize,
+    sleep: Arc<dyn Sleep>,
+    clock: Arc<dyn Clock>,
+}
+
+impl<T> Clone for Client<T> {
+    fn clone(&self) -> Self {
+        Self { inner: Arc::clone(&self.inner) }
+    }
+}
+
+impl<T> fmt::Debug for Client<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("Client")
+            .field("root", &inner.root)
+            .field("organization", &inner.organization)
+            .field("auth", &inner.auth_kind)
+            .field("retry", &inner.retry)
+            .field("attempt_timeout", &inner.attempt_timeout)
+            .field("call_timeout", &inner.call_timeout)
+            .field("body_limit", &inner.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder; give it at least an organization id and a transport.
+    pub fn builder() -> ClientBuilder<()> {
+        ClientBuilder::default()
+    }
+}
+
+/// One call, ready to address and send: what an operation produces.
+#[derive(Debug)]
+pub(crate) struct PreparedCall {
+    pub(crate) operation: &'static str,
+    pub(crate) route: &'static str,
+    pub(crate) method: Method,
+    pub(crate) path: std::borrow::Cow<'static, str>,
+    pub(crate) query: Option<String>,
+    pub(crate) body: Option<Bytes>,
+    pub(crate) class: RetryClass,
+    pub(crate) organization: Option<OrganizationId>,
+    pub(crate) auth: Option<Auth>,
+}
+
+/// Everything an attempt needs that does not change between attempts.
+struct Addressed {
+    uri: http::Uri,
+    auth: Option<(HeaderName, HeaderValue)>,
+}
+
+impl<T> Client<T> {
+    /// The organization requests go to unless a call overrides it.
+    pub fn organization_id(&self) -> &OrganizationId {
+        &self.inner.organization
+    }
+
+    /// The server root, such as `https://api-sandbox.rebilly.com`.
+    pub fn server_root(&self) -> &str {
+        &self.inner.root
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.inner.transport
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    fn address(&self, call: &PreparedCall) -> Result<Addressed, Error> {
+        let organization = call.organization.as_ref().unwrap_or(&self.inner.organization);
+        encode::check_segment("organization id", organization.as_str())?;
+        let mut uri = String::with_capacity(
+            self.inner.root.len() + 16 + organization.as_str().len() + call.path.len() + 24,
+        );
+        uri.push_str(&self.inner.root);
+        uri.push_str("/organizations");
+        encode::push_segment(&mut uri, organization.as_str());
+        uri.push_str(&call.path);
+        if let Some(query) = &call.query {
+            uri.push('?');
+            uri.push_str(query);
+        }
+        let uri = http::Uri::try_from(uri)
+            .map_err(|_| InvalidInput::new("request URL", "could not be built"))?;
+        let auth = match &call.auth {
+            Some(auth) => Some(auth.header()?),
+            None => self.inner.auth.clone(),
+        };
+        Ok(Addressed { uri, auth })
+    }
+
+    fn http_request(&self, call: &PreparedCall, addressed: &Addressed) -> http::Request<Bytes> {
+        let mut request = http::Request::new(call.body.clone().unwrap_or_default());
+        *request.method_mut() = call.method.clone();
+        *request.uri_mut() = addressed.uri.clone();
+        let headers = request.headers_mut();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        if call.body.is_some() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        headers.insert(USER_AGENT, self.inner.user_agent.clone());
+        if let Some((name, value)) = &addressed.auth {
+            headers.insert(name.clone(), value.clone());
+        }
+        request.extensions_mut().insert(BodyLimit(self.inner.body_limit));
+        request
+    }
+
+    /// The `http::Request` the call's first attempt sends: for tests and debugging, no I/O.
+    pub(crate) fn build_request(&self, call: &PreparedCall) -> Result<http::Request<Bytes>, Error> {
+        let addressed = self.address(call)?;
+        Ok(self.http_request(call, &addressed))
+    }
+}
+
+impl<T: HttpTransport> Client<T> {
+    /// Sends `call`, retrying per the policy within the deadlines, inside one
+    /// `rebilly_auth.call` span.
+    pub(crate) async fn execute(&self, call: PreparedCall) -> Result<RawResponse, Error> {
+        let organization = call.organization.as_ref().unwrap_or(&self.inner.organization);
+        let span = tracing::info_span!(
+            "rebilly_auth.call",
+            operation = call.operation,
+            route = call.route,
+            organization = organization.as_str(),
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        let start = Instant::now();
+        let result = self.execute_attempts(&call, start).instrument(span.clone()).await;
+        span.record("duration_ms", start.elapsed().as_millis() as u64);
+        match &result {
+            Ok(raw) => {
+                span.record("status", raw.meta.status.as_u16());
+                span.record("attempts", raw.meta.attempts);
+            }
+            Err(error) => {
+                if let Some(status) = error.status() {
+                    span.record("status", status.as_u16());
+                }
+            }
+        }
+        result
+    }
+
+    async fn execute_attempts(&self, call: &PreparedCall, start: Instant) -> Result<RawResponse, Error> {
+        let inner = &*self.inner;
+        let addressed = self.address(call)?;
+        let mut retried_after_ambiguity = false;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let remaining = inner.call_timeout.saturating_sub(start.elapsed());
+            let limit = inner.attempt_timeout.min(remaining);
+            let scope =
+                if limit < inner.attempt_timeout { TimeoutScope::Call } else { TimeoutScope::Attempt };
+            let request = self.http_request(call, &addressed);
+            let sent = select(inner.transport.send(request), inner.sleep.sleep(limit)).await;
+            let failure = match sent {
+                Either::Left((Ok(response), _)) => {
+                    let (parts, body) = response.into_parts();
+                    let now = inner.clock.now();
+                    let retry_at = match parts.status {
+                        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+                            response::retry_at(&parts.headers, now)
+                        }
+                        _ => None,
+                    };
+                    let raw = RawResponse {
+                        meta: ResponseMeta::new(parts.status, parts.headers, attempt),
+                        body,
+                        retried_after_ambiguity,
+                        retry_at,
+                    };
+                    if attempt >= inner.retry.attempts() || !call.class.retries_status(raw.meta.status)
+                    {
+                        return Ok(raw);
+                    }
+                    let wait = match retry_at {
+                        Some(at) => {
+                            let wait = at.duration_since(now).unwrap_or_default();
+                            if wait > inner.retry.server_wait_cap() {
+                                return Ok(raw);
+                            }
+                            wait
+                        }
+                        None => inner.retry.backoff(attempt),
+                    };
+                    if wait >= inner.call_timeout.saturating_sub(start.elapsed()) {
+                        return Ok(raw);
+                    }
+                    // A 5xx from a gateway may follow a request the API did execute.
+                    if raw.meta.status != StatusCode::TOO_MANY_REQUESTS {
+                        retried_after_ambiguity = true;
+                    }
+                    tracing::debug!(attempt, status = raw.meta.status.as_u16(), wait_ms = wait.as_millis() as u64, "retrying");
+                    inner.sleep.sleep(wait).await;
+                    continue;
+                }
+                Either::Left((Err(error), _)) => Failure::Transport(error),
+                Either::Right(_) => Failure::Timeout(scope, limit),
+            };
+            let reached = failure.may_have_reached_server();
+            let may_retry = scope == TimeoutScope::Attempt || !matches!(failure, Failure::Timeout(..));
+            if may_retry
+                && attempt < inner.retry.attempts()
+                && (!reached || call.class.retries_ambiguous())
+            {
+                let wait = inner.retry.backoff(attempt);
+                if wait < inner.call_timeout.saturating_sub(start.elapsed()) {
+                    retried_after_ambiguity |= reached;
+                    tracing::debug!(attempt, failure = %failure.kind(), wait_ms = wait.as_millis() as u64, "retrying");
+                    inner.sleep.sleep(wait).await;
+                    continue;
+                }
+            }
+            return Err(failure.into_error(call, reached));
+        }
+    }
+}
+
+/// Why an attempt got no response.
+enum Failure {
+    Transport(TransportError),
+    Timeout(TimeoutScope, Duration),
+}
+
+impl Failure {
+    fn may_have_reached_server(&self) -> bool {
+        match self {
+            Failure::Transport(error) => error.may_have_reached_server(),
+            Failure::Timeout(..) => true,
+        }
+    }
+
+    fn kind(&self) -> TransportErrorKind {
+        match self {
+            Failure::Transport(error) => error.kind(),
+            Failure::Timeout(..) => TransportErrorKind::Timeout,
+        }
+    }
+
+    fn into_error(self, call: &PreparedCall, reached: bool) -> Error {
+        let operation = call.operation;
+        match self {
+            Failure::Transport(source) if call.class == RetryClass::SpendsToken && reached => {
+                Error::ExchangeOutcomeUnknown { operation, source }
+            }
+            Failure::Timeout(scope, after) if call.class == RetryClass::SpendsToken => {
+                Error::ExchangeOutcomeUnknown {
+                    operation,
+                    source: TransportError::timeout(format!("no answer within {after:?} ({scope})")),
+                }
+            }
+            Failure::Transport(source) => Error::Transport { operation, source },
+            Failure::Timeout(scope, after) => Error::Timeout { operation, scope, after },
+        }
+    }
+}
+
+/// Builds a [`Client`]. `T` is the transport, `()` until [`ClientBuilder::transport`] sets it.
+#[must_use]
+pub struct ClientBuilder<T = ()> {
+    transport: T,
+    environment: Environment,
+    organization: Option<OrganizationId>,
+    auth: Option<Auth>,
+    user_agent: Option<String>,
+    retry: RetryPolicy,
+    attempt_timeout: Duration,
+    call_timeout: Duration,
+    body_limit: usize,
+    sleep: Option<Arc<dyn Sleep>>,
+    clock: Arc<dyn Clock>,
+    allow_insecure_http: bool,
+}
+
+impl Default for ClientBuilder<()> {
+    fn default() -> Self {
+        Self {
+            transport: (),
+            environment: Environment::default(),
+            organization: None,
+            auth: None,
+            user_agent: None,
+            retry: RetryPolicy::default(),
+            attempt_timeout: Duration::from_secs(30),
+            call_timeout: Duration::from_secs(60),
+            body_limit: BodyLimit::DEFAULT.0,
+            sleep: None,
+            clock: Arc::new(SystemClock),
+            allow_insecure_http: false,
+        }
+    }
+}
+
+impl<T> fmt::Debug for ClientBuilder<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("environment", &self.environment)
+            .field("organization", &self.organization)
+            .field("auth", &self.auth)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> ClientBuilder<T> {
+    /// The transport requests go through.
+    pub fn transport<U: HttpTransport>(self, transport: U) -> ClientBuilder<U> {
+        ClientBuilder {
+            transport,
+            environment: self.environment,
+            organization: self.organization,
+            auth: self.auth,
+            user_agent: self.user_agent,
+            retry: self.retry,
+            attempt_timeout: self.attempt_timeout,
+            call_timeout: self.call_timeout,
+            body_limit: self.body_limit,
+            sleep: self.sleep,
+            clock: self.clock,
+            allow_insecure_http: self.allow_insecure_http,
+        }
+    }
+
+    /// The transport, type-erased: the client is then a plain [`Client`].
+    pub fn shared_transport(
+        self,
+        transport: impl HttpTransport + 'static,
+    ) -> ClientBuilder<Arc<dyn HttpTransport>> {
+        self.transport(Arc::new(transport) as Arc<dyn HttpTransport>)
+    }
+
+    /// Sandbox (the default), Live, or a custom server root.
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environment = environment;
+        self
+    }
+
+    /// A custom server root, such as `http://127.0.0.1:8080`.
+    pub fn server_url(self, root: impl Into<String>) -> Self {
+        self.environment(Environment::Custom(root.into()))
+    }
+
+    /// The organization requests go to (required).
+    pub fn organization_id(mut self, organization: impl Into<OrganizationId>) -> Self {
+        self.organization = Some(organization.into());
+        self
+    }
+
+    /// The credential every request carries unless a call overrides it.
+    pub fn auth(mut self, auth: impl Into<Auth>) -> Self {
+        self.auth = Some(auth.into());
+        self
+    }
+
+    /// Shorthand for `auth(Auth::secret_key(key))`.
+    pub fn secret_key(self, key: impl Into<crate::auth::SecretKey>) -> Self {
+        self.auth(Auth::SecretKey(key.into()))
+    }
+
+    /// The `User-Agent` (default `rebilly-auth-rust/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// The retry policy (on by default; [`RetryPolicy::none`] turns it off).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The longest one attempt may take (default 30 s).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
+        self
+    }
+
+    /// The longest a whole call may take, retries included (default 60 s).
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout;
+        self
+    }
+
+    /// The largest response body accepted (default 4 MiB).
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// How to wait (default: tokio's timer). Tests inject a fake to control time.
+    pub fn sleep(mut self, sleep: Arc<dyn Sleep>) -> Self {
+        self.sleep = Some(sleep);
+        self
+    }
+
+    /// How to read the wall clock (default: the system clock), for `X-RateLimit-Retry-After`.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Allows `http://` server roots that are not loopback (refused by default: the API key
+    /// would travel in clear text).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+}
+
+impl<T: HttpTransport> ClientBuilder<T> {
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<Client<T>, Error> {
+        let organization = self
+            .organization
+            .ok_or_else(|| Error::Config("an organization id is required".into()))?;
+        encode::check_segment("organization id", organization.as_str())?;
+        let root = self.environment.root().to_owned();
+        check_root(&root, self.allow_insecure_http)?;
+        let (auth, auth_kind) = match &self.auth {
+            Some(auth) => (
+                Some(auth.header()?),
+                match auth {
+                    Auth::SecretKey(_) => "secret key",
+                    Auth::PublishableKey(_) => "publishable key",
+                    Auth::Jwt(_) => "JWT",
+                },
+            ),
+            None => (None, "none"),
+        };
+        let user_agent = self
+            .user_agent
+            .unwrap_or_else(|| concat!("rebilly-auth-rust/", env!("CARGO_PKG_VERSION")).to_owned());
+        encode::check_header_text("user agent", &user_agent)?;
+        let user_agent = HeaderValue::try_from(user_agent)
+            .map_err(|_| InvalidInput::new("user agent", "is not a valid header value"))?;
+        let sleep = match self.sleep {
+            Some(sleep) => sleep,
+            None => default_sleep()?,
+        };
+        if self.attempt_timeout.is_zero() || self.call_timeout.is_zero() {
+            return Err(Error::Config("timeouts must be greater than zero".into()));
+        }
+        Ok(Client {
+            inner: Arc::new(Inner {
+                transport: self.transport,
+                root,
+                organization,
+                auth,
+                auth_kind,
+                user_agent,
+                retry: self.retry,
+                attempt_timeout: self.attempt_timeout,
+                call_timeout: self.call_timeout,
+                body_limit: self.body_limit,
+                sleep,
+                clock: self.clock,
+            }),
+        })
+    }
+}
+
+#[cfg(feature = "tokio")]
+fn default_sleep() -> Result<Arc<dyn Sleep>, Error> {
+    Ok(Arc::new(crate::runtime::TokioSleep))
+}
+
+#[cfg(not(feature = "tokio"))]
+fn default_sleep() -> Result<Arc<dyn Sleep>, Error> {
+    Err(Error::Config(
+        "without the `tokio` feature, give the builder a `Sleep` for timeouts and backoff".into(),
+    ))
+}
+
+/// Accepts `https://host[:port]` roots, and `http://` ones on loopback (or when allowed).
+fn check_root(root: &str, allow_insecure_http: bool) -> Result<(), Error> {
+    let uri: http::Uri =
+        root.parse().map_err(|_| Error::Config("the server root is not a valid URL".into()))?;
+    let host = uri
+        .host()
+        .ok_or_else(|| Error::Config("the server root has no host".into()))?;
+    if uri.query().is_some() {
+        return Err(Error::Config("the server root must not have a query".into()));
+    }
+    match uri.scheme_str() {
+        Some("https") => Ok(()),
+        Some("http") if allow_insecure_http || is_loopback(host) => Ok(()),
+        Some("http") => Err(Error::Config(
+            "http:// is refused for non-loopback hosts: the API key would travel in clear text \
+             (use https, or allow_insecure_http(true))"
+                .into(),
+        )),
+        _ => Err(Error::Config("the server root must start with https:// or http://".into())),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roots() {
+        assert!(check_root("https://api.rebilly.com", false).is_ok());
+        assert!(check_root("http://127.0.0.1:8080", false).is_ok());
+        assert!(check_root("http://[::1]:8080", false).is_ok());
+        assert!(check_root("http://localhost:1", false).is_ok());
+        assert!(check_root("http://example.com", false).is_err());
+        assert!(check_root("http://example.com", true).is_ok());
+        assert!(check_root("ftp://example.com", false).is_err());
+        assert!(check_root("not a url", false).is_err());
+    }
+}

@@ -1,0 +1,106 @@
+//! Turning user input into URL parts safely: validation and percent-encoding.
+//!
+//! Every path segment is percent-encoded with everything but RFC 3986's unreserved characters
+//! escaped, so no id or token can add a segment, a query or a fragment.
+
+use std::fmt::Write as _;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::error::InvalidInput;
+
+/// Everything but `A-Z a-z 0-9 - . _ ~` is escaped.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// The API's largest `limit` and `offset`.
+pub const MAX_LIMIT: u32 = 1000;
+/// The live API's largest `offset`.
+pub const MAX_OFFSET: u32 = 1000;
+
+/// Checks a path value that is not a resource id (an organization id, a token): not empty and
+/// not a dot segment.
+pub(crate) fn check_segment(what: &'static str, value: &str) -> Result<(), InvalidInput> {
+    if value.is_empty() {
+        return Err(InvalidInput::new(what, "must not be empty"));
+    }
+    if value == "." || value == ".." {
+        return Err(InvalidInput::new(what, "must not be `.` or `..`"));
+    }
+    Ok(())
+}
+
+/// Checks a resource id against the spec's `resourceId`: 1 to 50 of ASCII `[@~\-.A-Za-z0-9_]`.
+pub(crate) fn check_resource_id(what: &'static str, value: &str) -> Result<(), InvalidInput> {
+    check_segment(what, value)?;
+    if value.len() > 50 {
+        return Err(InvalidInput::new(what, "must be at most 50 characters"));
+    }
+    if !value.bytes().all(|b| b.is_ascii_alphanumeric() || b"@~-._".contains(&b)) {
+        return Err(InvalidInput::new(what, "may hold only ASCII letters, digits and @ ~ - . _"));
+    }
+    Ok(())
+}
+
+/// Appends `/` and the percent-encoded `segment` to `path`.
+pub(crate) fn push_segment(path: &mut String, segment: &str) {
+    path.push('/');
+    let _ = write!(path, "{}", utf8_percent_encode(segment, SEGMENT));
+}
+
+/// The query string of a listing, or `None` when neither is set.
+pub(crate) fn list_query(
+    limit: Option<u32>,
+    offset: Option<u32>,
+) -> Result<Option<String>, InvalidInput> {
+    if limit.is_some_and(|l| l > MAX_LIMIT) {
+        return Err(InvalidInput::new("limit", format!("must be at most {MAX_LIMIT}")));
+    }
+    if offset.is_some_and(|o| o > MAX_OFFSET) {
+        return Err(InvalidInput::new("offset", format!("must be at most {MAX_OFFSET}")));
+    }
+    Ok(match (limit, offset) {
+        (None, None) => None,
+        (Some(l), None) => Some(format!("limit={l}")),
+        (None, Some(o)) => Some(format!("offset={o}")),
+        (Some(l), Some(o)) => Some(format!("limit={l}&offset={o}")),
+    })
+}
+
+/// Checks a header value we send: visible ASCII and spaces only (no CR, LF or control bytes).
+pub(crate) fn check_header_text(what: &'static str, value: &str) -> Result<(), InvalidInput> {
+    if value.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
+        Ok(())
+    } else {
+        Err(InvalidInput::new(what, "may hold only visible ASCII and spaces (no CR, LF or control bytes)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_cannot_escape() {
+        let mut path = String::new();
+        push_segment(&mut path, "a/../b?c=d#e f%2Fé");
+        assert_eq!(path, "/a%2F..%2Fb%3Fc%3Dd%23e%20f%252F%C3%A9");
+    }
+
+    #[test]
+    fn resource_ids_follow_the_spec() {
+        assert!(check_resource_id("id", "cus_crd_0YV9Y706QGCB39FQD380G1ZHZH").is_ok());
+        assert!(check_resource_id("id", "4f6cf35x-2c4y-483z-a0a9-158621f77a21").is_ok());
+        assert!(check_resource_id("id", "a@b~c.d").is_ok());
+        for bad in ["", ".", "..", "a/b", "a b", "é", &"x".repeat(51)] {
+            assert!(check_resource_id("id", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn list_bounds() {
+        assert_eq!(list_query(None, None).unwrap(), None);
+        assert_eq!(list_query(Some(10), Some(20)).unwrap().unwrap(), "limit=10&offset=20");
+        assert!(list_query(Some(1001), None).is_err());
+        assert!(list_query(None, Some(1001)).is_err());
+    }
+}

@@ -1,0 +1,335 @@
+//! [`Error`]: everything a call can fail with, and its parts.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::StatusCode;
+
+use crate::models::problem::{InvalidField, ProblemDetails};
+use crate::response::ResponseMeta;
+use crate::transport::TransportError;
+
+/// The result of every call.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything a call can fail with.
+///
+/// ```
+/// # use rebilly_auth_core::Error;
+/// fn explain(error: &Error) -> &'static str {
+///     if error.is_not_found() {
+///         "no such thing"
+///     } else if error.is_rate_limited() {
+///         "slow down"
+///     } else if !error.invalid_fields().is_empty() {
+///         "fix the form"
+///     } else {
+///         "something else"
+///     }
+/// }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The transport could not get a response.
+    #[error("{operation}: {source}")]
+    Transport {
+        /// The operation that failed, such as `GetCredential`.
+        operation: &'static str,
+        /// What the transport reported.
+        #[source]
+        source: TransportError,
+    },
+    /// The server answered with a status the operation does not expect (4xx, 5xx, 3xx).
+    #[error(transparent)]
+    Api(Box<ApiError>),
+    /// The server answered with a success status but a body the SDK could not decode.
+    #[error(transparent)]
+    Decode(Box<DecodeError>),
+    /// The input was rejected before anything was sent.
+    #[error(transparent)]
+    InvalidInput(#[from] InvalidInput),
+    /// A deadline passed.
+    #[error("{operation}: timed out after {after:?} ({scope})")]
+    Timeout {
+        /// The operation that timed out.
+        operation: &'static str,
+        /// Which deadline passed.
+        scope: TimeoutScope,
+        /// The deadline's length.
+        after: Duration,
+    },
+    /// An exchange that invalidates its authentication token failed in a way that leaves its
+    /// outcome unknown. It was not retried: if the first attempt succeeded, the token is spent
+    /// and a replay would answer 404. Log the customer in again.
+    #[error(
+        "{operation}: the exchange may have succeeded and spent the authentication token, but its \
+         response was lost; it was not replayed: log in again ({source})"
+    )]
+    ExchangeOutcomeUnknown {
+        /// The operation (`PostAuthenticationTokenExchange`).
+        operation: &'static str,
+        /// The failure of the one attempt.
+        #[source]
+        source: TransportError,
+    },
+    /// A listing would need an `offset` past what the API serves (1000).
+    #[error("{operation}: the listing continues past offset {offset}, beyond the API's maximum of {max}")]
+    OffsetLimitReached {
+        /// The listing operation.
+        operation: &'static str,
+        /// The offset the next page would need.
+        offset: u64,
+        /// The API's maximum offset.
+        max: u64,
+    },
+    /// The client is misconfigured.
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// The HTTP status of an API or decode error.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api(api) => Some(api.status),
+            Error::Decode(decode) => Some(decode.status),
+            _ => None,
+        }
+    }
+
+    /// The API error, if the server answered with an error status.
+    pub fn as_api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+
+    /// Whether the server answered 404.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
+    }
+
+    /// Whether the server answered 401.
+    pub fn is_unauthorized(&self) -> bool {
+        self.status() == Some(StatusCode::UNAUTHORIZED)
+    }
+
+    /// Whether the server answered 429.
+    pub fn is_rate_limited(&self) -> bool {
+        self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
+    }
+
+    /// Whether a deadline passed.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
+    }
+
+    /// The fields a 422 named as invalid (empty otherwise).
+    pub fn invalid_fields(&self) -> &[InvalidField] {
+        match self {
+            Error::Api(api) => api.invalid_fields(),
+            _ => &[],
+        }
+    }
+
+    /// When a rate-limited call may be retried, from `Retry-After` or `X-RateLimit-Retry-After`.
+    pub fn retry_at(&self) -> Option<SystemTime> {
+        self.as_api().and_then(|api| api.retry_at)
+    }
+}
+
+/// An answer with a status the operation does not expect.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The operation, such as `PostCredential`.
+    pub operation: &'static str,
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The RFC 7807 problem body, when the server sent one.
+    pub problem: Option<ProblemDetails>,
+    /// When the call may be retried (429 and 503 answers), from `Retry-After` (seconds or an
+    /// HTTP date) or `X-RateLimit-Retry-After` (epoch seconds).
+    pub retry_at: Option<SystemTime>,
+    /// The response's status, headers and rate-limit figures.
+    pub meta: ResponseMeta,
+}
+
+impl ApiError {
+    /// The fields a 422 named as invalid (empty otherwise).
+    pub fn invalid_fields(&self) -> &[InvalidField] {
+        self.problem.as_ref().map(|p| p.invalid_fields.as_slice()).unwrap_or(&[])
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiError")
+            .field("operation", &self.operation)
+            .field("status", &self.status)
+            .field("problem", &self.problem)
+            .field("retry_at", &self.retry_at)
+            .field("meta", &self.meta)
+            .finish()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: the server answered {}", self.operation, self.status)?;
+        if let Some(problem) = &self.problem {
+            if let Some(title) = &problem.title {
+                write!(f, ": {title}")?;
+            }
+            if let Some(detail) = &problem.detail {
+                write!(f, " ({detail})")?;
+            }
+            for field in &problem.invalid_fields {
+                write!(
+                    f,
+                    "; {}: {}",
+                    field.field.as_deref().unwrap_or("?"),
+                    field.message.as_deref().unwrap_or("invalid")
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// A success status with a body that could not be decoded.
+///
+/// Its `Debug` and `Display` never show the body: a misdecoded login body holds a token. Read
+/// it through [`DecodeError::body`] when you know it is safe.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// The operation.
+    pub operation: &'static str,
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The response's `Content-Type`, if any.
+    pub content_type: Option<String>,
+    /// The body's length in bytes.
+    pub body_len: usize,
+    /// Where decoding failed: a JSON path such as `.[3].expiredTime`, or `.` for the top.
+    pub path: String,
+    /// The line of the body where decoding failed (1-based; 0 if unknown).
+    pub line: usize,
+    /// The column of that line (1-based; 0 if unknown).
+    pub column: usize,
+    /// What kind of problem serde met (syntax, data, eof, io), with no value from the body.
+    pub category: &'static str,
+    body: Bytes,
+}
+
+impl DecodeError {
+    pub(crate) fn new(
+        operation: &'static str,
+        status: StatusCode,
+        content_type: Option<String>,
+        body: Bytes,
+        path: String,
+        error: &serde_json::Error,
+    ) -> Self {
+        use serde_json::error::Category;
+        let category = match error.classify() {
+            Category::Io => "io",
+            Category::Syntax => "invalid JSON",
+            Category::Data => "unexpected JSON shape",
+            Category::Eof => "truncated JSON",
+        };
+        Self {
+            operation,
+            status,
+            content_type,
+            body_len: body.len(),
+            path,
+            line: error.line(),
+            column: error.column(),
+            category,
+            body,
+        }
+    }
+
+    /// The raw body. It may hold secrets (a token): never log it unfiltered.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+}
+
+impl fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecodeError")
+            .field("operation", &self.operation)
+            .field("status", &self.status)
+            .field("content_type", &self.content_type)
+            .field("body_len", &self.body_len)
+            .field("path", &self.path)
+            .field("line", &self.line)
+            .field("column", &self.column)
+            .field("category", &self.category)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: could not decode the {} response ({} bytes, content type {}): {} at {} (line {}, column {})",
+            self.operation,
+            self.status,
+            self.body_len,
+            self.content_type.as_deref().unwrap_or("none"),
+            self.category,
+            self.path,
+            self.line,
+            self.column
+        )
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Input rejected before anything was sent. It never repeats the offending value, which may be
+/// a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {what}: {reason}")]
+#[non_exhaustive]
+pub struct InvalidInput {
+    /// What was invalid, such as `credential id` or `limit`.
+    pub what: &'static str,
+    /// Why.
+    pub reason: String,
+}
+
+impl InvalidInput {
+    pub(crate) fn new(what: &'static str, reason: impl Into<String>) -> Self {
+        Self { what, reason: reason.into() }
+    }
+}
+
+/// Which deadline passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutScope {
+    /// One attempt took longer than the per-attempt timeout.
+    Attempt,
+    /// The whole call, retries included, took longer than the call timeout.
+    Call,
+}
+
+impl fmt::Display for TimeoutScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Attempt => "per-attempt timeout",
+            Self::Call => "whole-call timeout",
+        })
+    }
+}

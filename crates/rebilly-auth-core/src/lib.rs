@@ -1,0 +1,83 @@
+//! # rebilly-auth-core
+//!
+//! The transport-agnostic core of the Rebilly Customer Authentication API SDK: models, the 16
+//! operations, the [`Client`], typed [`Error`]s, and the [`HttpTransport`] trait. It does no
+//! I/O: an operation turns typed input into an `http::Request<Bytes>` and an
+//! `http::Response<Bytes>` into a typed result. Pick a transport crate
+//! (`rebilly-auth-reqwest` or `rebilly-auth-hyper`), or bring your own.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use rebilly_auth_core::models::token::Login;
+//! use rebilly_auth_core::{transport_fn, Client};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+//! // A fake server: answers every login with a token.
+//! let transport = transport_fn(|request: http::Request<Bytes>| async move {
+//!     assert_eq!(request.uri().path(), "/organizations/my-org/authentication-tokens");
+//!     assert_eq!(request.headers()["reb-apikey"], "sk_sandbox_xxx");
+//!     let body = r#"{"username":"ada","token":"tok_1","customerId":"cus_1","expiredTime":null}"#;
+//!     Ok(http::Response::builder().status(201).body(Bytes::from(body)).unwrap())
+//! });
+//! let client = Client::builder()
+//!     .organization_id("my-org")
+//!     .secret_key("sk_sandbox_xxx")
+//!     .transport(transport)
+//!     .build()?;
+//!
+//! let token = client.authentication_tokens().login(Login::password("ada", "pw")).await?;
+//! assert_eq!(token.username, "ada");
+//! assert_eq!(token.token.unwrap().expose(), "tok_1");
+//! # Ok::<_, rebilly_auth_core::Error>(())
+//! # }).unwrap();
+//! ```
+//!
+//! ## Operations
+//!
+//! See [`operations`] for the table mapping each spec operation to its method.
+//!
+//! ## Secrets
+//!
+//! API keys, JWTs, passwords, one-time passwords and token values live in [`Secret`] wrappers
+//! whose `Debug` and `Display` print `[REDACTED]`; auth headers are marked sensitive; spans
+//! record the route template, never the real path.
+
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod client;
+mod encode;
+pub mod error;
+pub mod models;
+pub mod operations;
+pub mod pagination;
+pub mod request;
+pub mod response;
+pub mod retry;
+pub mod runtime;
+pub mod secret;
+pub mod transport;
+
+pub use auth::{Auth, OrganizationId, PublishableKey, SecretKey};
+pub use client::{Client, ClientBuilder, Environment};
+pub use encode::{MAX_LIMIT, MAX_OFFSET};
+pub use error::{ApiError, DecodeError, Error, InvalidInput, Result, TimeoutScope};
+pub use operations::{Deletion, Upserted};
+pub use pagination::{ListOperation, Page};
+pub use request::{Operation, Request};
+pub use response::{RateLimit, RawResponse, ResponseMeta, WithMeta};
+pub use retry::{RetryClass, RetryPolicy};
+pub use runtime::{Clock, Sleep, SleepFuture, SystemClock};
+#[cfg(feature = "tokio")]
+pub use runtime::TokioSleep;
+pub use secret::Secret;
+#[cfg(feature = "mock")]
+pub use transport::MockHttpTransport;
+pub use transport::{BodyLimit, HttpTransport, TransportError, TransportErrorKind, TransportFn, transport_fn};
+
+/// Re-exports of the crates in core's public API, so users need not pin them.
+pub mod reexports {
+    pub use bytes;
+    pub use http;
+    pub use time;
+}

@@ -1,0 +1,168 @@
+//! `/credentials`: create, read, upsert, delete, list.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+
+use super::{CredentialsApi, Deletion, Upserted, decode_deletion, list_operation};
+use crate::encode;
+use crate::error::{Error, InvalidInput};
+use crate::models::CredentialId;
+use crate::models::credential::{Credential, NewCredential};
+use crate::request::{Operation, Request, json_body};
+use crate::response::RawResponse;
+
+list_operation!(
+    /// `GetCredentialCollection`: lists credentials.
+    GetCredentialCollection,
+    "/credentials",
+    Credential
+);
+
+fn credential_path(id: &CredentialId) -> Result<Cow<'static, str>, InvalidInput> {
+    encode::check_resource_id("credential id", id.as_str())?;
+    let mut path = String::with_capacity(13 + id.as_str().len());
+    path.push_str("/credentials");
+    encode::push_segment(&mut path, id.as_str());
+    Ok(path.into())
+}
+
+/// `PostCredential`: creates a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PostCredential {
+    /// The credential.
+    pub credential: NewCredential,
+}
+
+impl Operation for PostCredential {
+    type Output = Credential;
+    const NAME: &'static str = "PostCredential";
+    const ROUTE: &'static str = "/credentials";
+    const METHOD: Method = Method::POST;
+
+    fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
+        Ok(Self::ROUTE.into())
+    }
+
+    fn body(&self) -> Result<Option<Bytes>, Error> {
+        json_body(&self.credential)
+    }
+
+    fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
+        raw.json(Self::NAME)
+    }
+}
+
+/// `GetCredential`: reads one credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GetCredential {
+    /// The credential's id.
+    pub id: CredentialId,
+}
+
+impl Operation for GetCredential {
+    type Output = Credential;
+    const NAME: &'static str = "GetCredential";
+    const ROUTE: &'static str = "/credentials/{id}";
+    const METHOD: Method = Method::GET;
+
+    fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
+        credential_path(&self.id)
+    }
+
+    fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
+        raw.json(Self::NAME)
+    }
+}
+
+/// `PutCredential`: creates or replaces the credential with a given id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PutCredential {
+    /// The credential's id.
+    pub id: CredentialId,
+    /// The credential.
+    pub credential: NewCredential,
+}
+
+impl Operation for PutCredential {
+    type Output = Upserted<Credential>;
+    const NAME: &'static str = "PutCredential";
+    const ROUTE: &'static str = "/credentials/{id}";
+    const METHOD: Method = Method::PUT;
+
+    fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
+        credential_path(&self.id)
+    }
+
+    fn body(&self) -> Result<Option<Bytes>, Error> {
+        json_body(&self.credential)
+    }
+
+    fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
+        let credential = raw.json(Self::NAME)?;
+        Ok(match raw.meta.status {
+            _ if raw.retried_after_ambiguity => Upserted::CreatedOrUpdated(credential),
+            StatusCode::CREATED => Upserted::Created(credential),
+            StatusCode::OK => Upserted::Updated(credential),
+            _ => Upserted::CreatedOrUpdated(credential),
+        })
+    }
+}
+
+/// `DeleteCredential`: deletes a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeleteCredential {
+    /// The credential's id.
+    pub id: CredentialId,
+}
+
+impl Operation for DeleteCredential {
+    type Output = Deletion;
+    const NAME: &'static str = "DeleteCredential";
+    const ROUTE: &'static str = "/credentials/{id}";
+    const METHOD: Method = Method::DELETE;
+
+    fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
+        credential_path(&self.id)
+    }
+
+    fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
+        decode_deletion(Self::NAME, raw)
+    }
+}
+
+impl<T> CredentialsApi<T> {
+    /// Lists credentials; `.limit()`, `.offset()`, `.stream()` refine it.
+    pub fn list(&self) -> Request<GetCredentialCollection, T> {
+        Request::new(self.client.clone(), GetCredentialCollection::default())
+    }
+
+    /// Creates a credential.
+    pub fn create(&self, credential: NewCredential) -> Request<PostCredential, T> {
+        Request::new(self.client.clone(), PostCredential { credential })
+    }
+
+    /// Reads a credential.
+    pub fn get(&self, id: impl Into<CredentialId>) -> Request<GetCredential, T> {
+        Request::new(self.client.clone(), GetCredential { id: id.into() })
+    }
+
+    /// Creates or replaces the credential `id`; the answer says which happened.
+    pub fn upsert(
+        &self,
+        id: impl Into<CredentialId>,
+        credential: NewCredential,
+    ) -> Request<PutCredential, T> {
+        Request::new(self.client.clone(), PutCredential { id: id.into(), credential })
+    }
+
+    /// Deletes a credential.
+    pub fn delete(&self, id: impl Into<CredentialId>) -> Request<DeleteCredential, T> {
+        Request::new(self.client.clone(), DeleteCredential { id: id.into() })
+    }
+}

@@ -1,0 +1,71 @@
+//! GET and PUT `/authentication-options`.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::Method;
+
+use super::AuthenticationOptionsApi;
+use crate::error::{Error, InvalidInput};
+use crate::models::options::{AuthenticationOptions, OptionsBody};
+use crate::request::{Operation, Request, json_body};
+use crate::response::RawResponse;
+
+/// `GetAuthenticationOption`: reads the organization's options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GetAuthenticationOption;
+
+impl Operation for GetAuthenticationOption {
+    type Output = AuthenticationOptions;
+    const NAME: &'static str = "GetAuthenticationOption";
+    const ROUTE: &'static str = "/authentication-options";
+    const METHOD: Method = Method::GET;
+
+    fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
+        Ok(Self::ROUTE.into())
+    }
+
+    fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
+        raw.json::<OptionsBody>(Self::NAME).map(|body| body.0)
+    }
+}
+
+/// `PutAuthenticationOption`: replaces the organization's options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PutAuthenticationOption {
+    /// The new options.
+    pub options: AuthenticationOptions,
+}
+
+impl Operation for PutAuthenticationOption {
+    type Output = AuthenticationOptions;
+    const NAME: &'static str = "PutAuthenticationOption";
+    const ROUTE: &'static str = "/authentication-options";
+    const METHOD: Method = Method::PUT;
+
+    fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
+        Ok(Self::ROUTE.into())
+    }
+
+    fn body(&self) -> Result<Option<Bytes>, Error> {
+        json_body(&self.options)
+    }
+
+    fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
+        raw.json::<OptionsBody>(Self::NAME).map(|body| body.0)
+    }
+}
+
+impl<T> AuthenticationOptionsApi<T> {
+    /// Reads the organization's authentication options.
+    pub fn get(&self) -> Request<GetAuthenticationOption, T> {
+        Request::new(self.client.clone(), GetAuthenticationOption)
+    }
+
+    /// Replaces the organization's authentication options.
+    pub fn update(&self, options: AuthenticationOptions) -> Request<PutAuthenticationOption, T> {
+        Request::new(self.client.clone(), PutAuthenticationOption { options })
+    }
+}

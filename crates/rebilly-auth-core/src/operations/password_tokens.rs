@@ -1,0 +1,123 @@
+//! `/password-tokens`: reset-password tokens, addressed by their secret `token` value.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::Method;
+
+use super::{Deletion, PasswordTokensApi, decode_deletion, list_operation};
+use crate::encode;
+use crate::error::{Error, InvalidInput};
+use crate::models::password_token::{NewResetPasswordToken, ResetPasswordToken, ResetToken};
+use crate::request::{Operation, Request, json_body};
+use crate::response::RawResponse;
+
+list_operation!(
+    /// `GetPasswordTokenCollection`: lists reset-password tokens.
+    GetPasswordTokenCollection,
+    "/password-tokens",
+    ResetPasswordToken
+);
+
+fn token_path(token: &ResetToken) -> Result<Cow<'static, str>, InvalidInput> {
+    encode::check_resource_id("reset-password token", token.expose())?;
+    let mut path = String::with_capacity(17 + token.expose().len());
+    path.push_str("/password-tokens");
+    encode::push_segment(&mut path, token.expose());
+    Ok(path.into())
+}
+
+/// `PostPasswordToken`: creates a reset-password token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PostPasswordToken {
+    /// The request.
+    pub request: NewResetPasswordToken,
+}
+
+impl Operation for PostPasswordToken {
+    type Output = ResetPasswordToken;
+    const NAME: &'static str = "PostPasswordToken";
+    const ROUTE: &'static str = "/password-tokens";
+    const METHOD: Method = Method::POST;
+
+    fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
+        Ok(Self::ROUTE.into())
+    }
+
+    fn body(&self) -> Result<Option<Bytes>, Error> {
+        json_body(&self.request)
+    }
+
+    fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
+        raw.json(Self::NAME)
+    }
+}
+
+/// `GetPasswordToken`: reads a reset-password token by its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GetPasswordToken {
+    /// The token's value.
+    pub token: ResetToken,
+}
+
+impl Operation for GetPasswordToken {
+    type Output = ResetPasswordToken;
+    const NAME: &'static str = "GetPasswordToken";
+    const ROUTE: &'static str = "/password-tokens/{id}";
+    const METHOD: Method = Method::GET;
+
+    fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
+        token_path(&self.token)
+    }
+
+    fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
+        raw.json(Self::NAME)
+    }
+}
+
+/// `DeletePasswordToken`: deletes a reset-password token by its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeletePasswordToken {
+    /// The token's value.
+    pub token: ResetToken,
+}
+
+impl Operation for DeletePasswordToken {
+    type Output = Deletion;
+    const NAME: &'static str = "DeletePasswordToken";
+    const ROUTE: &'static str = "/password-tokens/{id}";
+    const METHOD: Method = Method::DELETE;
+
+    fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
+        token_path(&self.token)
+    }
+
+    fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
+        decode_deletion(Self::NAME, raw)
+    }
+}
+
+impl<T> PasswordTokensApi<T> {
+    /// Lists reset-password tokens; `.limit()`, `.offset()`, `.stream()` refine it.
+    pub fn list(&self) -> Request<GetPasswordTokenCollection, T> {
+        Request::new(self.client.clone(), GetPasswordTokenCollection::default())
+    }
+
+    /// Creates a reset-password token for a username.
+    pub fn create(&self, request: NewResetPasswordToken) -> Request<PostPasswordToken, T> {
+        Request::new(self.client.clone(), PostPasswordToken { request })
+    }
+
+    /// Reads a reset-password token by its value.
+    pub fn get(&self, token: impl Into<ResetToken>) -> Request<GetPasswordToken, T> {
+        Request::new(self.client.clone(), GetPasswordToken { token: token.into() })
+    }
+
+    /// Deletes a reset-password token by its value.
+    pub fn delete(&self, token: impl Into<ResetToken>) -> Request<DeletePasswordToken, T> {
+        Request::new(self.client.clone(), DeletePasswordToken { token: token.into() })
+    }
+}

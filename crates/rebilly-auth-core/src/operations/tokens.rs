@@ -1,0 +1,183 @@
+//! `/authentication-tokens`: login, verify, logout, exchange, list.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::Method;
+
+use super::{AuthenticationTokensApi, Deletion, decode_deletion, list_operation};
+use crate::encode;
+use crate::error::{Error, InvalidInput};
+use crate::models::jwt::{CustomerJwt, Exchange};
+use crate::models::token::{AuthToken, AuthenticationToken, Login};
+use crate::request::{Operation, Request, json_body};
+use crate::response::RawResponse;
+use crate::retry::RetryClass;
+
+list_operation!(
+    /// `GetAuthenticationTokenCollection`: lists authentication tokens.
+    GetAuthenticationTokenCollection,
+    "/authentication-tokens",
+    AuthenticationToken
+);
+
+/// `PostAuthenticationToken`: logs a customer in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PostAuthenticationToken {
+    /// The login request.
+    pub login: Login,
+}
+
+impl Operation for PostAuthenticationToken {
+    type Output = AuthenticationToken;
+    const NAME: &'static str = "PostAuthenticationToken";
+    const ROUTE: &'static str = "/authentication-tokens";
+    const METHOD: Method = Method::POST;
+
+    fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
+        Ok(Self::ROUTE.into())
+    }
+
+    fn body(&self) -> Result<Option<Bytes>, Error> {
+        json_body(&self.login)
+    }
+
+    fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
+        raw.json(Self::NAME)
+    }
+}
+
+/// The path of one token, `/authentication-tokens/{token}[suffix]`.
+fn token_path(token: &AuthToken, suffix: &str) -> Result<Cow<'static, str>, InvalidInput> {
+    encode::check_segment("authentication token", token.expose())?;
+    let mut path = String::with_capacity(24 + token.expose().len() * 3 + suffix.len());
+    path.push_str("/authentication-tokens");
+    encode::push_segment(&mut path, token.expose());
+    path.push_str(suffix);
+    Ok(path.into())
+}
+
+/// `GetAuthenticationTokenVerification`: checks a token; `None` when it is not valid (404).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GetAuthenticationTokenVerification {
+    /// The token to verify.
+    pub token: AuthToken,
+}
+
+impl Operation for GetAuthenticationTokenVerification {
+    type Output = Option<AuthenticationToken>;
+    const NAME: &'static str = "GetAuthenticationTokenVerification";
+    const ROUTE: &'static str = "/authentication-tokens/{token}";
+    const METHOD: Method = Method::GET;
+
+    fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
+        token_path(&self.token, "")
+    }
+
+    fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
+        if raw.is_not_found() { Ok(None) } else { raw.json(Self::NAME).map(Some) }
+    }
+}
+
+/// `DeleteAuthenticationToken`: logs a customer out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeleteAuthenticationToken {
+    /// The token to invalidate.
+    pub token: AuthToken,
+}
+
+impl Operation for DeleteAuthenticationToken {
+    type Output = Deletion;
+    const NAME: &'static str = "DeleteAuthenticationToken";
+    const ROUTE: &'static str = "/authentication-tokens/{token}";
+    const METHOD: Method = Method::DELETE;
+
+    fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
+        token_path(&self.token, "")
+    }
+
+    fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
+        decode_deletion(Self::NAME, raw)
+    }
+}
+
+/// `PostAuthenticationTokenExchange`: exchanges a token for a customer JWT.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PostAuthenticationTokenExchange {
+    /// The token to exchange.
+    pub token: AuthToken,
+    /// The exchange's options.
+    pub exchange: Exchange,
+}
+
+impl Operation for PostAuthenticationTokenExchange {
+    type Output = CustomerJwt;
+    const NAME: &'static str = "PostAuthenticationTokenExchange";
+    const ROUTE: &'static str = "/authentication-tokens/{token}/exchange";
+    const METHOD: Method = Method::POST;
+
+    fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
+        token_path(&self.token, "/exchange")
+    }
+
+    fn body(&self) -> Result<Option<Bytes>, Error> {
+        if let Some(otp) = &self.exchange.one_time_password {
+            let otp = otp.expose();
+            if otp.len() != 6 || !otp.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(InvalidInput::new("one-time password", "must be exactly 6 digits").into());
+            }
+        }
+        json_body(&self.exchange)
+    }
+
+    fn retry_class(&self) -> RetryClass {
+        if self.exchange.invalidates_token() {
+            RetryClass::SpendsToken
+        } else {
+            RetryClass::NonIdempotent
+        }
+    }
+
+    fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
+        raw.json(Self::NAME)
+    }
+}
+
+impl<T> AuthenticationTokensApi<T> {
+    /// Lists authentication tokens; `.limit()`, `.offset()`, `.stream()` refine it.
+    pub fn list(&self) -> Request<GetAuthenticationTokenCollection, T> {
+        Request::new(self.client.clone(), GetAuthenticationTokenCollection::default())
+    }
+
+    /// Logs a customer in, by password or passwordless.
+    pub fn login(&self, login: Login) -> Request<PostAuthenticationToken, T> {
+        Request::new(self.client.clone(), PostAuthenticationToken { login })
+    }
+
+    /// Verifies a token: `Some(token)` while valid, `None` once expired, logged out or spent.
+    pub fn verify(&self, token: impl Into<AuthToken>) -> Request<GetAuthenticationTokenVerification, T> {
+        Request::new(self.client.clone(), GetAuthenticationTokenVerification { token: token.into() })
+    }
+
+    /// Logs a customer out by invalidating the token.
+    pub fn logout(&self, token: impl Into<AuthToken>) -> Request<DeleteAuthenticationToken, T> {
+        Request::new(self.client.clone(), DeleteAuthenticationToken { token: token.into() })
+    }
+
+    /// Exchanges a token for a customer JWT (spending the token unless
+    /// [`Exchange::keep_token`] is set).
+    pub fn exchange(
+        &self,
+        token: impl Into<AuthToken>,
+        exchange: Exchange,
+    ) -> Request<PostAuthenticationTokenExchange, T> {
+        Request::new(
+            self.client.clone(),
+            PostAuthenticationTokenExchange { token: token.into(), exchange },
+        )
+    }
+}

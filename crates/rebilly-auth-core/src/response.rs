@@ -1,0 +1,211 @@
+//! What came back besides the decoded value: [`ResponseMeta`], [`RateLimit`], and the helpers
+//! every operation decodes with.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, DecodeError, Error};
+use crate::models::problem::ProblemDetails;
+
+/// Rate-limit figures from a response's headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct RateLimit {
+    /// `X-RateLimit-Limit`: tokens in the period.
+    pub limit: Option<u64>,
+    /// `X-RateLimit-Remaining`: tokens left in the period.
+    pub remaining: Option<u64>,
+    /// `X-RateLimit-Retry-After` (epoch seconds): when the limit resets.
+    pub resets_at: Option<SystemTime>,
+}
+
+impl RateLimit {
+    /// Reads the figures from `headers`; a missing or malformed header reads as `None`.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        Self {
+            limit: header_u64(headers, "x-ratelimit-limit"),
+            remaining: header_u64(headers, "x-ratelimit-remaining"),
+            resets_at: header_u64(headers, "x-ratelimit-retry-after")
+                .map(|epoch| SystemTime::UNIX_EPOCH + Duration::from_secs(epoch)),
+        }
+    }
+}
+
+/// A response's status, headers and the call's attempt count.
+///
+/// Its `Debug` lists header names only: `Location` can hold a token value.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub struct ResponseMeta {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// All response headers.
+    pub headers: HeaderMap,
+    /// How many attempts the call took (1 when not retried).
+    pub attempts: u32,
+    /// Rate-limit figures.
+    pub rate_limit: RateLimit,
+}
+
+impl ResponseMeta {
+    pub(crate) fn new(status: StatusCode, headers: HeaderMap, attempts: u32) -> Self {
+        let rate_limit = RateLimit::from_headers(&headers);
+        Self { status, headers, attempts, rate_limit }
+    }
+
+    /// The `Location` header (201 answers): the created resource's URL. It may hold a token
+    /// value: do not log it.
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get(http::header::LOCATION).and_then(|v| v.to_str().ok())
+    }
+
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `Content-Type`, if any.
+    pub fn content_type(&self) -> Option<&str> {
+        self.header("content-type")
+    }
+}
+
+impl fmt::Debug for ResponseMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseMeta")
+            .field("status", &self.status)
+            .field("attempts", &self.attempts)
+            .field("rate_limit", &self.rate_limit)
+            .field("header_names", &self.headers.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// A decoded value with its response's metadata: what every `send_with_meta()` returns.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct WithMeta<T> {
+    /// The decoded value.
+    pub value: T,
+    /// Status, headers, rate-limit figures and attempts.
+    pub meta: ResponseMeta,
+}
+
+/// A raw response handed to an operation's decoder.
+#[derive(Debug)]
+pub struct RawResponse {
+    /// Status, headers, attempts.
+    pub meta: ResponseMeta,
+    /// The body.
+    pub body: Bytes,
+    /// Whether an earlier attempt of this call may have reached the server (the call was
+    /// retried after an ambiguous failure).
+    pub retried_after_ambiguity: bool,
+    /// When the server said the call may be retried (429 and 503 answers).
+    pub retry_at: Option<SystemTime>,
+}
+
+impl RawResponse {
+    /// Decodes the JSON body as `T` when the status is a success; otherwise an [`ApiError`].
+    pub fn json<T: DeserializeOwned>(&self, operation: &'static str) -> Result<T, Error> {
+        if !self.meta.status.is_success() {
+            return Err(self.api_error(operation));
+        }
+        self.decode(operation)
+    }
+
+    /// Decodes the body as `T` whatever the status.
+    pub fn decode<T: DeserializeOwned>(&self, operation: &'static str) -> Result<T, Error> {
+        serde_json::from_slice(&self.body).map_err(|error| self.decode_error(operation, &error))
+    }
+
+    /// The error for a body that did not decode; re-decodes (failure path only) to learn where.
+    fn decode_error(&self, operation: &'static str, error: &serde_json::Error) -> Error {
+        let mut de = serde_json::Deserializer::from_slice(&self.body);
+        let path = match serde_path_to_error::deserialize::<_, serde::de::IgnoredAny>(&mut de) {
+            Ok(_) => ".".to_owned(),
+            Err(e) => e.path().to_string(),
+        };
+        Error::Decode(Box::new(DecodeError::new(
+            operation,
+            self.meta.status,
+            self.meta.content_type().map(str::to_owned),
+            self.body.clone(),
+            path,
+            error,
+        )))
+    }
+
+    /// The [`ApiError`] for this (unexpected) answer.
+    pub fn api_error(&self, operation: &'static str) -> Error {
+        let problem = serde_json::from_slice::<ProblemDetails>(&self.body).ok();
+        Error::Api(Box::new(ApiError {
+            operation,
+            status: self.meta.status,
+            problem,
+            retry_at: self.retry_at,
+            meta: self.meta.clone(),
+        }))
+    }
+
+    /// Whether the status is 404.
+    pub fn is_not_found(&self) -> bool {
+        self.meta.status == StatusCode::NOT_FOUND
+    }
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// When the server says to retry: `Retry-After` (seconds or an HTTP date), else
+/// `X-RateLimit-Retry-After` (epoch seconds).
+pub(crate) fn retry_at(headers: &HeaderMap, now: SystemTime) -> Option<SystemTime> {
+    if let Some(value) = headers.get(http::header::RETRY_AFTER).and_then(|v| v.to_str().ok()) {
+        let value = value.trim();
+        if let Ok(seconds) = value.parse::<u64>() {
+            return Some(now + Duration::from_secs(seconds));
+        }
+        if let Ok(date) = httpdate::parse_http_date(value) {
+            return Some(date);
+        }
+    }
+    RateLimit::from_headers(headers).resets_at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_headers_are_read_leniently() {
+        let mut headers = HeaderMap::new();
+        headers.insert("X-RateLimit-Limit", "3600".parse().unwrap());
+        headers.insert("x-ratelimit-remaining", "nope".parse().unwrap());
+        headers.insert("X-RATELIMIT-RETRY-AFTER", "1713187500".parse().unwrap());
+        let rl = RateLimit::from_headers(&headers);
+        assert_eq!(rl.limit, Some(3600));
+        assert_eq!(rl.remaining, None);
+        assert_eq!(rl.resets_at, Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1713187500)));
+    }
+
+    #[test]
+    fn retry_after_in_every_form() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_at(&headers, now), None);
+        headers.insert("x-ratelimit-retry-after", "1000050".parse().unwrap());
+        assert_eq!(retry_at(&headers, now), Some(now + Duration::from_secs(50)));
+        headers.insert("retry-after", "7".parse().unwrap());
+        assert_eq!(retry_at(&headers, now), Some(now + Duration::from_secs(7)));
+        headers.insert("retry-after", "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap());
+        assert_eq!(
+            retry_at(&headers, now),
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(784111777))
+        );
+    }
+}

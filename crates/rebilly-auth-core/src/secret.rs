@@ -1,0 +1,149 @@
+//! [`Secret`]: a string that never prints.
+//!
+//! API keys, JWTs, passwords, one-time passwords and token values all travel in a `Secret`.
+//! Its `Debug` and `Display` print [`REDACTED`]; only the JSON serializer and the header writer
+//! read the value, through [`Secret::expose`].
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// What every secret prints as.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// A secret string: prints as [`REDACTED`], serializes as the plain value.
+///
+/// ```
+/// use rebilly_auth_core::Secret;
+///
+/// let password = Secret::new("hunter2");
+/// assert_eq!(format!("{password:?} {password}"), "[REDACTED] [REDACTED]");
+/// assert_eq!(password.expose(), "hunter2");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value itself. Call it only where the value must leave the process.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Unwraps the value.
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+
+    /// Whether the value is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self)
+    }
+}
+
+/// Declares a newtype over [`Secret`] for one kind of secret value.
+macro_rules! secret_newtype {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name($crate::Secret);
+
+        impl $name {
+            /// Wraps a value.
+            pub fn new(value: impl Into<String>) -> Self {
+                Self($crate::Secret::new(value))
+            }
+
+            /// The value itself; call it only where it must leave the process.
+            pub fn expose(&self) -> &str {
+                self.0.expose()
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}({})", stringify!($name), $crate::secret::REDACTED)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str($crate::secret::REDACTED)
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                Self::new(value)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                Self::new(value)
+            }
+        }
+
+        impl From<&$name> for $name {
+            fn from(value: &$name) -> Self {
+                value.clone()
+            }
+        }
+    };
+}
+pub(crate) use secret_newtype;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_prints_but_serializes() {
+        let s = Secret::new("s3cr3t-value");
+        assert!(!format!("{s:?}{s}{s:#?}").contains("s3cr3t"));
+        assert_eq!(serde_json::to_string(&s).unwrap(), "\"s3cr3t-value\"");
+        let back: Secret = serde_json::from_str("\"abc\"").unwrap();
+        assert_eq!(back.expose(), "abc");
+    }
+}

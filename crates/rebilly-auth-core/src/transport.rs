@@ -1,0 +1,308 @@
+//! [`HttpTransport`]: the one seam between the SDK and an HTTP stack.
+//!
+//! Core builds an `http::Request<Bytes>` and hands it to a transport, which returns the whole
+//! `http::Response<Bytes>`. Core does no I/O; `rebilly-auth-reqwest`, `rebilly-auth-hyper` and
+//! the testing crate's fakes implement this trait, and so can you.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+/// Sends one HTTP request and returns the complete response.
+///
+/// Implementations must not follow redirects (core treats every 3xx as an error, and a
+/// cross-host redirect could leak the `REB-APIKEY` header), must enforce the [`BodyLimit`] found
+/// in the request's extensions, and must map every failure to a [`TransportError`] that says
+/// honestly whether the request may have reached the server: the retry policy depends on it.
+///
+/// The smallest transport is a closure, through [`transport_fn`]:
+///
+/// ```
+/// use bytes::Bytes;
+/// use rebilly_auth_core::{transport_fn, HttpTransport};
+///
+/// # tokio_test_block_on(async {
+/// let transport = transport_fn(|request: http::Request<Bytes>| async move {
+///     assert_eq!(request.method(), http::Method::GET);
+///     Ok(http::Response::new(Bytes::from_static(b"{}")))
+/// });
+/// let response = transport.send(http::Request::new(Bytes::new())).await.unwrap();
+/// assert_eq!(response.body().as_ref(), b"{}");
+/// # });
+/// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+/// # }
+/// ```
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait HttpTransport: Send + Sync {
+    /// Sends `request` and returns the response with its whole body.
+    async fn send(&self, request: http::Request<Bytes>)
+    -> Result<http::Response<Bytes>, TransportError>;
+}
+
+#[async_trait]
+impl<T: HttpTransport + ?Sized> HttpTransport for Arc<T> {
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        (**self).send(request).await
+    }
+}
+
+#[async_trait]
+impl<T: HttpTransport + ?Sized> HttpTransport for Box<T> {
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        (**self).send(request).await
+    }
+}
+
+#[async_trait]
+impl<T: HttpTransport + ?Sized> HttpTransport for &T {
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        (**self).send(request).await
+    }
+}
+
+/// A transport made of a closure; see [`transport_fn`].
+#[derive(Clone)]
+pub struct TransportFn<F>(F);
+
+impl<F> fmt::Debug for TransportFn<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TransportFn")
+    }
+}
+
+/// Turns a closure `Fn(http::Request<Bytes>) -> impl Future<Output = Result<Response, TransportError>>`
+/// into an [`HttpTransport`]: the smallest fake for a unit test.
+pub fn transport_fn<F, Fut>(f: F) -> TransportFn<F>
+where
+    F: Fn(http::Request<Bytes>) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<http::Response<Bytes>, TransportError>> + Send,
+{
+    TransportFn(f)
+}
+
+#[async_trait]
+impl<F, Fut> HttpTransport for TransportFn<F>
+where
+    F: Fn(http::Request<Bytes>) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<http::Response<Bytes>, TransportError>> + Send,
+{
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        (self.0)(request).await
+    }
+}
+
+/// The largest response body a transport may read, in bytes; core puts it in every request's
+/// extensions (4 MiB unless the client builder says otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimit(pub usize);
+
+impl BodyLimit {
+    /// The default cap: 4 MiB.
+    pub const DEFAULT: BodyLimit = BodyLimit(4 * 1024 * 1024);
+
+    /// The cap found in `request`'s extensions, or [`BodyLimit::DEFAULT`].
+    pub fn of<B>(request: &http::Request<B>) -> usize {
+        request.extensions().get::<BodyLimit>().copied().unwrap_or(Self::DEFAULT).0
+    }
+}
+
+impl Default for BodyLimit {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// What kind of failure a transport met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The host name could not be resolved; nothing was sent.
+    Dns,
+    /// No connection could be made (refused, unreachable); nothing was sent.
+    Connect,
+    /// The TLS handshake failed; nothing was sent.
+    TlsHandshake,
+    /// The transport's own deadline passed.
+    Timeout,
+    /// Reading or writing on an established connection failed (reset, closed early).
+    Io,
+    /// The response body could not be read.
+    Body,
+    /// The response body was larger than the [`BodyLimit`].
+    BodyTooLarge,
+    /// Anything else.
+    Other,
+}
+
+impl fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Dns => "DNS resolution failed",
+            Self::Connect => "connection failed",
+            Self::TlsHandshake => "TLS handshake failed",
+            Self::Timeout => "timed out",
+            Self::Io => "I/O error",
+            Self::Body => "response body error",
+            Self::BodyTooLarge => "response body too large",
+            Self::Other => "transport error",
+        })
+    }
+}
+
+/// A failure to get a response from the server: no status code was received.
+///
+/// The `source` must never hold a URL (reqwest: `without_url()`), since request paths carry token
+/// values.
+pub struct TransportError {
+    kind: TransportErrorKind,
+    may_have_reached_server: bool,
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl TransportError {
+    /// A failure of `kind`. Whether the request may have reached the server follows from the
+    /// kind: only DNS, connect and TLS-handshake failures prove it never left.
+    pub fn new(kind: TransportErrorKind, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        let may_have_reached_server = !matches!(
+            kind,
+            TransportErrorKind::Dns | TransportErrorKind::Connect | TransportErrorKind::TlsHandshake
+        );
+        Self { kind, may_have_reached_server, source: Some(source.into()) }
+    }
+
+    /// A failure of `kind` with no underlying error.
+    pub fn from_kind(kind: TransportErrorKind) -> Self {
+        let mut error = Self::new(kind, "");
+        error.source = None;
+        error
+    }
+
+    /// Name resolution failed: the request never left.
+    pub fn dns(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::new(TransportErrorKind::Dns, source)
+    }
+
+    /// Connecting failed: the request never left.
+    pub fn connect(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::new(TransportErrorKind::Connect, source)
+    }
+
+    /// The TLS handshake failed: the request never left.
+    pub fn tls_handshake(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::new(TransportErrorKind::TlsHandshake, source)
+    }
+
+    /// The transport timed out; the request may have been processed.
+    pub fn timeout(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::new(TransportErrorKind::Timeout, source)
+    }
+
+    /// An I/O error on an established connection; the request may have been processed.
+    pub fn io(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::new(TransportErrorKind::Io, source)
+    }
+
+    /// The body could not be read; the request was processed.
+    pub fn body(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::new(TransportErrorKind::Body, source)
+    }
+
+    /// The body exceeded `limit` bytes.
+    pub fn body_too_large(limit: usize) -> Self {
+        Self::new(
+            TransportErrorKind::BodyTooLarge,
+            format!("the response body exceeds the limit of {limit} bytes"),
+        )
+    }
+
+    /// Any other failure; assumed to have possibly reached the server.
+    pub fn other(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::new(TransportErrorKind::Other, source)
+    }
+
+    /// Overrides whether the request may have reached the server, for a transport that knows
+    /// better than its error kind says.
+    pub fn with_may_have_reached_server(mut self, may_have: bool) -> Self {
+        self.may_have_reached_server = may_have;
+        self
+    }
+
+    /// What kind of failure this was.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// `false` only when the request provably never left this process (DNS, connect, TLS
+    /// handshake); a retry of a non-idempotent request is safe only then.
+    pub fn may_have_reached_server(&self) -> bool {
+        self.may_have_reached_server
+    }
+}
+
+impl fmt::Debug for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportError")
+            .field("kind", &self.kind)
+            .field("may_have_reached_server", &self.may_have_reached_server)
+            .field("source", &self.source.as_ref().map(|s| s.to_string()))
+            .finish()
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.kind)?;
+        match &self.source {
+            Some(source) if !source.to_string().is_empty() => write!(f, ": {source}"),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl StdError for TransportError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_deref().map(|s| s as &(dyn StdError + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_pre_send_failures_prove_the_request_never_left() {
+        assert!(!TransportError::dns("x").may_have_reached_server());
+        assert!(!TransportError::connect("x").may_have_reached_server());
+        assert!(!TransportError::tls_handshake("x").may_have_reached_server());
+        assert!(TransportError::io("reset").may_have_reached_server());
+        assert!(TransportError::timeout("t").may_have_reached_server());
+        assert!(TransportError::body("b").may_have_reached_server());
+        assert!(TransportError::other("o").may_have_reached_server());
+    }
+
+    #[test]
+    fn object_safe_and_shareable() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Arc<dyn HttpTransport>>();
+        assert_send_sync::<Box<dyn HttpTransport>>();
+        assert_send_sync::<TransportError>();
+    }
+}

@@ -1,0 +1,5 @@
+//! # rebilly-auth-testing
+//!
+//! Test tools for the rebilly-auth SDK.
+
+#![forbid(unsafe_code)]
