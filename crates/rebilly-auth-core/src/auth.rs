@@ -62,12 +62,16 @@ impl Auth {
         static REB_APIKEY: HeaderName = HeaderName::from_static("reb-apikey");
         let (name, what, value) = match self {
             Auth::SecretKey(key) => (REB_APIKEY.clone(), "secret key", key.expose().to_owned()),
-            Auth::PublishableKey(key) => {
-                (http::header::AUTHORIZATION, "publishable key", key.expose().to_owned())
-            }
-            Auth::Jwt(jwt) => {
-                (http::header::AUTHORIZATION, "JWT", format!("Bearer {}", jwt.expose()))
-            }
+            Auth::PublishableKey(key) => (
+                http::header::AUTHORIZATION,
+                "publishable key",
+                key.expose().to_owned(),
+            ),
+            Auth::Jwt(jwt) => (
+                http::header::AUTHORIZATION,
+                "JWT",
+                format!("Bearer {}", jwt.expose()),
+            ),
         };
         let raw = match self {
             Auth::SecretKey(k) => k.expose(),

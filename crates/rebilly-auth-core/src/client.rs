@@ -79,7 +79,9 @@ struct Inner<T> {
 
 impl<T> Clone for Client<T> {
     fn clone(&self) -> Self {
-        Self { inner: Arc::clone(&self.inner) }
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
     }
 }
 
@@ -147,7 +149,10 @@ impl<T> Client<T> {
     }
 
     fn address(&self, call: &PreparedCall) -> Result<Addressed, Error> {
-        let organization = call.organization.as_ref().unwrap_or(&self.inner.organization);
+        let organization = call
+            .organization
+            .as_ref()
+            .unwrap_or(&self.inner.organization);
         encode::check_segment("organization id", organization.as_str())?;
         let mut uri = String::with_capacity(
             self.inner.root.len() + 16 + organization.as_str().len() + call.path.len() + 24,
@@ -182,7 +187,9 @@ impl<T> Client<T> {
         if let Some((name, value)) = &addressed.auth {
             headers.insert(name.clone(), value.clone());
         }
-        request.extensions_mut().insert(BodyLimit(self.inner.body_limit));
+        request
+            .extensions_mut()
+            .insert(BodyLimit(self.inner.body_limit));
         request
     }
 
@@ -197,7 +204,10 @@ impl<T: HttpTransport> Client<T> {
     /// Sends `call`, retrying per the policy within the deadlines, inside one
     /// `rebilly_auth.call` span.
     pub(crate) async fn execute(&self, call: PreparedCall) -> Result<RawResponse, Error> {
-        let organization = call.organization.as_ref().unwrap_or(&self.inner.organization);
+        let organization = call
+            .organization
+            .as_ref()
+            .unwrap_or(&self.inner.organization);
         let span = tracing::info_span!(
             "rebilly_auth.call",
             operation = call.operation,
@@ -208,7 +218,10 @@ impl<T: HttpTransport> Client<T> {
             duration_ms = tracing::field::Empty,
         );
         let start = Instant::now();
-        let result = self.execute_attempts(&call, start).instrument(span.clone()).await;
+        let result = self
+            .execute_attempts(&call, start)
+            .instrument(span.clone())
+            .await;
         span.record("duration_ms", start.elapsed().as_millis() as u64);
         match &result {
             Ok(raw) => {
@@ -224,7 +237,11 @@ impl<T: HttpTransport> Client<T> {
         result
     }
 
-    async fn execute_attempts(&self, call: &PreparedCall, start: Instant) -> Result<RawResponse, Error> {
+    async fn execute_attempts(
+        &self,
+        call: &PreparedCall,
+        start: Instant,
+    ) -> Result<RawResponse, Error> {
         let inner = &*self.inner;
         let addressed = self.address(call)?;
         let mut retried_after_ambiguity = false;
@@ -233,8 +250,11 @@ impl<T: HttpTransport> Client<T> {
             attempt += 1;
             let remaining = inner.call_timeout.saturating_sub(start.elapsed());
             let limit = inner.attempt_timeout.min(remaining);
-            let scope =
-                if limit < inner.attempt_timeout { TimeoutScope::Call } else { TimeoutScope::Attempt };
+            let scope = if limit < inner.attempt_timeout {
+                TimeoutScope::Call
+            } else {
+                TimeoutScope::Attempt
+            };
             let request = self.http_request(call, &addressed);
             let sent = select(inner.transport.send(request), inner.sleep.sleep(limit)).await;
             let failure = match sent {
@@ -253,7 +273,8 @@ impl<T: HttpTransport> Client<T> {
                         retried_after_ambiguity,
                         retry_at,
                     };
-                    if attempt >= inner.retry.attempts() || !call.class.retries_status(raw.meta.status)
+                    if attempt >= inner.retry.attempts()
+                        || !call.class.retries_status(raw.meta.status)
                     {
                         return Ok(raw);
                     }
@@ -274,7 +295,12 @@ impl<T: HttpTransport> Client<T> {
                     if raw.meta.status != StatusCode::TOO_MANY_REQUESTS {
                         retried_after_ambiguity = true;
                     }
-                    tracing::debug!(attempt, status = raw.meta.status.as_u16(), wait_ms = wait.as_millis() as u64, "retrying");
+                    tracing::debug!(
+                        attempt,
+                        status = raw.meta.status.as_u16(),
+                        wait_ms = wait.as_millis() as u64,
+                        "retrying"
+                    );
                     inner.sleep.sleep(wait).await;
                     continue;
                 }
@@ -282,7 +308,8 @@ impl<T: HttpTransport> Client<T> {
                 Either::Right(_) => Failure::Timeout(scope, limit),
             };
             let reached = failure.may_have_reached_server();
-            let may_retry = scope == TimeoutScope::Attempt || !matches!(failure, Failure::Timeout(..));
+            let may_retry =
+                scope == TimeoutScope::Attempt || !matches!(failure, Failure::Timeout(..));
             if may_retry
                 && attempt < inner.retry.attempts()
                 && (!reached || call.class.retries_ambiguous())
@@ -330,11 +357,17 @@ impl Failure {
             Failure::Timeout(scope, after) if call.class == RetryClass::SpendsToken => {
                 Error::ExchangeOutcomeUnknown {
                     operation,
-                    source: TransportError::timeout(format!("no answer within {after:?} ({scope})")),
+                    source: TransportError::timeout(format!(
+                        "no answer within {after:?} ({scope})"
+                    )),
                 }
             }
             Failure::Transport(source) => Error::Transport { operation, source },
-            Failure::Timeout(scope, after) => Error::Timeout { operation, scope, after },
+            Failure::Timeout(scope, after) => Error::Timeout {
+                operation,
+                scope,
+                after,
+            },
         }
     }
 }
@@ -557,13 +590,16 @@ fn default_sleep() -> Result<Arc<dyn Sleep>, Error> {
 
 /// Accepts `https://host[:port]` roots, and `http://` ones on loopback (or when allowed).
 fn check_root(root: &str, allow_insecure_http: bool) -> Result<(), Error> {
-    let uri: http::Uri =
-        root.parse().map_err(|_| Error::Config("the server root is not a valid URL".into()))?;
+    let uri: http::Uri = root
+        .parse()
+        .map_err(|_| Error::Config("the server root is not a valid URL".into()))?;
     let host = uri
         .host()
         .ok_or_else(|| Error::Config("the server root has no host".into()))?;
     if uri.query().is_some() {
-        return Err(Error::Config("the server root must not have a query".into()));
+        return Err(Error::Config(
+            "the server root must not have a query".into(),
+        ));
     }
     match uri.scheme_str() {
         Some("https") => Ok(()),
@@ -573,14 +609,18 @@ fn check_root(root: &str, allow_insecure_http: bool) -> Result<(), Error> {
              (use https, or allow_insecure_http(true))"
                 .into(),
         )),
-        _ => Err(Error::Config("the server root must start with https:// or http://".into())),
+        _ => Err(Error::Config(
+            "the server root must start with https:// or http://".into(),
+        )),
     }
 }
 
 fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

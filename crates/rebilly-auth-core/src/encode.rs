@@ -10,7 +10,11 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use crate::error::InvalidInput;
 
 /// Everything but `A-Z a-z 0-9 - . _ ~` is escaped.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// The API's largest `limit` and `offset`.
 pub const MAX_LIMIT: u32 = 1000;
@@ -35,8 +39,14 @@ pub(crate) fn check_resource_id(what: &'static str, value: &str) -> Result<(), I
     if value.len() > 50 {
         return Err(InvalidInput::new(what, "must be at most 50 characters"));
     }
-    if !value.bytes().all(|b| b.is_ascii_alphanumeric() || b"@~-._".contains(&b)) {
-        return Err(InvalidInput::new(what, "may hold only ASCII letters, digits and @ ~ - . _"));
+    if !value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"@~-._".contains(&b))
+    {
+        return Err(InvalidInput::new(
+            what,
+            "may hold only ASCII letters, digits and @ ~ - . _",
+        ));
     }
     Ok(())
 }
@@ -53,10 +63,16 @@ pub(crate) fn list_query(
     offset: Option<u32>,
 ) -> Result<Option<String>, InvalidInput> {
     if limit.is_some_and(|l| l > MAX_LIMIT) {
-        return Err(InvalidInput::new("limit", format!("must be at most {MAX_LIMIT}")));
+        return Err(InvalidInput::new(
+            "limit",
+            format!("must be at most {MAX_LIMIT}"),
+        ));
     }
     if offset.is_some_and(|o| o > MAX_OFFSET) {
-        return Err(InvalidInput::new("offset", format!("must be at most {MAX_OFFSET}")));
+        return Err(InvalidInput::new(
+            "offset",
+            format!("must be at most {MAX_OFFSET}"),
+        ));
     }
     Ok(match (limit, offset) {
         (None, None) => None,
@@ -71,7 +87,10 @@ pub(crate) fn check_header_text(what: &'static str, value: &str) -> Result<(), I
     if value.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
         Ok(())
     } else {
-        Err(InvalidInput::new(what, "may hold only visible ASCII and spaces (no CR, LF or control bytes)"))
+        Err(InvalidInput::new(
+            what,
+            "may hold only visible ASCII and spaces (no CR, LF or control bytes)",
+        ))
     }
 }
 
@@ -99,7 +118,10 @@ mod tests {
     #[test]
     fn list_bounds() {
         assert_eq!(list_query(None, None).unwrap(), None);
-        assert_eq!(list_query(Some(10), Some(20)).unwrap().unwrap(), "limit=10&offset=20");
+        assert_eq!(
+            list_query(Some(10), Some(20)).unwrap().unwrap(),
+            "limit=10&offset=20"
+        );
         assert!(list_query(Some(1001), None).is_err());
         assert!(list_query(None, Some(1001)).is_err());
     }

@@ -75,7 +75,9 @@ pub enum Error {
         source: TransportError,
     },
     /// A listing would need an `offset` past what the API serves (1000).
-    #[error("{operation}: the listing continues past offset {offset}, beyond the API's maximum of {max}")]
+    #[error(
+        "{operation}: the listing continues past offset {offset}, beyond the API's maximum of {max}"
+    )]
     OffsetLimitReached {
         /// The listing operation.
         operation: &'static str,
@@ -161,7 +163,10 @@ pub struct ApiError {
 impl ApiError {
     /// The fields a 422 named as invalid (empty otherwise).
     pub fn invalid_fields(&self) -> &[InvalidField] {
-        self.problem.as_ref().map(|p| p.invalid_fields.as_slice()).unwrap_or(&[])
+        self.problem
+            .as_ref()
+            .map(|p| p.invalid_fields.as_slice())
+            .unwrap_or(&[])
     }
 }
 
@@ -311,7 +316,10 @@ pub struct InvalidInput {
 
 impl InvalidInput {
     pub(crate) fn new(what: &'static str, reason: impl Into<String>) -> Self {
-        Self { what, reason: reason.into() }
+        Self {
+            what,
+            reason: reason.into(),
+        }
     }
 }
 

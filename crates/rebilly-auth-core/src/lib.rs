@@ -67,13 +67,15 @@ pub use pagination::{ListOperation, Page};
 pub use request::{Operation, Request};
 pub use response::{RateLimit, RawResponse, ResponseMeta, WithMeta};
 pub use retry::{RetryClass, RetryPolicy};
-pub use runtime::{Clock, Sleep, SleepFuture, SystemClock};
 #[cfg(feature = "tokio")]
 pub use runtime::TokioSleep;
+pub use runtime::{Clock, Sleep, SleepFuture, SystemClock};
 pub use secret::Secret;
 #[cfg(feature = "mock")]
 pub use transport::MockHttpTransport;
-pub use transport::{BodyLimit, HttpTransport, TransportError, TransportErrorKind, TransportFn, transport_fn};
+pub use transport::{
+    BodyLimit, HttpTransport, TransportError, TransportErrorKind, TransportFn, transport_fn,
+};
 
 /// Re-exports of the crates in core's public API, so users need not pin them.
 pub mod reexports {

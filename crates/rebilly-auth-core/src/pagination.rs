@@ -75,7 +75,11 @@ impl<Op: ListOperation, T: HttpTransport + 'static> Request<Op, T> {
     /// than ending silently.
     pub fn stream(self) -> impl Stream<Item = Result<Op::Item, Error>> + Send + 'static {
         let limit = self.operation().limit().unwrap_or(MAX_LIMIT);
-        let cursor = PageCursor { next: Some(self.limit(limit)), buffer: VecDeque::new(), ended_by: None };
+        let cursor = PageCursor {
+            next: Some(self.limit(limit)),
+            buffer: VecDeque::new(),
+            ended_by: None,
+        };
         futures_util::stream::unfold(cursor, move |mut cursor| async move {
             loop {
                 if let Some(item) = cursor.buffer.pop_front() {

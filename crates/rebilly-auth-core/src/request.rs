@@ -44,7 +44,11 @@ pub trait Operation: Send + Sync + 'static {
 
     /// How safe a replay is; by default from the method.
     fn retry_class(&self) -> RetryClass {
-        if Self::METHOD == Method::POST { RetryClass::NonIdempotent } else { RetryClass::Idempotent }
+        if Self::METHOD == Method::POST {
+            RetryClass::NonIdempotent
+        } else {
+            RetryClass::Idempotent
+        }
     }
 
     /// Decodes the answer.
@@ -103,7 +107,12 @@ impl<Op: Clone, T> Clone for Request<Op, T> {
 
 impl<Op: Operation, T> Request<Op, T> {
     pub(crate) fn new(client: Client<T>, operation: Op) -> Self {
-        Self { client, operation, organization: None, auth: None }
+        Self {
+            client,
+            operation,
+            organization: None,
+            auth: None,
+        }
     }
 
     /// Sends this call to another organization than the client's.
@@ -161,7 +170,10 @@ impl<Op: Operation, T: HttpTransport + 'static> Request<Op, T> {
         let call = self.prepare()?;
         let raw = self.client.execute(call).await?;
         let value = self.operation.decode(&raw)?;
-        Ok(WithMeta { value, meta: raw.meta })
+        Ok(WithMeta {
+            value,
+            meta: raw.meta,
+        })
     }
 }
 

@@ -54,13 +54,20 @@ pub struct ResponseMeta {
 impl ResponseMeta {
     pub(crate) fn new(status: StatusCode, headers: HeaderMap, attempts: u32) -> Self {
         let rate_limit = RateLimit::from_headers(&headers);
-        Self { status, headers, attempts, rate_limit }
+        Self {
+            status,
+            headers,
+            attempts,
+            rate_limit,
+        }
     }
 
     /// The `Location` header (201 answers): the created resource's URL. It may hold a token
     /// value: do not log it.
     pub fn location(&self) -> Option<&str> {
-        self.headers.get(http::header::LOCATION).and_then(|v| v.to_str().ok())
+        self.headers
+            .get(http::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
     }
 
     /// A header's value as text.
@@ -120,13 +127,18 @@ impl RawResponse {
 
     /// Decodes the body as `T` whatever the status.
     pub fn decode<T: DeserializeOwned>(&self, operation: &'static str) -> Result<T, Error> {
-        serde_json::from_slice(&self.body).map_err(|error| self.decode_error(operation, &error))
+        serde_json::from_slice(&self.body)
+            .map_err(|error| self.decode_error::<T>(operation, &error))
     }
 
     /// The error for a body that did not decode; re-decodes (failure path only) to learn where.
-    fn decode_error(&self, operation: &'static str, error: &serde_json::Error) -> Error {
+    fn decode_error<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        error: &serde_json::Error,
+    ) -> Error {
         let mut de = serde_json::Deserializer::from_slice(&self.body);
-        let path = match serde_path_to_error::deserialize::<_, serde::de::IgnoredAny>(&mut de) {
+        let path = match serde_path_to_error::deserialize::<_, T>(&mut de) {
             Ok(_) => ".".to_owned(),
             Err(e) => e.path().to_string(),
         };
@@ -165,7 +177,10 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
 /// When the server says to retry: `Retry-After` (seconds or an HTTP date), else
 /// `X-RateLimit-Retry-After` (epoch seconds).
 pub(crate) fn retry_at(headers: &HeaderMap, now: SystemTime) -> Option<SystemTime> {
-    if let Some(value) = headers.get(http::header::RETRY_AFTER).and_then(|v| v.to_str().ok()) {
+    if let Some(value) = headers
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+    {
         let value = value.trim();
         if let Ok(seconds) = value.parse::<u64>() {
             return Some(now + Duration::from_secs(seconds));
@@ -190,7 +205,10 @@ mod tests {
         let rl = RateLimit::from_headers(&headers);
         assert_eq!(rl.limit, Some(3600));
         assert_eq!(rl.remaining, None);
-        assert_eq!(rl.resets_at, Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1713187500)));
+        assert_eq!(
+            rl.resets_at,
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1713187500))
+        );
     }
 
     #[test]
@@ -202,7 +220,10 @@ mod tests {
         assert_eq!(retry_at(&headers, now), Some(now + Duration::from_secs(50)));
         headers.insert("retry-after", "7".parse().unwrap());
         assert_eq!(retry_at(&headers, now), Some(now + Duration::from_secs(7)));
-        headers.insert("retry-after", "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap());
+        headers.insert(
+            "retry-after",
+            "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap(),
+        );
         assert_eq!(
             retry_at(&headers, now),
             Some(SystemTime::UNIX_EPOCH + Duration::from_secs(784111777))

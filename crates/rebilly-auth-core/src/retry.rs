@@ -77,7 +77,10 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// No retries: one attempt per call.
     pub fn none() -> Self {
-        Self { max_attempts: 1, ..Self::default() }
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
     }
 
     /// Attempts in all, the first included (at least 1).

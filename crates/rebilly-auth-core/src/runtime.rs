@@ -45,4 +45,3 @@ impl Clock for SystemClock {
         SystemTime::now()
     }
 }
-

@@ -41,8 +41,10 @@ use bytes::Bytes;
 #[async_trait]
 pub trait HttpTransport: Send + Sync {
     /// Sends `request` and returns the response with its whole body.
-    async fn send(&self, request: http::Request<Bytes>)
-    -> Result<http::Response<Bytes>, TransportError>;
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, TransportError>;
 }
 
 #[async_trait]
@@ -120,7 +122,12 @@ impl BodyLimit {
 
     /// The cap found in `request`'s extensions, or [`BodyLimit::DEFAULT`].
     pub fn of<B>(request: &http::Request<B>) -> usize {
-        request.extensions().get::<BodyLimit>().copied().unwrap_or(Self::DEFAULT).0
+        request
+            .extensions()
+            .get::<BodyLimit>()
+            .copied()
+            .unwrap_or(Self::DEFAULT)
+            .0
     }
 }
 
@@ -180,12 +187,21 @@ pub struct TransportError {
 impl TransportError {
     /// A failure of `kind`. Whether the request may have reached the server follows from the
     /// kind: only DNS, connect and TLS-handshake failures prove it never left.
-    pub fn new(kind: TransportErrorKind, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+    pub fn new(
+        kind: TransportErrorKind,
+        source: impl Into<Box<dyn StdError + Send + Sync>>,
+    ) -> Self {
         let may_have_reached_server = !matches!(
             kind,
-            TransportErrorKind::Dns | TransportErrorKind::Connect | TransportErrorKind::TlsHandshake
+            TransportErrorKind::Dns
+                | TransportErrorKind::Connect
+                | TransportErrorKind::TlsHandshake
         );
-        Self { kind, may_have_reached_server, source: Some(source.into()) }
+        Self {
+            kind,
+            may_have_reached_server,
+            source: Some(source.into()),
+        }
     }
 
     /// A failure of `kind` with no underlying error.
@@ -279,7 +295,9 @@ impl fmt::Display for TransportError {
 
 impl StdError for TransportError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source.as_deref().map(|s| s as &(dyn StdError + 'static))
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn StdError + 'static))
     }
 }
 

@@ -35,7 +35,10 @@ pub struct AclEntry {
 impl AclEntry {
     /// An entry granting `permissions` on `scope`.
     pub fn new(scope: AclScope, permissions: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        Self { scope, permissions: permissions.into_iter().map(Into::into).collect() }
+        Self {
+            scope,
+            permissions: permissions.into_iter().map(Into::into).collect(),
+        }
     }
 }
 
@@ -56,6 +59,38 @@ pub struct AclScope {
     /// Custom field names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_field_name: Option<Vec<String>>,
+}
+
+impl AclScope {
+    /// Narrows the scope to these organizations.
+    pub fn with_organization_ids(
+        mut self,
+        ids: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.organization_id = Some(ids.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Narrows the scope to these products.
+    pub fn with_product_ids(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.product_id = Some(ids.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Narrows the scope to these plans.
+    pub fn with_plan_ids(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.plan_id = Some(ids.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Narrows the scope to these custom fields.
+    pub fn with_custom_field_names(
+        mut self,
+        names: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.custom_field_name = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
 }
 
 /// An exchange request (POST `/authentication-tokens/{token}/exchange`).
@@ -129,7 +164,9 @@ impl Exchange {
 
     /// Adds a custom claim.
     pub fn custom_claim(mut self, name: impl Into<String>, value: serde_json::Value) -> Self {
-        self.custom_claims.get_or_insert_with(Default::default).insert(name.into(), value);
+        self.custom_claims
+            .get_or_insert_with(Default::default)
+            .insert(name.into(), value);
         self
     }
 

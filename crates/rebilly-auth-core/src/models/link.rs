@@ -33,7 +33,10 @@ pub struct Link {
 impl Link {
     /// A link of `rel` to `href`.
     pub fn new(rel: LinkRel, href: impl Into<String>) -> Self {
-        Self { href: Some(href.into()), rel: Some(rel) }
+        Self {
+            href: Some(href.into()),
+            rel: Some(rel),
+        }
     }
 }
 

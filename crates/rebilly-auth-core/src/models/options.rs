@@ -37,7 +37,12 @@ pub struct AuthenticationOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub otp_required: Option<bool>,
     /// Related links (read-only: never sent).
-    #[serde(rename = "_links", default, deserialize_with = "links_or_empty", skip_serializing)]
+    #[serde(
+        rename = "_links",
+        default,
+        deserialize_with = "links_or_empty",
+        skip_serializing
+    )]
     pub links: Vec<Link>,
 }
 

@@ -37,7 +37,10 @@ pub struct NewResetPasswordToken {
 impl NewResetPasswordToken {
     /// A token for `username`.
     pub fn new(username: impl Into<String>) -> Self {
-        Self { username: username.into(), expired_time: None }
+        Self {
+            username: username.into(),
+            expired_time: None,
+        }
     }
 
     /// Sets when the token expires.

@@ -61,7 +61,10 @@ pub struct InvalidField {
 impl InvalidField {
     /// An invalid field.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: Some(field.into()), message: Some(message.into()) }
+        Self {
+            field: Some(field.into()),
+            message: Some(message.into()),
+        }
     }
 }
 

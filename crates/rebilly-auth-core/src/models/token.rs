@@ -69,11 +69,17 @@ impl Login {
 
     /// A passwordless login (needs the secret API key).
     pub fn passwordless(customer_id: impl Into<CustomerId>) -> Self {
-        Self::with_method(LoginMethod::Passwordless { customer_id: customer_id.into() })
+        Self::with_method(LoginMethod::Passwordless {
+            customer_id: customer_id.into(),
+        })
     }
 
     fn with_method(method: LoginMethod) -> Self {
-        Self { method, expired_time: None, otp_required: None }
+        Self {
+            method,
+            expired_time: None,
+            otp_required: None,
+        }
     }
 
     /// Sets when the token expires.

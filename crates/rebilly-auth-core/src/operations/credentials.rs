@@ -158,7 +158,13 @@ impl<T> CredentialsApi<T> {
         id: impl Into<CredentialId>,
         credential: NewCredential,
     ) -> Request<PutCredential, T> {
-        Request::new(self.client.clone(), PutCredential { id: id.into(), credential })
+        Request::new(
+            self.client.clone(),
+            PutCredential {
+                id: id.into(),
+                credential,
+            },
+        )
     }
 
     /// Deletes a credential.

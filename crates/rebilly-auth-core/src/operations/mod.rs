@@ -57,9 +57,9 @@ impl<T> Upserted<T> {
     /// The resource, however it was written.
     pub fn into_inner(self) -> T {
         match self {
-            Upserted::Created(value) | Upserted::Updated(value) | Upserted::CreatedOrUpdated(value) => {
-                value
-            }
+            Upserted::Created(value)
+            | Upserted::Updated(value)
+            | Upserted::CreatedOrUpdated(value) => value,
         }
     }
 
@@ -70,7 +70,10 @@ impl<T> Upserted<T> {
 }
 
 /// Decodes a 204 (or any success) of a delete; a 404 after an ambiguous retry counts as done.
-pub(crate) fn decode_deletion(operation: &'static str, raw: &RawResponse) -> Result<Deletion, Error> {
+pub(crate) fn decode_deletion(
+    operation: &'static str,
+    raw: &RawResponse,
+) -> Result<Deletion, Error> {
     if raw.meta.status.is_success() {
         Ok(Deletion::Deleted)
     } else if raw.is_not_found() && raw.retried_after_ambiguity {

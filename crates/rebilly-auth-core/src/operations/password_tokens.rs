@@ -113,11 +113,21 @@ impl<T> PasswordTokensApi<T> {
 
     /// Reads a reset-password token by its value.
     pub fn get(&self, token: impl Into<ResetToken>) -> Request<GetPasswordToken, T> {
-        Request::new(self.client.clone(), GetPasswordToken { token: token.into() })
+        Request::new(
+            self.client.clone(),
+            GetPasswordToken {
+                token: token.into(),
+            },
+        )
     }
 
     /// Deletes a reset-password token by its value.
     pub fn delete(&self, token: impl Into<ResetToken>) -> Request<DeletePasswordToken, T> {
-        Request::new(self.client.clone(), DeletePasswordToken { token: token.into() })
+        Request::new(
+            self.client.clone(),
+            DeletePasswordToken {
+                token: token.into(),
+            },
+        )
     }
 }

@@ -77,7 +77,11 @@ impl Operation for GetAuthenticationTokenVerification {
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
-        if raw.is_not_found() { Ok(None) } else { raw.json(Self::NAME).map(Some) }
+        if raw.is_not_found() {
+            Ok(None)
+        } else {
+            raw.json(Self::NAME).map(Some)
+        }
     }
 }
 
@@ -128,7 +132,9 @@ impl Operation for PostAuthenticationTokenExchange {
         if let Some(otp) = &self.exchange.one_time_password {
             let otp = otp.expose();
             if otp.len() != 6 || !otp.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(InvalidInput::new("one-time password", "must be exactly 6 digits").into());
+                return Err(
+                    InvalidInput::new("one-time password", "must be exactly 6 digits").into(),
+                );
             }
         }
         json_body(&self.exchange)
@@ -150,7 +156,10 @@ impl Operation for PostAuthenticationTokenExchange {
 impl<T> AuthenticationTokensApi<T> {
     /// Lists authentication tokens; `.limit()`, `.offset()`, `.stream()` refine it.
     pub fn list(&self) -> Request<GetAuthenticationTokenCollection, T> {
-        Request::new(self.client.clone(), GetAuthenticationTokenCollection::default())
+        Request::new(
+            self.client.clone(),
+            GetAuthenticationTokenCollection::default(),
+        )
     }
 
     /// Logs a customer in, by password or passwordless.
@@ -159,13 +168,26 @@ impl<T> AuthenticationTokensApi<T> {
     }
 
     /// Verifies a token: `Some(token)` while valid, `None` once expired, logged out or spent.
-    pub fn verify(&self, token: impl Into<AuthToken>) -> Request<GetAuthenticationTokenVerification, T> {
-        Request::new(self.client.clone(), GetAuthenticationTokenVerification { token: token.into() })
+    pub fn verify(
+        &self,
+        token: impl Into<AuthToken>,
+    ) -> Request<GetAuthenticationTokenVerification, T> {
+        Request::new(
+            self.client.clone(),
+            GetAuthenticationTokenVerification {
+                token: token.into(),
+            },
+        )
     }
 
     /// Logs a customer out by invalidating the token.
     pub fn logout(&self, token: impl Into<AuthToken>) -> Request<DeleteAuthenticationToken, T> {
-        Request::new(self.client.clone(), DeleteAuthenticationToken { token: token.into() })
+        Request::new(
+            self.client.clone(),
+            DeleteAuthenticationToken {
+                token: token.into(),
+            },
+        )
     }
 
     /// Exchanges a token for a customer JWT (spending the token unless
@@ -177,7 +199,10 @@ impl<T> AuthenticationTokensApi<T> {
     ) -> Request<PostAuthenticationTokenExchange, T> {
         Request::new(
             self.client.clone(),
-            PostAuthenticationTokenExchange { token: token.into(), exchange },
+            PostAuthenticationTokenExchange {
+                token: token.into(),
+                exchange,
+            },
         )
     }
 }
