@@ -1,0 +1,95 @@
+//! The `rebilly_auth.call` span: its fields, and that no secret reaches a log at any level.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use common::{Fake, SECRET_KEY, client};
+use rebilly_auth_core::TransportError;
+use rebilly_auth_core::models::jwt::Exchange;
+use rebilly_auth_core::models::token::Login;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::format::FmtSpan;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[test]
+fn spans_carry_the_route_template_and_no_secret_at_trace_level() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(FmtSpan::FULL)
+        .with_ansi(false)
+        .with_writer(captured.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        common::block_on(async {
+            let fake = Fake::new();
+            let client = client(&fake);
+            fake.reply(201, r#"{"username":"ada","token":"TOKEN_SECRET_1"}"#);
+            client
+                .authentication_tokens()
+                .login(Login::password("ada", "PASSWORD_SECRET"))
+                .await
+                .unwrap();
+            fake.reply(404, r#"{"status":404}"#);
+            client
+                .authentication_tokens()
+                .verify("TOKEN_SECRET_1")
+                .await
+                .unwrap();
+            fake.fail(|| TransportError::io("reset"));
+            let _ = client
+                .authentication_tokens()
+                .exchange(
+                    "TOKEN_SECRET_1",
+                    Exchange::new().one_time_password("123456"),
+                )
+                .await;
+            fake.reply(200, r#"{"token":"RESET_SECRET","username":"ada"}"#);
+            client.password_tokens().get("RESET_SECRET").await.unwrap();
+        });
+    });
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("rebilly_auth.call"), "{text}");
+    assert!(
+        text.contains("operation=\"GetAuthenticationTokenVerification\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("route=\"/authentication-tokens/{token}\""),
+        "{text}"
+    );
+    assert!(text.contains("organization=\"org_1\""), "{text}");
+    assert!(text.contains("status=404"), "{text}");
+    assert!(text.contains("attempts=1"), "{text}");
+    assert!(text.contains("duration_ms="), "{text}");
+    for secret in [
+        SECRET_KEY,
+        "TOKEN_SECRET_1",
+        "PASSWORD_SECRET",
+        "123456",
+        "RESET_SECRET",
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked:\n{text}");
+    }
+}
