@@ -7,8 +7,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::future::{Either, select};
-use http::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderName, HeaderValue, Method, StatusCode};
+
+static REB_APIKEY: HeaderName = HeaderName::from_static("reb-apikey");
 use tracing::Instrument;
 
 use crate::auth::{Auth, OrganizationId};
@@ -66,9 +68,11 @@ struct Inner<T> {
     transport: T,
     root: String,
     organization: OrganizationId,
-    auth: Option<(HeaderName, HeaderValue)>,
+    /// `organization`, percent-encoded once.
+    organization_segment: String,
+    /// Accept, User-Agent and the default auth header: cloned into every request.
+    base_headers: http::HeaderMap,
     auth_kind: &'static str,
-    user_agent: HeaderValue,
     retry: RetryPolicy,
     attempt_timeout: Duration,
     call_timeout: Duration,
@@ -124,7 +128,7 @@ pub(crate) struct PreparedCall {
 /// Everything an attempt needs that does not change between attempts.
 struct Addressed {
     uri: http::Uri,
-    auth: Option<(HeaderName, HeaderValue)>,
+    headers: http::HeaderMap,
 }
 
 impl<T> Client<T> {
@@ -149,17 +153,25 @@ impl<T> Client<T> {
     }
 
     fn address(&self, call: &PreparedCall) -> Result<Addressed, Error> {
-        let organization = call
-            .organization
-            .as_ref()
-            .unwrap_or(&self.inner.organization);
-        encode::check_segment("organization id", organization.as_str())?;
+        let inner = &*self.inner;
+        let organization_segment;
+        let organization = match &call.organization {
+            Some(organization) => {
+                encode::check_segment("organization id", organization.as_str())?;
+                let mut segment = String::new();
+                encode::push_segment(&mut segment, organization.as_str());
+                organization_segment = segment;
+                &organization_segment
+            }
+            None => &inner.organization_segment,
+        };
+        let query_len = call.query.as_ref().map_or(0, |q| q.len() + 1);
         let mut uri = String::with_capacity(
-            self.inner.root.len() + 16 + organization.as_str().len() + call.path.len() + 24,
+            inner.root.len() + 14 + organization.len() + call.path.len() + query_len,
         );
-        uri.push_str(&self.inner.root);
+        uri.push_str(&inner.root);
         uri.push_str("/organizations");
-        encode::push_segment(&mut uri, organization.as_str());
+        uri.push_str(organization);
         uri.push_str(&call.path);
         if let Some(query) = &call.query {
             uri.push('?');
@@ -167,29 +179,30 @@ impl<T> Client<T> {
         }
         let uri = http::Uri::try_from(uri)
             .map_err(|_| InvalidInput::new("request URL", "could not be built"))?;
-        let auth = match &call.auth {
-            Some(auth) => Some(auth.header()?),
-            None => self.inner.auth.clone(),
-        };
-        Ok(Addressed { uri, auth })
+        let mut headers = inner.base_headers.clone();
+        if let Some(auth) = &call.auth {
+            // A per-call credential replaces the client's: never send both.
+            let (name, value) = auth.header()?;
+            headers.remove(AUTHORIZATION);
+            headers.remove(&REB_APIKEY);
+            headers.insert(name, value);
+        }
+        if call.body.is_some() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        Ok(Addressed { uri, headers })
     }
 
     fn http_request(&self, call: &PreparedCall, addressed: &Addressed) -> http::Request<Bytes> {
         let mut request = http::Request::new(call.body.clone().unwrap_or_default());
         *request.method_mut() = call.method.clone();
         *request.uri_mut() = addressed.uri.clone();
-        let headers = request.headers_mut();
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        if call.body.is_some() {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        *request.headers_mut() = addressed.headers.clone();
+        if self.inner.body_limit != BodyLimit::DEFAULT.0 {
+            request
+                .extensions_mut()
+                .insert(BodyLimit(self.inner.body_limit));
         }
-        headers.insert(USER_AGENT, self.inner.user_agent.clone());
-        if let Some((name, value)) = &addressed.auth {
-            headers.insert(name.clone(), value.clone());
-        }
-        request
-            .extensions_mut()
-            .insert(BodyLimit(self.inner.body_limit));
         request
     }
 
@@ -248,7 +261,11 @@ impl<T: HttpTransport> Client<T> {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let remaining = inner.call_timeout.saturating_sub(start.elapsed());
+            let remaining = if attempt == 1 {
+                inner.call_timeout
+            } else {
+                inner.call_timeout.saturating_sub(start.elapsed())
+            };
             let limit = inner.attempt_timeout.min(remaining);
             let scope = if limit < inner.attempt_timeout {
                 TimeoutScope::Call
@@ -557,14 +574,22 @@ impl<T: HttpTransport> ClientBuilder<T> {
         if self.attempt_timeout.is_zero() || self.call_timeout.is_zero() {
             return Err(Error::Config("timeouts must be greater than zero".into()));
         }
+        let mut base_headers = http::HeaderMap::with_capacity(4);
+        base_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        base_headers.insert(USER_AGENT, user_agent);
+        if let Some((name, value)) = auth {
+            base_headers.insert(name, value);
+        }
+        let mut organization_segment = String::new();
+        encode::push_segment(&mut organization_segment, organization.as_str());
         Ok(Client {
             inner: Arc::new(Inner {
                 transport: self.transport,
                 root,
                 organization,
-                auth,
+                organization_segment,
+                base_headers,
                 auth_kind,
-                user_agent,
                 retry: self.retry,
                 attempt_timeout: self.attempt_timeout,
                 call_timeout: self.call_timeout,

@@ -32,7 +32,9 @@ pub struct TokioSleep;
 #[cfg(feature = "tokio")]
 impl Sleep for TokioSleep {
     fn sleep(&self, duration: Duration) -> SleepFuture {
-        Box::pin(tokio::time::sleep(duration))
+        // Lazy: the timer is created on first poll, so an attempt whose transport answers at
+        // once never touches the timer wheel.
+        Box::pin(async move { tokio::time::sleep(duration).await })
     }
 }
 
