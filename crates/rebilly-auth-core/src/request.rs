@@ -161,14 +161,14 @@ impl<Op: Operation, T> Request<Op, T> {
 impl<Op: Operation, T: HttpTransport + 'static> Request<Op, T> {
     /// Sends the call and decodes the answer.
     pub async fn send(self) -> Result<Op::Output, Error> {
-        self.send_with_meta().await.map(|response| response.value)
+        let raw = self.client.execute(self.prepare()?).await?;
+        self.operation.decode(&raw)
     }
 
     /// Sends the call; returns the decoded answer with its status, headers, rate-limit
     /// figures and attempt count.
     pub async fn send_with_meta(self) -> Result<WithMeta<Op::Output>, Error> {
-        let call = self.prepare()?;
-        let raw = self.client.execute(call).await?;
+        let raw = self.client.execute(self.prepare()?).await?;
         let value = self.operation.decode(&raw)?;
         Ok(WithMeta {
             value,
