@@ -60,23 +60,15 @@ impl Auth {
     /// it. Rejects values with control bytes, CR or LF.
     pub fn header(&self) -> Result<(HeaderName, HeaderValue), InvalidInput> {
         static REB_APIKEY: HeaderName = HeaderName::from_static("reb-apikey");
-        let (name, what, value) = match self {
-            Auth::SecretKey(key) => (REB_APIKEY.clone(), "secret key", key.expose().to_owned()),
+        let (name, what, prefix, raw) = match self {
+            Auth::SecretKey(key) => (REB_APIKEY.clone(), "secret key", "", key.expose()),
             Auth::PublishableKey(key) => (
                 http::header::AUTHORIZATION,
                 "publishable key",
-                key.expose().to_owned(),
+                "",
+                key.expose(),
             ),
-            Auth::Jwt(jwt) => (
-                http::header::AUTHORIZATION,
-                "JWT",
-                format!("Bearer {}", jwt.expose()),
-            ),
-        };
-        let raw = match self {
-            Auth::SecretKey(k) => k.expose(),
-            Auth::PublishableKey(k) => k.expose(),
-            Auth::Jwt(j) => j.expose(),
+            Auth::Jwt(jwt) => (http::header::AUTHORIZATION, "JWT", "Bearer ", jwt.expose()),
         };
         if raw.is_empty() {
             return Err(InvalidInput::new(what, "must not be empty"));
@@ -87,10 +79,19 @@ impl Auth {
                 "must be visible ASCII (no spaces, control bytes, CR or LF)",
             ));
         }
-        let mut value = HeaderValue::try_from(value)
+        let mut value = HeaderValue::try_from(format!("{prefix}{raw}"))
             .map_err(|_| InvalidInput::new(what, "is not a valid header value"))?;
         value.set_sensitive(true);
         Ok((name, value))
+    }
+
+    /// What kind of credential this is, for logs: `secret key`, `publishable key` or `JWT`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Auth::SecretKey(_) => "secret key",
+            Auth::PublishableKey(_) => "publishable key",
+            Auth::Jwt(_) => "JWT",
+        }
     }
 }
 

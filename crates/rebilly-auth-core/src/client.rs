@@ -551,14 +551,7 @@ impl<T: HttpTransport> ClientBuilder<T> {
         let root = self.environment.root().to_owned();
         check_root(&root, self.allow_insecure_http)?;
         let (auth, auth_kind) = match &self.auth {
-            Some(auth) => (
-                Some(auth.header()?),
-                match auth {
-                    Auth::SecretKey(_) => "secret key",
-                    Auth::PublishableKey(_) => "publishable key",
-                    Auth::Jwt(_) => "JWT",
-                },
-            ),
+            Some(auth) => (Some(auth.header()?), auth.kind()),
             None => (None, "none"),
         };
         let user_agent = self
