@@ -1,0 +1,107 @@
+//! Who is calling, and what they may do.
+
+use http::{HeaderMap, Method, StatusCode};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::jwt;
+use super::routes::Route;
+use super::state::Organization;
+
+/// The authenticated caller of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Caller {
+    /// `REB-APIKEY: <secret key>`: everything.
+    SecretKey,
+    /// `Authorization: <publishable key>`: login (password mode), verify, logout, exchange.
+    PublishableKey,
+    /// `Authorization: Bearer <jwt>`: a customer, on its own tokens and credentials.
+    Customer { customer_id: String },
+}
+
+/// Authenticates a request against `org`; `Err` carries the 401's detail.
+pub(crate) fn authenticate(
+    org: &Organization,
+    headers: &HeaderMap,
+    now: OffsetDateTime,
+) -> Result<Caller, &'static str> {
+    if let Some(value) = headers.get("reb-apikey") {
+        let key = value.to_str().unwrap_or("").trim();
+        return if !key.is_empty() && key == org.secret_key {
+            Ok(Caller::SecretKey)
+        } else {
+            Err("the API key is not valid for this organization")
+        };
+    }
+    let Some(value) = headers.get(http::header::AUTHORIZATION) else {
+        return Err("no credentials were sent (REB-APIKEY or Authorization)");
+    };
+    let value = value.to_str().unwrap_or("").trim();
+    let bearer = value
+        .split_once(char::is_whitespace)
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, rest)| rest.trim());
+    match bearer {
+        Some(token) => {
+            let claims = jwt::verify(&org.jwt_key, token)
+                .map_err(|_| "the JWT is not valid for this organization")?;
+            let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+            if exp <= now.unix_timestamp() {
+                return Err("the JWT has expired");
+            }
+            let session = claims
+                .get("jti")
+                .and_then(Value::as_str)
+                .and_then(|id| org.sessions.get(id))
+                .filter(|session| session.expired_time > now)
+                .ok_or("the JWT is not valid for this organization")?;
+            Ok(Caller::Customer {
+                customer_id: session.customer_id.clone(),
+            })
+        }
+        None => match &org.publishable_key {
+            Some(key) if !value.is_empty() && value == key => Ok(Caller::PublishableKey),
+            _ => Err("the API key is not valid for this organization"),
+        },
+    }
+}
+
+/// Whether `caller` may call `method` on `route`; `Err` carries the refusal's status (403, or
+/// 401 where the spec lists no 403 for the operation) and detail.
+pub(crate) fn permit(
+    caller: &Caller,
+    method: &Method,
+    route: Route,
+) -> Result<(), (StatusCode, &'static str)> {
+    let allowed = match caller {
+        Caller::SecretKey => true,
+        Caller::PublishableKey => matches!(
+            (method, route),
+            (&Method::POST, Route::AuthenticationTokens)
+                | (&Method::GET | &Method::DELETE, Route::AuthenticationToken)
+                | (&Method::POST, Route::AuthenticationTokenExchange)
+        ),
+        Caller::Customer { .. } => matches!(
+            (method, route),
+            (&Method::GET | &Method::POST, Route::AuthenticationTokens)
+                | (&Method::GET | &Method::DELETE, Route::AuthenticationToken)
+                | (&Method::POST, Route::AuthenticationTokenExchange)
+                | (&Method::GET, Route::Credentials | Route::Credential)
+        ),
+    };
+    if allowed {
+        return Ok(());
+    }
+    let detail = match caller {
+        Caller::PublishableKey => {
+            "a publishable key may only log in, verify, log out and exchange tokens"
+        }
+        _ => "a customer JWT may not call this operation",
+    };
+    // DELETE /credentials/{id} lists no 403 in the spec.
+    if (method, route) == (&Method::DELETE, Route::Credential) {
+        Err((StatusCode::UNAUTHORIZED, detail))
+    } else {
+        Err((StatusCode::FORBIDDEN, detail))
+    }
+}

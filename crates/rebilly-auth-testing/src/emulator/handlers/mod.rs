@@ -1,0 +1,334 @@
+//! The 16 operations, one submodule per resource.
+
+mod credentials;
+mod options;
+mod password_tokens;
+mod tokens;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::auth::Caller;
+use super::routes::Route;
+use super::state::Organization;
+
+/// An answer of the API (before any fault).
+#[derive(Debug, Clone)]
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl Reply {
+    pub(crate) fn json(status: StatusCode, value: &Value) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        Self {
+            status,
+            headers,
+            body: Bytes::from(value.to_string()),
+        }
+    }
+
+    pub(crate) fn no_content() -> Self {
+        Self {
+            status: StatusCode::NO_CONTENT,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    /// An RFC 7807 problem (served as `application/json`, as the spec lists).
+    pub(crate) fn problem(status: StatusCode, detail: &str) -> Self {
+        Self::problem_with(status, detail, Map::new())
+    }
+
+    pub(crate) fn problem_with(
+        status: StatusCode,
+        detail: &str,
+        extra: Map<String, Value>,
+    ) -> Self {
+        let title = match status.as_u16() {
+            422 => "Validation error",
+            _ => status.canonical_reason().unwrap_or("Error"),
+        };
+        let mut body = Map::new();
+        body.insert("type".into(), json!("about:blank"));
+        body.insert("title".into(), json!(title));
+        body.insert("status".into(), json!(status.as_u16()));
+        body.insert("detail".into(), json!(detail));
+        body.extend(extra);
+        Self::json(status, &Value::Object(body))
+    }
+
+    pub(crate) fn not_found(what: &str) -> Self {
+        Self::problem(StatusCode::NOT_FOUND, &format!("{what} not found"))
+    }
+
+    /// A 422 (or `status`) with `invalidFields`.
+    pub(crate) fn invalid_with(status: StatusCode, fields: &[(String, String)]) -> Self {
+        let list: Vec<Value> = fields
+            .iter()
+            .map(|(field, message)| json!({"field": field, "message": message}))
+            .collect();
+        let mut extra = Map::new();
+        extra.insert("invalidFields".into(), Value::Array(list));
+        Self::problem_with(status, "the request has invalid fields", extra)
+    }
+
+    pub(crate) fn invalid(fields: &[(String, String)]) -> Self {
+        Self::invalid_with(StatusCode::UNPROCESSABLE_ENTITY, fields)
+    }
+
+    pub(crate) fn with_header(mut self, name: &'static str, value: &str) -> Self {
+        if let Ok(value) = HeaderValue::try_from(value) {
+            self.headers.insert(name, value);
+        }
+        self
+    }
+}
+
+/// Everything a handler needs.
+pub(crate) struct Ctx<'a> {
+    pub(crate) method: &'a Method,
+    pub(crate) route: Route,
+    pub(crate) param: Option<&'a str>,
+    pub(crate) query: Option<&'a str>,
+    pub(crate) body: &'a [u8],
+    pub(crate) org: &'a mut Organization,
+    pub(crate) caller: Caller,
+    pub(crate) now: OffsetDateTime,
+    /// `scheme://authority` for `Location` and `_links`.
+    pub(crate) base: &'a str,
+    pub(crate) seq: &'a mut u64,
+}
+
+impl Ctx<'_> {
+    pub(crate) fn next_seq(&mut self) -> u64 {
+        *self.seq += 1;
+        *self.seq
+    }
+
+    /// The absolute URL of `path` (which starts after the organization).
+    pub(crate) fn url(&self, path: &str) -> String {
+        let mut org = String::new();
+        for byte in self.org.id.bytes() {
+            if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+                org.push(byte as char);
+            } else {
+                org.push_str(&format!("%{byte:02X}"));
+            }
+        }
+        format!("{}/organizations/{org}{path}", self.base)
+    }
+
+    /// The customer a JWT caller acts for.
+    pub(crate) fn own_customer(&self) -> Option<&str> {
+        match &self.caller {
+            Caller::Customer { customer_id } => Some(customer_id),
+            _ => None,
+        }
+    }
+}
+
+/// Runs the operation.
+pub(crate) fn dispatch(ctx: &mut Ctx<'_>) -> Reply {
+    match (ctx.method.clone(), ctx.route) {
+        (Method::GET, Route::AuthenticationOptions) => options::get(ctx),
+        (Method::PUT, Route::AuthenticationOptions) => options::put(ctx),
+        (Method::GET, Route::AuthenticationTokens) => tokens::list(ctx),
+        (Method::POST, Route::AuthenticationTokens) => tokens::login(ctx),
+        (Method::GET, Route::AuthenticationToken) => tokens::verify(ctx),
+        (Method::DELETE, Route::AuthenticationToken) => tokens::logout(ctx),
+        (Method::POST, Route::AuthenticationTokenExchange) => tokens::exchange(ctx),
+        (Method::GET, Route::Credentials) => credentials::list(ctx),
+        (Method::POST, Route::Credentials) => credentials::create(ctx),
+        (Method::GET, Route::Credential) => credentials::get(ctx),
+        (Method::PUT, Route::Credential) => credentials::upsert(ctx),
+        (Method::DELETE, Route::Credential) => credentials::delete(ctx),
+        (Method::GET, Route::PasswordTokens) => password_tokens::list(ctx),
+        (Method::POST, Route::PasswordTokens) => password_tokens::create(ctx),
+        (Method::GET, Route::PasswordToken) => password_tokens::get(ctx),
+        (Method::DELETE, Route::PasswordToken) => password_tokens::delete(ctx),
+        _ => method_not_allowed(ctx.route),
+    }
+}
+
+/// The methods each route serves.
+pub(crate) fn allowed_methods(route: Route) -> &'static str {
+    match route {
+        Route::AuthenticationOptions => "GET, PUT",
+        Route::AuthenticationTokens | Route::Credentials | Route::PasswordTokens => "GET, POST",
+        Route::AuthenticationToken | Route::PasswordToken => "GET, DELETE",
+        Route::AuthenticationTokenExchange => "POST",
+        Route::Credential => "GET, PUT, DELETE",
+    }
+}
+
+pub(crate) fn method_not_allowed(route: Route) -> Reply {
+    Reply::problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &format!("{} serves {}", route.template(), allowed_methods(route)),
+    )
+    .with_header("allow", allowed_methods(route))
+}
+
+// ---- helpers shared by the handlers ----
+
+/// Formats a timestamp as RFC 3339.
+pub(crate) fn rfc3339(at: OffsetDateTime) -> Value {
+    at.format(&Rfc3339)
+        .map(Value::String)
+        .unwrap_or(Value::Null)
+}
+
+pub(crate) fn rfc3339_opt(at: Option<OffsetDateTime>) -> Value {
+    at.map_or(Value::Null, rfc3339)
+}
+
+/// A request body's JSON object: `Err` with the invalid-field list entry.
+pub(crate) fn parse_object(
+    body: &[u8],
+    empty_is_object: bool,
+) -> Result<Map<String, Value>, (String, String)> {
+    if body.iter().all(u8::is_ascii_whitespace) && empty_is_object {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(("body".into(), "must be a JSON object".into())),
+        Err(e) => Err(("body".into(), format!("is not valid JSON: {e}"))),
+    }
+}
+
+/// Collects field errors while reading a body.
+#[derive(Default)]
+pub(crate) struct Fields {
+    pub(crate) errors: Vec<(String, String)>,
+}
+
+impl Fields {
+    pub(crate) fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push((field.into(), message.into()));
+    }
+
+    /// A string member; `required` ones must be present and non-empty.
+    pub(crate) fn string(
+        &mut self,
+        map: &Map<String, Value>,
+        name: &str,
+        required: bool,
+    ) -> Option<String> {
+        match map.get(name) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(Value::String(_)) if required => {
+                self.error(name, "must not be empty");
+                None
+            }
+            None | Some(Value::Null) if required => {
+                self.error(name, "is required");
+                None
+            }
+            None | Some(Value::Null) | Some(Value::String(_)) => None,
+            Some(_) => {
+                self.error(name, "must be a string");
+                None
+            }
+        }
+    }
+
+    /// A timestamp member: `None` absent, `Some(None)` null.
+    pub(crate) fn timestamp(
+        &mut self,
+        map: &Map<String, Value>,
+        name: &str,
+    ) -> Option<Option<OffsetDateTime>> {
+        match map.get(name) {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(Value::String(s)) => match OffsetDateTime::parse(s, &Rfc3339) {
+                Ok(at) => Some(Some(at)),
+                Err(_) => {
+                    self.error(name, "must be an RFC 3339 date-time");
+                    None
+                }
+            },
+            Some(_) => {
+                self.error(name, "must be an RFC 3339 date-time string");
+                None
+            }
+        }
+    }
+
+    /// A boolean member (`null` counts as absent).
+    pub(crate) fn boolean(&mut self, map: &Map<String, Value>, name: &str) -> Option<bool> {
+        match map.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                self.error(name, "must be a boolean");
+                None
+            }
+        }
+    }
+
+    /// A timestamp that must lie in the future.
+    pub(crate) fn future(
+        &mut self,
+        name: &str,
+        at: Option<Option<OffsetDateTime>>,
+        now: OffsetDateTime,
+    ) -> Option<Option<OffsetDateTime>> {
+        match at {
+            Some(Some(at)) if at <= now => {
+                self.error(name, "must be in the future");
+                None
+            }
+            other => other,
+        }
+    }
+}
+
+/// `limit` and `offset` of a list: out-of-range values clamp into 0..=1000, unparsable ones
+/// fall back to the defaults (100 and 0).
+pub(crate) fn pagination(query: Option<&str>) -> (usize, usize) {
+    let mut limit = 100usize;
+    let mut offset = 0usize;
+    for pair in query.unwrap_or("").split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let parsed = value
+            .trim()
+            .parse::<i128>()
+            .ok()
+            .map(|v| v.clamp(0, 1000) as usize);
+        match (key, parsed) {
+            ("limit", Some(v)) => limit = v,
+            ("offset", Some(v)) => offset = v,
+            _ => {}
+        }
+    }
+    (limit, offset)
+}
+
+/// A list page with the `Pagination-*` headers.
+pub(crate) fn page(items: Vec<Value>, query: Option<&str>) -> Reply {
+    let (limit, offset) = pagination(query);
+    let total = items.len();
+    let items: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
+    Reply::json(StatusCode::OK, &Value::Array(items))
+        .with_header("pagination-total", &total.to_string())
+        .with_header("pagination-limit", &limit.to_string())
+        .with_header("pagination-offset", &offset.to_string())
+}
+
+/// `now + seconds`, or `None` for a TTL of 0 (never expires).
+pub(crate) fn after_ttl(now: OffsetDateTime, seconds: i64) -> Option<OffsetDateTime> {
+    (seconds > 0).then(|| now + time::Duration::seconds(seconds))
+}

@@ -1,0 +1,538 @@
+//! [`Emulator`]: a stateful, in-memory Rebilly Customer Authentication API.
+//!
+//! It implements core's [`HttpTransport`] in process (no sockets) and serves the very same
+//! request handler over loopback HTTP ([`Emulator::serve_on_loopback`]). Clones share state.
+//! See the crate documentation for the behaviour the spec leaves open and what the emulator
+//! chose.
+//!
+//! ```
+//! use rebilly_auth_core::{Client, models::credential::NewCredential, models::token::Login};
+//! use rebilly_auth_testing::emulator::Emulator;
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let emulator = Emulator::builder().organization("org", "sk_test", Some("pk_test")).build();
+//! let admin = Client::builder()
+//!     .organization_id("org")
+//!     .secret_key("sk_test")
+//!     .transport(emulator.clone())
+//!     .build()?;
+//! admin.credentials().create(NewCredential::new("ada", "s3cret!", "cus_1")).await?;
+//! let token = admin.authentication_tokens().login(Login::password("ada", "s3cret!")).await?;
+//! assert_eq!(token.customer_id.unwrap().as_str(), "cus_1");
+//! # Ok::<_, rebilly_auth_core::Error>(())
+//! # }).unwrap();
+//! ```
+
+mod auth;
+pub mod clock;
+pub mod faults;
+mod handlers;
+pub mod jwt;
+pub mod routes;
+pub mod server;
+mod state;
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::{HeaderValue, Method, StatusCode};
+use rebilly_auth_core::{BodyLimit, HttpTransport, TransportError};
+use time::OffsetDateTime;
+
+pub use clock::EmulatorClock;
+pub use faults::{Fault, RequestMatcher};
+pub use routes::Route;
+pub use server::ServerHandle;
+
+use handlers::{Ctx, Reply};
+use state::{Organization, State};
+
+/// The emulator's rate limit: non-GET requests per organization per 10-minute window.
+pub const DEFAULT_RATE_LIMIT: u64 = 3000;
+const RATE_WINDOW: time::Duration = time::Duration::minutes(10);
+
+/// One request the emulator saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LoggedRequest {
+    /// The method.
+    pub method: Method,
+    /// The route, if the path matched one.
+    pub route: Option<Route>,
+    /// The organization of the path (or the `Organization-Id` header).
+    pub organization: Option<String>,
+    /// The injected fault, if any.
+    pub fault: Option<Fault>,
+    /// Whether the emulator ran the operation against its state.
+    pub executed: bool,
+    /// The status sent, if a response head was sent.
+    pub status: Option<u16>,
+}
+
+/// What the shared request handler decided; both faces turn it into their own form.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// A complete response.
+    Reply(Reply),
+    /// Close the connection before the response head.
+    Drop,
+    /// Send the head, part of the body, then close.
+    Truncated(Reply),
+}
+
+struct Shared {
+    state: Mutex<State>,
+    clock: EmulatorClock,
+    faults: Mutex<Vec<faults::FaultRule>>,
+    log: Mutex<Vec<LoggedRequest>>,
+    rate_limit: u64,
+}
+
+/// The emulator. Cheap to clone; clones share state, clock, faults and log.
+#[derive(Clone)]
+pub struct Emulator {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let organizations: Vec<String> = lock(&self.shared.state)
+            .organizations
+            .keys()
+            .cloned()
+            .collect();
+        f.debug_struct("Emulator")
+            .field("organizations", &organizations)
+            .field("clock", &self.shared.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Builds an [`Emulator`].
+#[derive(Default)]
+#[must_use]
+pub struct EmulatorBuilder {
+    organizations: Vec<(String, String, Option<String>)>,
+    start: Option<OffsetDateTime>,
+    rate_limit: Option<u64>,
+}
+
+impl fmt::Debug for EmulatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<&str> = self.organizations.iter().map(|o| o.0.as_str()).collect();
+        f.debug_struct("EmulatorBuilder")
+            .field("organizations", &ids)
+            .field("start", &self.start)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EmulatorBuilder {
+    /// Adds an organization with its secret key and optional publishable key.
+    pub fn organization(
+        mut self,
+        id: impl Into<String>,
+        secret_key: impl Into<String>,
+        publishable_key: Option<&str>,
+    ) -> Self {
+        self.organizations.push((
+            id.into(),
+            secret_key.into(),
+            publishable_key.map(str::to_owned),
+        ));
+        self
+    }
+
+    /// The clock's starting time (default: now, whole seconds).
+    pub fn start_time(mut self, at: OffsetDateTime) -> Self {
+        self.start = Some(at);
+        self
+    }
+
+    /// Non-GET requests allowed per organization per 10 minutes of emulated time (default
+    /// [`DEFAULT_RATE_LIMIT`]); past it the emulator answers a real 429.
+    pub fn rate_limit(mut self, per_window: u64) -> Self {
+        self.rate_limit = Some(per_window);
+        self
+    }
+
+    /// Builds the emulator.
+    pub fn build(self) -> Emulator {
+        let clock = EmulatorClock::starting_at(self.start.unwrap_or_else(clock::system_now));
+        let emulator = Emulator {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State::default()),
+                clock,
+                faults: Mutex::new(Vec::new()),
+                log: Mutex::new(Vec::new()),
+                rate_limit: self.rate_limit.unwrap_or(DEFAULT_RATE_LIMIT),
+            }),
+        };
+        for (id, secret, publishable) in self.organizations {
+            emulator.add_organization(id, secret, publishable.as_deref());
+        }
+        emulator
+    }
+}
+
+impl Emulator {
+    /// A builder.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// Adds (or replaces, emptied) an organization.
+    pub fn add_organization(
+        &self,
+        id: impl Into<String>,
+        secret_key: impl Into<String>,
+        publishable_key: Option<&str>,
+    ) {
+        let id = id.into();
+        let now = self.shared.clock.now();
+        let org = Organization::new(
+            id.clone(),
+            secret_key.into(),
+            publishable_key.map(str::to_owned),
+            now,
+        );
+        lock(&self.shared.state).organizations.insert(id, org);
+    }
+
+    /// The emulated clock.
+    pub fn clock(&self) -> &EmulatorClock {
+        &self.shared.clock
+    }
+
+    /// The one-time password last "sent by email" to `username` in `organization`.
+    pub fn last_otp(&self, organization: &str, username: &str) -> Option<String> {
+        lock(&self.shared.state)
+            .organizations
+            .get(organization)?
+            .sent_otps
+            .get(username)
+            .cloned()
+    }
+
+    /// The HS256 key `organization`'s JWTs are signed with (for [`jwt::verify`]).
+    pub fn jwt_signing_key(&self, organization: &str) -> Option<Vec<u8>> {
+        Some(
+            lock(&self.shared.state)
+                .organizations
+                .get(organization)?
+                .jwt_key
+                .clone(),
+        )
+    }
+
+    /// Makes the next `times` requests matching `matcher` misbehave with `fault`. Rules apply
+    /// in the order they were injected.
+    pub fn inject(&self, matcher: RequestMatcher, fault: Fault, times: usize) {
+        if times > 0 {
+            lock(&self.shared.faults).push(faults::FaultRule {
+                matcher,
+                fault,
+                remaining: times,
+            });
+        }
+    }
+
+    /// Removes every pending fault.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// How many injected faults are still pending.
+    pub fn pending_faults(&self) -> usize {
+        lock(&self.shared.faults).iter().map(|r| r.remaining).sum()
+    }
+
+    /// Every request seen so far, in order of completion.
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        lock(&self.shared.log).clone()
+    }
+
+    /// Forgets the request log.
+    pub fn clear_request_log(&self) {
+        lock(&self.shared.log).clear();
+    }
+
+    /// How many requests for `method` on `route` the emulator saw (faulted ones included).
+    pub fn requests_seen(&self, method: Method, route: Route) -> usize {
+        lock(&self.shared.log)
+            .iter()
+            .filter(|r| r.method == method && r.route == Some(route))
+            .count()
+    }
+
+    /// How many requests for `method` on `route` the emulator executed against its state.
+    pub fn executed(&self, method: Method, route: Route) -> usize {
+        lock(&self.shared.log)
+            .iter()
+            .filter(|r| r.method == method && r.route == Some(route) && r.executed)
+            .count()
+    }
+
+    /// The shared request handler of both faces.
+    pub(crate) async fn process(&self, request: http::Request<Bytes>) -> Outcome {
+        let (parts, body) = request.into_parts();
+        let parsed = routes::parse(parts.uri.path());
+        let route = parsed.as_ref().map(|p| p.route);
+        let mut fault = faults::take(&mut lock(&self.shared.faults), &parts.method, route);
+        let mut entry = LoggedRequest {
+            method: parts.method.clone(),
+            route,
+            organization: None,
+            fault: fault.clone(),
+            executed: false,
+            status: None,
+        };
+        if let Some(Fault::Delay(by)) = fault {
+            tokio::time::sleep(by).await;
+            fault = None;
+        }
+        let outcome = match &fault {
+            Some(Fault::Status(status)) => Outcome::Reply(Reply::problem(
+                *status,
+                "injected by the emulator's fault injection",
+            )),
+            Some(Fault::RateLimited { retry_after }) => {
+                let at = self.shared.clock.now() + *retry_after;
+                let seconds = retry_after.as_secs_f64().ceil() as u64;
+                Outcome::Reply(
+                    Reply::problem(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "A request cannot be executed because the user has sent too many requests within a certain period of time",
+                    )
+                    .with_header("retry-after", &seconds.to_string())
+                    .with_header("x-ratelimit-retry-after", &at.unix_timestamp().to_string()),
+                )
+            }
+            Some(Fault::DropBeforeProcessing) => Outcome::Drop,
+            _ => {
+                let (reply, organization, executed) = self.execute(&parts, parsed, &body);
+                entry.organization = organization;
+                entry.executed = executed;
+                apply_fault(fault.as_ref(), reply)
+            }
+        };
+        if entry.organization.is_none() {
+            entry.organization = parsed_org(&parts);
+        }
+        entry.status = match &outcome {
+            Outcome::Reply(reply) | Outcome::Truncated(reply) => Some(reply.status.as_u16()),
+            Outcome::Drop => None,
+        };
+        lock(&self.shared.log).push(entry);
+        outcome
+    }
+
+    /// Authenticates, rate-limits and runs the operation; returns the reply, the
+    /// organization, and whether the state handler ran.
+    fn execute(
+        &self,
+        parts: &http::request::Parts,
+        parsed: Option<routes::Parsed>,
+        body: &[u8],
+    ) -> (Reply, Option<String>, bool) {
+        let Some(parsed) = parsed else {
+            return (
+                Reply::problem(StatusCode::NOT_FOUND, "no such route"),
+                None,
+                false,
+            );
+        };
+        let organization = parsed.organization.clone().or_else(|| {
+            parts
+                .headers
+                .get("organization-id")
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_owned())
+        });
+        let Some(organization) = organization else {
+            return (
+                Reply::problem(
+                    StatusCode::NOT_FOUND,
+                    "the path must start with /organizations/{organizationId}",
+                ),
+                None,
+                false,
+            );
+        };
+        let now = self.shared.clock.now();
+        let base = base_url(parts);
+        let mut guard = lock(&self.shared.state);
+        let State { organizations, seq } = &mut *guard;
+        let Some(org) = organizations.get_mut(&organization) else {
+            return (
+                Reply::problem(StatusCode::UNAUTHORIZED, "invalid credentials were used"),
+                Some(organization),
+                false,
+            );
+        };
+        let caller = match auth::authenticate(org, &parts.headers, now) {
+            Ok(caller) => caller,
+            Err(detail) => {
+                return (
+                    Reply::problem(StatusCode::UNAUTHORIZED, detail),
+                    Some(organization),
+                    false,
+                );
+            }
+        };
+        if !handlers::allowed_methods(parsed.route).contains(parts.method.as_str()) {
+            return (
+                handlers::method_not_allowed(parsed.route),
+                Some(organization),
+                false,
+            );
+        }
+        if let Err((status, detail)) = auth::permit(&caller, &parts.method, parsed.route) {
+            return (Reply::problem(status, detail), Some(organization), false);
+        }
+        let limited = parts.method != Method::GET;
+        if limited {
+            if now >= org.rate_window_start + RATE_WINDOW {
+                org.rate_window_start = now;
+                org.rate_used = 0;
+            }
+            if org.rate_used >= self.shared.rate_limit {
+                let reset = org.rate_window_start + RATE_WINDOW;
+                let reply = Reply::problem(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "A request cannot be executed because the user has sent too many requests within a certain period of time",
+                )
+                .with_header("x-ratelimit-retry-after", &reset.unix_timestamp().to_string())
+                .with_header("retry-after", &(reset - now).whole_seconds().max(1).to_string());
+                return (reply, Some(organization), false);
+            }
+            org.rate_used += 1;
+        }
+        let mut ctx = Ctx {
+            method: &parts.method,
+            route: parsed.route,
+            param: parsed.param.as_deref(),
+            query: parts.uri.query(),
+            body,
+            org,
+            caller,
+            now,
+            base: &base,
+            seq,
+        };
+        let mut reply = handlers::dispatch(&mut ctx);
+        if limited && reply.status.is_success() {
+            let remaining = self.shared.rate_limit.saturating_sub(ctx.org.rate_used);
+            reply = reply
+                .with_header("x-ratelimit-limit", &self.shared.rate_limit.to_string())
+                .with_header("x-ratelimit-remaining", &remaining.to_string());
+        }
+        (reply, Some(organization), true)
+    }
+}
+
+fn parsed_org(parts: &http::request::Parts) -> Option<String> {
+    routes::parse(parts.uri.path()).and_then(|p| p.organization)
+}
+
+/// `scheme://authority` of the request (absolute URI, else `Host`, else `http://localhost`).
+fn base_url(parts: &http::request::Parts) -> String {
+    if let (Some(scheme), Some(authority)) = (parts.uri.scheme_str(), parts.uri.authority()) {
+        return format!("{scheme}://{authority}");
+    }
+    match parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+    {
+        Some(host) if !host.is_empty() => format!("http://{host}"),
+        _ => "http://localhost".into(),
+    }
+}
+
+/// Applies a fault that acts after execution.
+fn apply_fault(fault: Option<&Fault>, mut reply: Reply) -> Outcome {
+    match fault {
+        None | Some(Fault::Delay(_)) => Outcome::Reply(reply),
+        Some(Fault::StatusAfterProcessing(status)) => Outcome::Reply(Reply::problem(
+            *status,
+            "injected by the emulator's fault injection (after processing)",
+        )),
+        Some(Fault::DropAfterProcessing) => Outcome::Drop,
+        Some(Fault::TruncatedBody) => Outcome::Truncated(reply),
+        Some(Fault::MalformedJson) => {
+            reply.body = Bytes::from_static(b"{\"username\": \"ada\", \"token\": ");
+            Outcome::Reply(reply)
+        }
+        Some(Fault::WrongContentType) => {
+            reply.headers.insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            reply.body = Bytes::from_static(b"<html><body><h1>502 Bad Gateway</h1></body></html>");
+            Outcome::Reply(reply)
+        }
+        Some(Fault::EmptyBody) => {
+            reply.status = StatusCode::OK;
+            reply.body = Bytes::new();
+            Outcome::Reply(reply)
+        }
+        Some(Fault::OversizedBody(size)) => {
+            let size = *size;
+            let mut body = Vec::with_capacity(size);
+            if reply.body.first() == Some(&b'{') && size > reply.body.len() + 16 {
+                // `{"padding":"xxx…", <original members>}` keeps it valid JSON.
+                body.extend_from_slice(b"{\"padding\":\"");
+                let pad = size - reply.body.len() - 14;
+                body.resize(body.len() + pad, b'x');
+                body.extend_from_slice(b"\",");
+                body.extend_from_slice(&reply.body[1..]);
+            } else {
+                body.extend_from_slice(&reply.body);
+                body.resize(size.max(body.len()), b' ');
+            }
+            reply.body = Bytes::from(body);
+            Outcome::Reply(reply)
+        }
+        Some(Fault::Status(_) | Fault::RateLimited { .. } | Fault::DropBeforeProcessing) => {
+            Outcome::Reply(reply)
+        }
+    }
+}
+
+pub(crate) fn into_response(reply: Reply) -> http::Response<Bytes> {
+    let mut response = http::Response::new(reply.body);
+    *response.status_mut() = reply.status;
+    *response.headers_mut() = reply.headers;
+    response
+}
+
+#[async_trait]
+impl HttpTransport for Emulator {
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        let limit = BodyLimit::of(&request);
+        match self.process(request).await {
+            Outcome::Reply(reply) => {
+                if reply.body.len() > limit {
+                    return Err(TransportError::body_too_large(limit));
+                }
+                Ok(into_response(reply))
+            }
+            Outcome::Drop => Err(TransportError::io(
+                "the emulator closed the connection before the response head",
+            )),
+            Outcome::Truncated(_) => Err(TransportError::body(
+                "the emulator closed the connection in the middle of the body",
+            )),
+        }
+    }
+}

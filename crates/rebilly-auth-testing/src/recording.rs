@@ -1,0 +1,419 @@
+//! [`RecordingTransport`]: the recording fake. Script responses (a FIFO queue, or a closure of
+//! the request), let the client send, then assert on what it sent.
+//!
+//! ```
+//! use rebilly_auth_core::Client;
+//! use rebilly_auth_testing::recording::{json_response, RecordingTransport};
+//! use serde_json::json;
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let transport = RecordingTransport::new();
+//! transport.push(json_response(200, &json!({"id": "cus_crd_1", "username": "ada", "customerId": "cus_1"})));
+//! let client = Client::builder()
+//!     .organization_id("org")
+//!     .secret_key("sk_test")
+//!     .transport(transport.clone())
+//!     .build()
+//!     .unwrap();
+//!
+//! let credential = client.credentials().get("cus_crd_1").await.unwrap();
+//! assert_eq!(credential.username, "ada");
+//!
+//! let request = transport.last_request().unwrap();
+//! request
+//!     .assert_method(http::Method::GET)
+//!     .assert_path("/organizations/org/credentials/cus_crd_1")
+//!     .assert_header("reb-apikey", "sk_test");
+//! // Secrets never print:
+//! assert!(!format!("{request:?}").contains("sk_test"));
+//! # });
+//! ```
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode, Uri};
+use rebilly_auth_core::{HttpTransport, TransportError};
+use serde_json::Value;
+
+use crate::redact::{REDACTED, redact_body, redact_headers, redact_path};
+
+/// A closure that answers a request.
+type Responder =
+    Arc<dyn Fn(&RecordedRequest) -> Result<http::Response<Bytes>, TransportError> + Send + Sync>;
+
+/// Builds a JSON response with `Content-Type: application/json`.
+///
+/// # Panics
+/// If `status` is not a valid status code (100..=999).
+pub fn json_response(status: u16, value: &Value) -> http::Response<Bytes> {
+    http::Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Bytes::from(value.to_string()))
+        .expect("a valid status code")
+}
+
+/// Builds a response with no body (e.g. a 204).
+///
+/// # Panics
+/// If `status` is not a valid status code (100..=999).
+pub fn empty_response(status: u16) -> http::Response<Bytes> {
+    http::Response::builder()
+        .status(status)
+        .body(Bytes::new())
+        .expect("a valid status code")
+}
+
+/// Builds an RFC 7807 problem response (`application/problem+json`).
+pub fn problem_response(status: u16, detail: &str) -> http::Response<Bytes> {
+    let title = StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error");
+    let mut response = json_response(
+        status,
+        &serde_json::json!({"type": "about:blank", "title": title, "status": status, "detail": detail}),
+    );
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/problem+json"),
+    );
+    response
+}
+
+/// One request the client sent, as the transport received it.
+///
+/// `Debug` redacts secrets: API keys and `Authorization`, passwords, one-time passwords and
+/// tokens in the body, token values in the path.
+#[derive(Clone)]
+pub struct RecordedRequest {
+    /// The method.
+    pub method: Method,
+    /// The full URI.
+    pub uri: Uri,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl fmt::Debug for RecordedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecordedRequest")
+            .field("method", &self.method)
+            .field("uri", &redact_path(&self.uri.to_string()))
+            .field("headers", &redact_headers(&self.headers))
+            .field("body", &redact_body(&self.body))
+            .finish()
+    }
+}
+
+impl RecordedRequest {
+    /// The path (percent-encoded, as sent).
+    pub fn path(&self) -> &str {
+        self.uri.path()
+    }
+
+    /// The raw query string, if any.
+    pub fn query(&self) -> Option<&str> {
+        self.uri.query()
+    }
+
+    /// The value of query parameter `name` (first occurrence, not percent-decoded).
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query()?
+            .split('&')
+            .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value)
+    }
+
+    /// The value of header `name` as text, if present and valid UTF-8.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body parsed as JSON.
+    ///
+    /// # Panics
+    /// If the body is not JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "the body of {} {} is not JSON ({e}): {:?}",
+                self.method,
+                redact_path(self.path()),
+                redact_body(&self.body)
+            )
+        })
+    }
+
+    fn what(&self) -> String {
+        format!("{} {}", self.method, redact_path(self.path()))
+    }
+
+    /// Asserts the method.
+    #[track_caller]
+    pub fn assert_method(&self, method: Method) -> &Self {
+        assert_eq!(self.method, method, "method of {}", self.what());
+        self
+    }
+
+    /// Asserts the path (exact, percent-encoded as sent, without the query).
+    #[track_caller]
+    pub fn assert_path(&self, path: &str) -> &Self {
+        assert!(
+            self.path() == path,
+            "path of {}: expected {}, got {}",
+            self.method,
+            redact_path(path),
+            redact_path(self.path())
+        );
+        self
+    }
+
+    /// Asserts the whole query string (`None`: no query).
+    #[track_caller]
+    pub fn assert_query(&self, query: Option<&str>) -> &Self {
+        assert_eq!(self.query(), query, "query of {}", self.what());
+        self
+    }
+
+    /// Asserts one query parameter's value.
+    #[track_caller]
+    pub fn assert_query_param(&self, name: &str, value: &str) -> &Self {
+        assert_eq!(
+            self.query_param(name),
+            Some(value),
+            "query parameter {name} of {}",
+            self.what()
+        );
+        self
+    }
+
+    /// Asserts a header's value. The message never shows a secret header's value.
+    #[track_caller]
+    pub fn assert_header(&self, name: &str, value: &str) -> &Self {
+        let actual = self.header(name);
+        if actual != Some(value) {
+            if crate::redact::is_secret_header(name) {
+                panic!(
+                    "header {name} of {}: {} (values redacted)",
+                    self.what(),
+                    if actual.is_some() {
+                        "differs"
+                    } else {
+                        "missing"
+                    }
+                );
+            }
+            panic!(
+                "header {name} of {}: expected {value:?}, got {actual:?}",
+                self.what()
+            );
+        }
+        self
+    }
+
+    /// Asserts that header `name` is absent.
+    #[track_caller]
+    pub fn assert_no_header(&self, name: &str) -> &Self {
+        assert!(
+            !self.headers.contains_key(name),
+            "header {name} of {} should be absent",
+            self.what()
+        );
+        self
+    }
+
+    /// Asserts that the body is JSON equal to `expected`. The message shows both, redacted.
+    #[track_caller]
+    pub fn assert_json_body(&self, expected: &Value) -> &Self {
+        let actual = self.json();
+        if &actual != expected {
+            let (mut a, mut e) = (actual, expected.clone());
+            crate::redact::redact_json(&mut a);
+            crate::redact::redact_json(&mut e);
+            panic!(
+                "JSON body of {} differs\n  expected: {e}\n    actual: {a}\n(secrets shown as {REDACTED})",
+                self.what()
+            );
+        }
+        self
+    }
+
+    /// Asserts that the JSON body contains `expected`: every member of every object in
+    /// `expected` is present with a matching value (recursively); arrays must match exactly.
+    #[track_caller]
+    pub fn assert_json_contains(&self, expected: &Value) -> &Self {
+        let actual = self.json();
+        if let Err(at) = contains(&actual, expected, String::new()) {
+            let mut a = actual;
+            crate::redact::redact_json(&mut a);
+            panic!(
+                "JSON body of {} does not contain the expected value at `{at}`; body: {a}",
+                self.what()
+            );
+        }
+        self
+    }
+}
+
+/// Whether `actual` contains `expected`; on failure, the JSON path of the first difference.
+fn contains(actual: &Value, expected: &Value, at: String) -> Result<(), String> {
+    match (actual, expected) {
+        (Value::Object(a), Value::Object(e)) => {
+            for (key, value) in e {
+                let here = format!("{at}.{key}");
+                match a.get(key) {
+                    Some(member) => contains(member, value, here)?,
+                    None => return Err(here),
+                }
+            }
+            Ok(())
+        }
+        _ if actual == expected => Ok(()),
+        _ => Err(if at.is_empty() { ".".into() } else { at }),
+    }
+}
+
+enum Scripted {
+    Response(http::Response<Bytes>),
+    Error(TransportError),
+}
+
+#[derive(Default)]
+struct State {
+    queue: VecDeque<Scripted>,
+    responder: Option<Responder>,
+    requests: Vec<RecordedRequest>,
+}
+
+/// The recording fake transport. Cloning shares the script and the record (an `Arc`), so keep a
+/// clone to assert after the client took ownership of the other.
+///
+/// Each request is answered by the next queued response, else by the closure set with
+/// [`RecordingTransport::respond_with`], else with a [`TransportError`] naming the method and
+/// the (redacted) path.
+#[derive(Clone, Default)]
+pub struct RecordingTransport {
+    state: Arc<Mutex<State>>,
+}
+
+impl fmt::Debug for RecordingTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.lock();
+        f.debug_struct("RecordingTransport")
+            .field("queued", &state.queue.len())
+            .field("has_responder", &state.responder.is_some())
+            .field("requests", &state.requests)
+            .finish()
+    }
+}
+
+impl RecordingTransport {
+    /// A transport with nothing scripted.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues a response for the next unanswered request.
+    pub fn push(&self, response: http::Response<Bytes>) -> &Self {
+        self.lock().queue.push_back(Scripted::Response(response));
+        self
+    }
+
+    /// Queues a JSON response.
+    pub fn push_json(&self, status: u16, value: &Value) -> &Self {
+        self.push(json_response(status, value))
+    }
+
+    /// Queues a transport failure.
+    pub fn push_error(&self, error: TransportError) -> &Self {
+        self.lock().queue.push_back(Scripted::Error(error));
+        self
+    }
+
+    /// Answers requests with `responder` once the queue is empty.
+    pub fn respond_with<F>(&self, responder: F) -> &Self
+    where
+        F: Fn(&RecordedRequest) -> Result<http::Response<Bytes>, TransportError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.lock().responder = Some(Arc::new(responder));
+        self
+    }
+
+    /// A copy of every request received so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.lock().requests.clone()
+    }
+
+    /// The most recent request.
+    pub fn last_request(&self) -> Option<RecordedRequest> {
+        self.lock().requests.last().cloned()
+    }
+
+    /// How many requests were received.
+    pub fn request_count(&self) -> usize {
+        self.lock().requests.len()
+    }
+
+    /// How many queued responses are still unused.
+    pub fn remaining(&self) -> usize {
+        self.lock().queue.len()
+    }
+
+    /// Asserts every queued response was used.
+    #[track_caller]
+    pub fn assert_all_used(&self) {
+        let left = self.remaining();
+        assert_eq!(left, 0, "{left} scripted response(s) were never requested");
+    }
+
+    /// Forgets the recorded requests (the script stays).
+    pub fn clear_requests(&self) {
+        self.lock().requests.clear();
+    }
+}
+
+#[async_trait]
+impl HttpTransport for RecordingTransport {
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        let (parts, body) = request.into_parts();
+        let recorded = RecordedRequest {
+            method: parts.method,
+            uri: parts.uri,
+            headers: parts.headers,
+            body,
+        };
+        let (scripted, responder) = {
+            let mut state = self.lock();
+            state.requests.push(recorded.clone());
+            (state.queue.pop_front(), state.responder.clone())
+        };
+        match (scripted, responder) {
+            (Some(Scripted::Response(response)), _) => Ok(response),
+            (Some(Scripted::Error(error)), _) => Err(error),
+            (None, Some(responder)) => responder(&recorded),
+            (None, None) => Err(TransportError::other(format!(
+                "unscripted request: {} {}",
+                recorded.method,
+                redact_path(recorded.path())
+            ))),
+        }
+    }
+}
