@@ -489,7 +489,7 @@ fn apply_fault(fault: Option<&Fault>, mut reply: Reply) -> Outcome {
             if reply.body.first() == Some(&b'{') && size > reply.body.len() + 16 {
                 // `{"padding":"xxx…", <original members>}` keeps it valid JSON.
                 body.extend_from_slice(b"{\"padding\":\"");
-                let pad = size - reply.body.len() - 14;
+                let pad = size - reply.body.len() - 13;
                 body.resize(body.len() + pad, b'x');
                 body.extend_from_slice(b"\",");
                 body.extend_from_slice(&reply.body[1..]);

@@ -2,6 +2,7 @@
 //! the in-process request handler.
 
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::Pin;
@@ -66,6 +67,8 @@ struct EmulatorBody {
     data: Option<Bytes>,
     announced: u64,
     fail: bool,
+    /// Lets hyper flush the head and the partial body before the failure.
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl Body for EmulatorBody {
@@ -74,12 +77,17 @@ impl Body for EmulatorBody {
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         if let Some(data) = self.data.take() {
             return Poll::Ready(Some(Ok(Frame::data(data))));
         }
         if self.fail {
+            if let Some(pause) = self.pause.as_mut() {
+                if pause.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+            }
             self.fail = false;
             return Poll::Ready(Some(Err(io::Error::new(
                 io::ErrorKind::ConnectionAborted,
@@ -139,6 +147,7 @@ async fn handle(
             data: (!data.is_empty()).then_some(data),
             announced,
             fail,
+            pause: fail.then(|| Box::pin(tokio::time::sleep(std::time::Duration::from_millis(50)))),
         },
     ))
 }

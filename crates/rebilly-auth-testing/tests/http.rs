@@ -1,0 +1,182 @@
+//! The HTTP face on loopback: same semantics as in process, faults on the wire, the binary.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use http::{Method, StatusCode};
+use rebilly_auth_testing::emulator::{Fault, RequestMatcher, Route};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+/// Sends one HTTP/1.1 request with `Connection: close` and returns everything read until EOF.
+async fn exchange(addr: std::net::SocketAddr, request: &str) -> Vec<u8> {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut out)).await;
+    out
+}
+
+fn request(method: &str, path: &str, body: &str) -> String {
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nREB-APIKEY: {SK}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn split(response: &[u8]) -> (u16, String, String) {
+    let text = String::from_utf8_lossy(response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_ascii_lowercase(), body.to_owned())
+}
+
+#[tokio::test]
+async fn serves_the_same_state_over_http() {
+    let emu = emulator();
+    let server = emu.serve_on_loopback().await.unwrap();
+    assert!(server.url().starts_with("http://127.0.0.1:"));
+    let body = r#"{"username":"ada","password":"pw","customerId":"cus_ada"}"#;
+    let (status, head, json) =
+        split(&exchange(server.addr(), &request("POST", &path("/credentials"), body)).await);
+    assert_eq!(status, 201);
+    assert!(head.contains("content-type: application/json"));
+    assert!(head.contains(&format!(
+        "location: http://127.0.0.1/organizations/{ORG}/credentials/cus_crd_"
+    )));
+    assert!(head.contains("x-ratelimit-remaining: "));
+    assert!(!json.contains("password"));
+    // The in-process face sees it.
+    let r = raw(
+        &emu,
+        Method::GET,
+        &path("/credentials"),
+        As::Secret(SK),
+        None,
+    )
+    .await;
+    assert_eq!(r.json().as_array().unwrap().len(), 1);
+    // Errors are problem documents.
+    let (status, _, json) = split(
+        &exchange(
+            server.addr(),
+            &request("GET", &path("/credentials/nope"), ""),
+        )
+        .await,
+    );
+    assert_eq!(status, 404);
+    assert!(json.contains("\"status\":404"));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn faults_on_the_wire() {
+    let emu = emulator();
+    let server = emu.serve_on_loopback().await.unwrap();
+    let body = r#"{"username":"ada","password":"pw","customerId":"cus_ada"}"#;
+    let post = RequestMatcher::new(Method::POST, Route::Credentials);
+
+    // Dropped before the head: nothing comes back; not executed.
+    emu.inject(post.clone(), Fault::DropBeforeProcessing, 1);
+    let out = exchange(server.addr(), &request("POST", &path("/credentials"), body)).await;
+    assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+    assert_eq!(emu.executed(Method::POST, Route::Credentials), 0);
+
+    // Dropped after processing: nothing comes back, but it was executed.
+    emu.inject(post.clone(), Fault::DropAfterProcessing, 1);
+    let out = exchange(server.addr(), &request("POST", &path("/credentials"), body)).await;
+    assert!(out.is_empty());
+    assert_eq!(emu.executed(Method::POST, Route::Credentials), 1);
+
+    // Truncated: the head announces more than arrives.
+    emu.inject(RequestMatcher::any(), Fault::TruncatedBody, 1);
+    let out = exchange(
+        server.addr(),
+        &request("GET", &path("/authentication-options"), ""),
+    )
+    .await;
+    let (status, head, json) = split(&out);
+    assert_eq!(status, 200);
+    let announced: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(json.len() < announced, "{} < {announced}", json.len());
+
+    // 429 with both retry headers.
+    emu.inject(
+        RequestMatcher::any(),
+        Fault::RateLimited {
+            retry_after: Duration::from_secs(3),
+        },
+        1,
+    );
+    let (status, head, _) =
+        split(&exchange(server.addr(), &request("GET", &path("/credentials"), "")).await);
+    assert_eq!(status, 429);
+    assert!(head.contains("retry-after: 3"));
+    assert!(head.contains("x-ratelimit-retry-after: "));
+
+    // A status fault.
+    emu.inject(
+        RequestMatcher::any(),
+        Fault::Status(StatusCode::SERVICE_UNAVAILABLE),
+        1,
+    );
+    let (status, _, _) =
+        split(&exchange(server.addr(), &request("GET", &path("/credentials"), "")).await);
+    assert_eq!(status, 503);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_stops_listening() {
+    let emu = emulator();
+    let server = emu.serve_on_loopback().await.unwrap();
+    let addr = server.addr();
+    server.shutdown().await;
+    assert!(TcpStream::connect(addr).await.is_err());
+}
+
+#[tokio::test]
+async fn the_binary_prints_its_address_and_serves() {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_rebilly-auth-emulator"))
+        .args([
+            "--port",
+            "0",
+            "--organization",
+            "bin-org",
+            "--secret-key",
+            "sk_bin",
+            "--publishable-key",
+            "pk_bin",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let url = first.strip_prefix("listening on ").expect(&first);
+    let addr: std::net::SocketAddr = url.strip_prefix("http://").unwrap().parse().unwrap();
+    assert!(addr.ip().is_loopback());
+    let request = "GET /organizations/bin-org/authentication-options HTTP/1.1\r\nHost: x\r\nREB-APIKEY: sk_bin\r\nConnection: close\r\n\r\n";
+    let (status, _, body) = split(&exchange(addr, request).await);
+    assert_eq!(status, 200);
+    assert!(body.contains("authTokenTtl"));
+    child.kill().await.unwrap();
+}
