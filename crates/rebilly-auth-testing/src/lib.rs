@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cassette;
 pub mod recording;
 pub mod redact;
 

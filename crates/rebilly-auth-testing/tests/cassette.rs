@@ -1,0 +1,134 @@
+//! Cassette round trip: no secret reaches the file, and replay serves it back.
+
+mod common;
+
+use common::*;
+use rebilly_auth_core::models::credential::NewCredential;
+use rebilly_auth_core::models::jwt::Exchange;
+use rebilly_auth_core::models::password_token::NewResetPasswordToken;
+use rebilly_auth_core::models::token::Login;
+use rebilly_auth_core::{Client, RetryPolicy};
+use rebilly_auth_testing::cassette::{Cassette, Recorder, Replayer};
+
+async fn scenario<T: rebilly_auth_core::HttpTransport + Clone + 'static>(client: &Client<T>) -> Vec<String> {
+    let mut seen = Vec::new();
+    let cred = client
+        .credentials()
+        .create(NewCredential::new("ada", "hunter2-password", "cus_ada"))
+        .await
+        .unwrap();
+    seen.push(cred.username.clone());
+    let token = client
+        .authentication_tokens()
+        .login(Login::password("ada", "hunter2-password"))
+        .await
+        .unwrap();
+    let value = token.token.unwrap();
+    seen.push(format!(
+        "{:?}",
+        client
+            .authentication_tokens()
+            .verify(value.clone())
+            .await
+            .unwrap()
+            .map(|t| t.username)
+    ));
+    let jwt = client
+        .authentication_tokens()
+        .exchange(value, Exchange::new())
+        .await
+        .unwrap();
+    seen.push(jwt.customer_id.unwrap().as_str().to_owned());
+    let reset = client
+        .password_tokens()
+        .create(NewResetPasswordToken::new("ada"))
+        .await
+        .unwrap();
+    seen.push(reset.username);
+    let page = client.credentials().list().limit(10).send().await.unwrap();
+    seen.push(page.items.len().to_string());
+    seen
+}
+
+#[tokio::test]
+async fn round_trip_without_secrets() {
+    let emu = emulator();
+    let recorder = Recorder::new(emu.clone());
+    let client = Client::builder()
+        .organization_id(ORG)
+        .secret_key(SK)
+        .retry_policy(RetryPolicy::none())
+        .transport(recorder.clone())
+        .build()
+        .unwrap();
+    let live = scenario(&client).await;
+
+    // Collect every secret the exchange carried.
+    let mut secrets = vec![SK.to_owned(), "hunter2-password".to_owned()];
+    let log = emu.request_log();
+    assert_eq!(log.len(), 6);
+    let tokens = raw(
+        &emu,
+        http::Method::GET,
+        &path("/password-tokens"),
+        As::Secret(SK),
+        None,
+    )
+    .await
+    .json();
+    secrets.push(tokens[0]["token"].as_str().unwrap().to_owned());
+
+    let dir = std::env::temp_dir().join(format!("rebilly-cassette-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("flow.json");
+    recorder.save(&file).unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    for secret in &secrets {
+        assert!(
+            !text.contains(secret.as_str()),
+            "a secret reached the cassette"
+        );
+    }
+    assert!(!text.contains("eyJ"), "a JWT reached the cassette");
+    assert!(text.contains("[REDACTED]"));
+    assert!(text.contains("/authentication-tokens/{token}/exchange"));
+
+    // Replay with another key: same results, every interaction used.
+    let replayer = Replayer::load(&file).unwrap();
+    let replay_client = Client::builder()
+        .organization_id(ORG)
+        .secret_key("sk_other")
+        .retry_policy(RetryPolicy::none())
+        .transport(replayer.clone())
+        .build()
+        .unwrap();
+    assert_eq!(scenario(&replay_client).await, live);
+    replayer.assert_all_used();
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // A mismatch explains itself.
+    let replayer = Replayer::new(Cassette::load(&file).unwrap_or_else(|_| recorder.cassette()));
+    let client = Client::builder()
+        .organization_id(ORG)
+        .secret_key(SK)
+        .retry_policy(RetryPolicy::none())
+        .transport(replayer)
+        .build()
+        .unwrap();
+    let err = client
+        .credentials()
+        .create(NewCredential::new("bob", "pw", "cus_bob"))
+        .await
+        .unwrap_err();
+    let message = format!("{err}");
+    let source = std::error::Error::source(&err)
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    let all = format!("{message} {source}");
+    assert!(
+        all.contains("no cassette interaction matches POST"),
+        "{all}"
+    );
+    assert!(all.contains("body:"), "{all}");
+    assert!(!all.contains("\"pw\""), "{all}");
+}
