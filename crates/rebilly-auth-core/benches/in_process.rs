@@ -47,12 +47,23 @@ fn no_op_transport() -> impl HttpTransport + 'static {
 }
 
 fn client() -> Client {
+    client_on(no_op_transport())
+}
+
+fn client_on(transport: impl HttpTransport + 'static) -> Client {
     Client::builder()
         .organization_id("org_0YV7DDSDD1C8DA64KHH2W33CPF")
         .secret_key("sk_sandbox_0123456789abcdef")
-        .shared_transport(no_op_transport())
+        .shared_transport(transport)
         .build()
         .unwrap()
+}
+
+/// The verify round trip's transport: answers the token at once, looking at nothing.
+fn verify_client() -> Client {
+    client_on(transport_fn(|_request: http::Request<Bytes>| async {
+        Ok::<_, TransportError>(answer(200, TOKEN))
+    }))
 }
 
 async fn verify(client: &Client) -> AuthenticationToken {
@@ -68,11 +79,16 @@ fn bare_decode() -> AuthenticationToken {
     serde_json::from_slice(black_box(TOKEN)).unwrap()
 }
 
-fn criterion_benches(c: &mut Criterion, rt: &tokio::runtime::Runtime, client: &Client) {
+fn criterion_benches(
+    c: &mut Criterion,
+    rt: &tokio::runtime::Runtime,
+    client: &Client,
+    verify_client: &Client,
+) {
     let mut group = c.benchmark_group("in_process");
     group.bench_function("bare serde_json decode (token)", |b| b.iter(bare_decode));
     group.bench_function("verify (build + decode)", |b| {
-        b.to_async(rt).iter(|| verify(client))
+        b.to_async(rt).iter(|| verify(verify_client))
     });
     group.bench_function("login", |b| {
         b.to_async(rt).iter(|| async {
@@ -140,18 +156,50 @@ fn median(mut samples: Vec<f64>) -> f64 {
     samples[samples.len() / 2]
 }
 
+/// `REBILLY_BENCH_LOOP=sdk|bare|build REBILLY_BENCH_CALLS=N`: run one loop and exit, for
+/// instruction counts under `valgrind --tool=callgrind` (deterministic on a noisy machine).
+fn instruction_loop(rt: &tokio::runtime::Runtime, client: &Client) -> bool {
+    let Ok(mode) = std::env::var("REBILLY_BENCH_LOOP") else {
+        return false;
+    };
+    let calls: u32 = std::env::var("REBILLY_BENCH_CALLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    rt.block_on(async {
+        for _ in 0..calls {
+            match mode.as_str() {
+                "sdk" => drop(black_box(verify(client).await)),
+                "build" => drop(black_box(
+                    client
+                        .authentication_tokens()
+                        .verify("tok_01HZX3")
+                        .to_http_request()
+                        .unwrap(),
+                )),
+                _ => drop(black_box(bare_decode())),
+            }
+        }
+    });
+    true
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let client = client();
+    let verify_client = verify_client();
+    if instruction_loop(&rt, &verify_client) {
+        return;
+    }
 
     let mut criterion = Criterion::default()
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1))
         .configure_from_args();
-    criterion_benches(&mut criterion, &rt, &client);
+    criterion_benches(&mut criterion, &rt, &client, &verify_client);
 
     // Side by side: interleaved rounds, medians.
     const CALLS: u32 = 20_000;
@@ -166,14 +214,15 @@ fn main() {
         let start = Instant::now();
         rt.block_on(async {
             for _ in 0..CALLS {
-                black_box(verify(&client).await);
+                black_box(verify(&verify_client).await);
             }
         });
         sdk.push(start.elapsed().as_nanos() as f64 / f64::from(CALLS));
     }
     let (sdk, bare) = (median(sdk), median(bare));
-    let (sdk_allocs, sdk_bytes) =
-        allocations_per_call(2_000, || drop(black_box(rt.block_on(verify(&client)))));
+    let (sdk_allocs, sdk_bytes) = allocations_per_call(2_000, || {
+        drop(black_box(rt.block_on(verify(&verify_client))))
+    });
     let (bare_allocs, bare_bytes) = allocations_per_call(2_000, || drop(black_box(bare_decode())));
     let client_size = {
         let region = Region::new(GLOBAL);

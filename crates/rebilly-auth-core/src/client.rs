@@ -67,6 +67,10 @@ pub struct Client<T = Arc<dyn HttpTransport>> {
 struct Inner<T> {
     transport: T,
     root: String,
+    /// The root, parsed once: every request URI is built from these parts.
+    scheme: http::uri::Scheme,
+    authority: http::uri::Authority,
+    base_path: String,
     organization: OrganizationId,
     /// `organization`, percent-encoded once.
     organization_segment: String,
@@ -166,18 +170,25 @@ impl<T> Client<T> {
             None => &inner.organization_segment,
         };
         let query_len = call.query.as_ref().map_or(0, |q| q.len() + 1);
-        let mut uri = String::with_capacity(
-            inner.root.len() + 14 + organization.len() + call.path.len() + query_len,
+        let mut path = String::with_capacity(
+            inner.base_path.len() + 14 + organization.len() + call.path.len() + query_len,
         );
-        uri.push_str(&inner.root);
-        uri.push_str("/organizations");
-        uri.push_str(organization);
-        uri.push_str(&call.path);
+        path.push_str(&inner.base_path);
+        path.push_str("/organizations");
+        path.push_str(organization);
+        path.push_str(&call.path);
         if let Some(query) = &call.query {
-            uri.push('?');
-            uri.push_str(query);
+            path.push('?');
+            path.push_str(query);
         }
-        let uri = http::Uri::try_from(uri)
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(inner.scheme.clone());
+        parts.authority = Some(inner.authority.clone());
+        parts.path_and_query = Some(
+            http::uri::PathAndQuery::from_maybe_shared(path)
+                .map_err(|_| InvalidInput::new("request URL", "could not be built"))?,
+        );
+        let uri = http::Uri::from_parts(parts)
             .map_err(|_| InvalidInput::new("request URL", "could not be built"))?;
         let mut headers = inner.base_headers.clone();
         if let Some(auth) = &call.auth {
@@ -193,11 +204,11 @@ impl<T> Client<T> {
         Ok(Addressed { uri, headers })
     }
 
-    fn http_request(&self, call: &PreparedCall, addressed: &Addressed) -> http::Request<Bytes> {
+    fn http_request(&self, call: &PreparedCall, addressed: Addressed) -> http::Request<Bytes> {
         let mut request = http::Request::new(call.body.clone().unwrap_or_default());
         *request.method_mut() = call.method.clone();
-        *request.uri_mut() = addressed.uri.clone();
-        *request.headers_mut() = addressed.headers.clone();
+        *request.uri_mut() = addressed.uri;
+        *request.headers_mut() = addressed.headers;
         if self.inner.body_limit != BodyLimit::DEFAULT.0 {
             request
                 .extensions_mut()
@@ -209,7 +220,7 @@ impl<T> Client<T> {
     /// The `http::Request` the call's first attempt sends: for tests and debugging, no I/O.
     pub(crate) fn build_request(&self, call: &PreparedCall) -> Result<http::Request<Bytes>, Error> {
         let addressed = self.address(call)?;
-        Ok(self.http_request(call, &addressed))
+        Ok(self.http_request(call, addressed))
     }
 }
 
@@ -256,7 +267,6 @@ impl<T: HttpTransport> Client<T> {
         start: Instant,
     ) -> Result<RawResponse, Error> {
         let inner = &*self.inner;
-        let addressed = self.address(call)?;
         let mut retried_after_ambiguity = false;
         let mut attempt = 0u32;
         loop {
@@ -272,7 +282,8 @@ impl<T: HttpTransport> Client<T> {
             } else {
                 TimeoutScope::Attempt
             };
-            let request = self.http_request(call, &addressed);
+            // Addressed anew per attempt: cheaper than cloning for the usual single attempt.
+            let request = self.http_request(call, self.address(call)?);
             let sent = select(inner.transport.send(request), inner.sleep.sleep(limit)).await;
             let failure = match sent {
                 Either::Left((Ok(response), _)) => {
@@ -549,7 +560,19 @@ impl<T: HttpTransport> ClientBuilder<T> {
             .ok_or_else(|| Error::Config("an organization id is required".into()))?;
         encode::check_segment("organization id", organization.as_str())?;
         let root = self.environment.root().to_owned();
-        check_root(&root, self.allow_insecure_http)?;
+        let parsed_root = check_root(&root, self.allow_insecure_http)?;
+        let mut root_parts = parsed_root.into_parts();
+        let (Some(scheme), Some(authority)) =
+            (root_parts.scheme.take(), root_parts.authority.take())
+        else {
+            return Err(Error::Config(
+                "the server root needs a scheme and a host".into(),
+            ));
+        };
+        let base_path = root_parts
+            .path_and_query
+            .map(|p| p.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
         let (auth, auth_kind) = match &self.auth {
             Some(auth) => (Some(auth.header()?), auth.kind()),
             None => (None, "none"),
@@ -579,6 +602,9 @@ impl<T: HttpTransport> ClientBuilder<T> {
             inner: Arc::new(Inner {
                 transport: self.transport,
                 root,
+                scheme,
+                authority,
+                base_path,
                 organization,
                 organization_segment,
                 base_headers,
@@ -607,7 +633,7 @@ fn default_sleep() -> Result<Arc<dyn Sleep>, Error> {
 }
 
 /// Accepts `https://host[:port]` roots, and `http://` ones on loopback (or when allowed).
-fn check_root(root: &str, allow_insecure_http: bool) -> Result<(), Error> {
+fn check_root(root: &str, allow_insecure_http: bool) -> Result<http::Uri, Error> {
     let uri: http::Uri = root
         .parse()
         .map_err(|_| Error::Config("the server root is not a valid URL".into()))?;
@@ -620,8 +646,8 @@ fn check_root(root: &str, allow_insecure_http: bool) -> Result<(), Error> {
         ));
     }
     match uri.scheme_str() {
-        Some("https") => Ok(()),
-        Some("http") if allow_insecure_http || is_loopback(host) => Ok(()),
+        Some("https") => Ok(uri),
+        Some("http") if allow_insecure_http || is_loopback(host) => Ok(uri),
         Some("http") => Err(Error::Config(
             "http:// is refused for non-loopback hosts: the API key would travel in clear text \
              (use https, or allow_insecure_http(true))"

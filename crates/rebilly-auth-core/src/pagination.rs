@@ -8,8 +8,9 @@ use serde::de::DeserializeOwned;
 use crate::encode::{MAX_LIMIT, MAX_OFFSET};
 use crate::error::Error;
 use crate::request::{Operation, Request};
-use crate::response::RawResponse;
+use crate::response::{RawResponse, header_u64};
 use crate::transport::HttpTransport;
+use http::HeaderName;
 
 /// One page of a listing, with the pagination headers (`None` when missing or malformed).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -28,12 +29,15 @@ pub struct Page<I> {
 impl<I: DeserializeOwned> Page<I> {
     pub(crate) fn decode(operation: &'static str, raw: &RawResponse) -> Result<Self, Error> {
         let items = raw.json(operation)?;
-        let header = |name: &str| -> Option<u64> { raw.meta.header(name)?.trim().parse().ok() };
+        static TOTAL: HeaderName = HeaderName::from_static("pagination-total");
+        static LIMIT: HeaderName = HeaderName::from_static("pagination-limit");
+        static OFFSET: HeaderName = HeaderName::from_static("pagination-offset");
+        let header = |name: &HeaderName| header_u64(&raw.meta.headers, name);
         Ok(Self {
             items,
-            total: header("pagination-total"),
-            limit: header("pagination-limit"),
-            offset: header("pagination-offset"),
+            total: header(&TOTAL),
+            limit: header(&LIMIT),
+            offset: header(&OFFSET),
         })
     }
 }

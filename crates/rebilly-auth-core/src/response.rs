@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, HeaderName, StatusCode};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, DecodeError, Error};
@@ -27,9 +27,9 @@ impl RateLimit {
     /// Reads the figures from `headers`; a missing or malformed header reads as `None`.
     pub fn from_headers(headers: &HeaderMap) -> Self {
         Self {
-            limit: header_u64(headers, "x-ratelimit-limit"),
-            remaining: header_u64(headers, "x-ratelimit-remaining"),
-            resets_at: header_u64(headers, "x-ratelimit-retry-after")
+            limit: header_u64(headers, &X_RATELIMIT_LIMIT),
+            remaining: header_u64(headers, &X_RATELIMIT_REMAINING),
+            resets_at: header_u64(headers, &X_RATELIMIT_RETRY_AFTER)
                 .map(|epoch| SystemTime::UNIX_EPOCH + Duration::from_secs(epoch)),
         }
     }
@@ -170,7 +170,13 @@ impl RawResponse {
     }
 }
 
-fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+static X_RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+static X_RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+static X_RATELIMIT_RETRY_AFTER: HeaderName = HeaderName::from_static("x-ratelimit-retry-after");
+
+/// A header's value as a number; `None` when missing or malformed. Takes a `HeaderName` so
+/// that no name is parsed per lookup.
+pub(crate) fn header_u64(headers: &HeaderMap, name: &HeaderName) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 

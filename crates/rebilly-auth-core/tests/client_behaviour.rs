@@ -617,3 +617,20 @@ async fn secrets_never_print() {
         assert!(!shown.contains(secret), "{secret} leaked in: {shown}");
     }
 }
+
+#[tokio::test]
+async fn a_server_root_may_carry_a_base_path() {
+    let fake = Fake::new();
+    let client = Client::builder()
+        .server_url("http://127.0.0.1:8080/rebilly/")
+        .organization_id("org_1")
+        .transport(fake.clone())
+        .build()
+        .unwrap();
+    fake.reply(200, "[]");
+    client.credentials().list().limit(5).await.unwrap();
+    assert_eq!(
+        fake.last().uri,
+        "http://127.0.0.1:8080/rebilly/organizations/org_1/credentials?limit=5"
+    );
+}
