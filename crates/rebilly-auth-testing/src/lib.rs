@@ -1,6 +1,155 @@
 //! # rebilly-auth-testing
 //!
-//! Test tools for the rebilly-auth SDK.
+//! Test tools for the rebilly-auth SDK:
+//!
+//! - [`RecordingTransport`] ([`recording`]): the recording fake. Script responses (a FIFO
+//!   queue, or a closure of the request), record every request, assert on method, path, query,
+//!   headers and JSON body. Secrets are redacted in `Debug` and in failure messages.
+//! - [`Emulator`] ([`emulator`], feature `emulator`, on by default): a stateful in-memory
+//!   Rebilly Customer Authentication API with all 16 operations, as an in-process
+//!   [`HttpTransport`](rebilly_auth_core::HttpTransport) and served over loopback HTTP
+//!   ([`Emulator::serve_on_loopback`]); an emulated clock; fault injection; a request log. The
+//!   binary `rebilly-auth-emulator` serves it for examples, CI and non-Rust users.
+//! - [`cassette`]: record exchanges with any transport to a JSON cassette (secrets redacted)
+//!   and replay them.
+//!
+//! ## The recording fake
+//!
+//! ```
+//! use rebilly_auth_core::{models::token::Login, Client};
+//! use rebilly_auth_testing::{json_response, RecordingTransport};
+//! use serde_json::json;
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let fake = RecordingTransport::new();
+//! fake.push(json_response(201, &json!({"username": "ada", "token": "t0k", "expiredTime": null})));
+//! let client = Client::builder().organization_id("org").secret_key("sk_x")
+//!     .transport(fake.clone()).build().unwrap();
+//! client.authentication_tokens().login(Login::password("ada", "pw")).await.unwrap();
+//! fake.last_request().unwrap()
+//!     .assert_method(http::Method::POST)
+//!     .assert_path("/organizations/org/authentication-tokens")
+//!     .assert_json_contains(&json!({"username": "ada", "mode": "password"}));
+//! // Unscripted requests fail with a message naming them:
+//! let error = client.authentication_tokens().verify("t0k").await.unwrap_err();
+//! assert!(error.to_string().contains("GET /organizations/org/authentication-tokens/{token}"));
+//! # });
+//! ```
+//!
+//! ## The emulator
+//!
+//! ```
+//! use std::time::Duration;
+//! use rebilly_auth_core::{Client, models::credential::NewCredential, models::token::Login};
+//! use rebilly_auth_core::models::jwt::Exchange;
+//! use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher, Route};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let emulator = Emulator::builder().organization("org", "sk_x", Some("pk_x")).build();
+//! let client = Client::builder().organization_id("org").secret_key("sk_x")
+//!     .transport(emulator.clone()).build()?;
+//! client.credentials().create(NewCredential::new("ada", "pw", "cus_1")).await?;
+//!
+//! // One-time passwords are "sent by email": the test reads them from the emulator.
+//! let token = client.authentication_tokens()
+//!     .login(Login::password("ada", "pw").otp_required(true)).await?.token.unwrap();
+//! let otp = emulator.last_otp("org", "ada").unwrap();
+//! let jwt = client.authentication_tokens()
+//!     .exchange(token.clone(), Exchange::new().one_time_password(otp)).await?;
+//! assert!(jwt.token.is_some());
+//! assert!(client.authentication_tokens().verify(token).await?.is_none()); // spent
+//!
+//! // Time moves only when the test says so.
+//! emulator.clock().advance(Duration::from_secs(3600));
+//!
+//! // Faults: the server executes the login but the response is lost.
+//! emulator.inject(
+//!     RequestMatcher::new(http::Method::POST, Route::AuthenticationTokens),
+//!     Fault::DropAfterProcessing,
+//!     1,
+//! );
+//! assert!(client.authentication_tokens().login(Login::password("ada", "pw")).await.is_err());
+//! assert_eq!(emulator.executed(http::Method::POST, Route::AuthenticationTokens), 2);
+//!
+//! // The same emulator over loopback HTTP:
+//! let server = emulator.serve_on_loopback().await.unwrap();
+//! assert!(server.url().starts_with("http://127.0.0.1:"));
+//! server.shutdown().await;
+//! # Ok::<_, rebilly_auth_core::Error>(())
+//! # }).unwrap();
+//! ```
+//!
+//! ## Auth rules
+//!
+//! Each organization has a secret key and optionally a publishable key.
+//!
+//! - No credential, a wrong key, another organization's key, an unknown organization, or an
+//!   invalid/expired JWT: **401**.
+//! - The secret key (`REB-APIKEY`) may call everything.
+//! - The publishable key (`Authorization: <key>`) may log in (password mode), verify, log out
+//!   and exchange. Elsewhere: **403** (the spec's "forbidden"), except
+//!   `DELETE /credentials/{id}`, for which the spec lists no 403: **401**.
+//! - A customer JWT (`Authorization: Bearer …`, issued by exchange, checked for signature,
+//!   expiry and organization) acts for its customer only: it may list its own authentication
+//!   tokens, log in (password mode, as itself), verify, log out and exchange its own tokens
+//!   (another customer's token is **404**), and read its own credentials (list filtered; another
+//!   customer's credential is **404**). Everything else: 403 (401 for `DELETE /credentials/{id}`).
+//!
+//! ## Behaviour the spec leaves open
+//!
+//! What the emulator does where the spec is silent (each is covered by a test):
+//!
+//! - **Wrong username or password on login**: 401 "invalid credentials were used" (no hint which
+//!   one was wrong). An expired credential cannot log in either (401).
+//! - **Login with no `mode`** means `password`; an unknown `mode` is 422.
+//! - **Passwordless login** needs the secret key (403 with another credential). The customer's
+//!   *earliest-created* unexpired credential gives the `username`; a customer with none is 422
+//!   (`invalidFields: customerId`).
+//! - **`otpRequired`**: required when the login request *or* the organization's options ask for
+//!   it (a browser with the publishable key cannot turn off what the organization requires).
+//! - **The one-time password** is 6 digits, "sent by email": tests read it with
+//!   [`Emulator::last_otp`](emulator::Emulator::last_otp).
+//! - **Missing or wrong one-time password on exchange**: 401; the token stays usable.
+//! - **A malformed exchange body** (wrong types, past `expiredTime`): 403 with `invalidFields`,
+//!   since the spec lists no 422 for exchange.
+//! - **Verify on an unknown, expired, logged-out or exchanged token**: 404 (so is logout and
+//!   exchange of such a token). Exchange with `invalidate: false` keeps the token.
+//! - **Duplicate username on create or upsert**: 422 with `invalidFields: username`; usernames
+//!   are unique per organization.
+//! - **`passwordPattern`**: a JS-style `/…/flags` literal (or a bare pattern), compiled with
+//!   fancy-regex (lookahead works); flags `i`, `m`, `s` apply, `g`, `u` are ignored, others and
+//!   patterns that do not compile are refused on `PUT /authentication-options` with 422.
+//! - **`PUT /authentication-options` merges**: members sent replace, `null` restores the
+//!   default, members left out stay. Defaults: no pattern, `credentialTtl` 0,
+//!   `authTokenTtl` 3600, `resetTokenTtl` 3600, `otpRequired` false. A TTL of 0 means "never
+//!   expires" (`expiredTime: null`).
+//! - **`DELETE /password-tokens/{id}` answers 409** when the token is no longer pending: it
+//!   expired, or it was used, i.e. its credential's password changed (`PUT /credentials/{id}`)
+//!   after it was issued. `GET` answers 404 for such a token; an unknown token is 404 for both.
+//! - **Deleting a credential** also ends its authentication and reset-password tokens.
+//! - **`PUT /credentials/{id}`**: 201 when created, 200 when replaced; an id that breaks the
+//!   spec's `resourceId` rule (≤ 50 chars of `[@~\-.\w]`) is 422.
+//! - **Pagination**: `limit` and `offset` out of 0..=1000 are clamped, unparsable ones fall
+//!   back to the defaults (100, 0); the spec lists no 422 for lists. `Pagination-Total`,
+//!   `-Limit`, `-Offset` report what was used. Lists are in creation order; token lists show
+//!   only active tokens.
+//! - **Rate limit**: non-GET requests per organization per 10 emulated minutes (3000 by
+//!   default, [`EmulatorBuilder::rate_limit`](emulator::EmulatorBuilder::rate_limit)); successes
+//!   carry `X-RateLimit-Limit`/`-Remaining`; past the limit a real 429 carries
+//!   `X-RateLimit-Retry-After` (epoch seconds) and `Retry-After`.
+//! - **JWT**: HS256 signed with a per-organization key
+//!   ([`Emulator::jwt_signing_key`](emulator::Emulator::jwt_signing_key)), claims `jti`, `iss`,
+//!   `sub`, `customerId`, `organizationId`, `type`, `iat`, `exp`, `acl`, `customClaims`; it
+//!   expires one hour after creation unless `expiredTime` is given.
+//! - **Ids**: credentials `cus_crd_` + 26 ULID-like characters, sessions `jwt_` + 26; tokens are
+//!   40 hex characters. `Location` (on every 201) and `_links` are absolute URLs built from the
+//!   request's authority or `Host`.
+//! - **Liberal input**: doubled or trailing slashes, a `bearer` scheme in any case, a missing
+//!   `Content-Type`, the deprecated `Organization-Id` header when the path omits the
+//!   organization. **Strict output**: every response is `application/json` (problems too) or
+//!   empty, with a status the spec lists for the operation (checked against the spec file by
+//!   `tests/spec.rs`); no write-only member (`password`, `oneTimePassword`, `invalidate`,
+//!   `mode`) ever appears in a response. Unknown routes are 404, other methods 405.
 
 #![forbid(unsafe_code)]
 
