@@ -10,7 +10,9 @@ use rebilly_auth_core::models::token::Login;
 use rebilly_auth_core::{Client, RetryPolicy};
 use rebilly_auth_testing::cassette::{Cassette, Recorder, Replayer};
 
-async fn scenario<T: rebilly_auth_core::HttpTransport + Clone + 'static>(client: &Client<T>) -> Vec<String> {
+async fn scenario<T: rebilly_auth_core::HttpTransport + Clone + 'static>(
+    client: &Client<T>,
+) -> Vec<String> {
     let mut seen = Vec::new();
     let cred = client
         .credentials()

@@ -94,16 +94,17 @@ fn validate(spec: &Value, schema: &Value, value: &Value, at: &str, errors: &mut 
         }
         _ => {}
     }
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-        if !value.is_null() && !allowed.contains(value) {
-            errors.push(format!("{at}: {value} not in {allowed:?}"));
-        }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+        && !value.is_null()
+        && !allowed.contains(value)
+    {
+        errors.push(format!("{at}: {value} not in {allowed:?}"));
     }
     if let Value::String(text) = value {
-        if let Some(max) = schema.get("maxLength").and_then(Value::as_u64) {
-            if text.chars().count() as u64 > max {
-                errors.push(format!("{at}: longer than {max}"));
-            }
+        if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
+            && text.chars().count() as u64 > max
+        {
+            errors.push(format!("{at}: longer than {max}"));
         }
         if schema.get("format").and_then(Value::as_str) == Some("date-time")
             && time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)

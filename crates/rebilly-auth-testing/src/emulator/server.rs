@@ -83,10 +83,10 @@ impl Body for EmulatorBody {
             return Poll::Ready(Some(Ok(Frame::data(data))));
         }
         if self.fail {
-            if let Some(pause) = self.pause.as_mut() {
-                if pause.as_mut().poll(cx).is_pending() {
-                    return Poll::Pending;
-                }
+            if let Some(pause) = self.pause.as_mut()
+                && pause.as_mut().poll(cx).is_pending()
+            {
+                return Poll::Pending;
             }
             self.fail = false;
             return Poll::Ready(Some(Err(io::Error::new(

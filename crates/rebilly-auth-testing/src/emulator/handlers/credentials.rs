@@ -37,17 +37,15 @@ struct Input {
 }
 
 /// Reads and checks a credential body; `except` is the id being replaced (for uniqueness).
-fn read(ctx: &Ctx<'_>, except: Option<&str>) -> Result<Input, Reply> {
-    let map = parse_object(ctx.body, false).map_err(|field| Reply::invalid(&[field]))?;
+fn read(ctx: &Ctx<'_>, except: Option<&str>) -> Result<Input, Box<Reply>> {
+    let map = parse_object(ctx.body, false).map_err(|field| Box::new(Reply::invalid(&[field])))?;
     let mut fields = Fields::default();
     let username = fields.string(&map, "username", true);
     let password = fields.string(&map, "password", true);
     let customer_id = fields.string(&map, "customerId", true);
     let expired_time = fields.timestamp(&map, "expiredTime");
-    if let Some(customer_id) = &customer_id {
-        if customer_id.chars().count() > 50 {
-            fields.error("customerId", "must be at most 50 characters");
-        }
+    if customer_id.as_ref().is_some_and(|c| c.chars().count() > 50) {
+        fields.error("customerId", "must be at most 50 characters");
     }
     if let Some(username) = &username {
         let taken = ctx
@@ -59,13 +57,13 @@ fn read(ctx: &Ctx<'_>, except: Option<&str>) -> Result<Input, Reply> {
             fields.error("username", "is already taken in this organization");
         }
     }
-    if let (Some(password), Some(regex)) = (&password, &ctx.org.options.compiled) {
-        if !regex.is_match(password).unwrap_or(false) {
-            fields.error(
-                "password",
-                "does not match the organization's passwordPattern",
-            );
-        }
+    if let (Some(password), Some(regex)) = (&password, &ctx.org.options.compiled)
+        && !regex.is_match(password).unwrap_or(false)
+    {
+        fields.error(
+            "password",
+            "does not match the organization's passwordPattern",
+        );
     }
     match (username, password, customer_id) {
         (Some(username), Some(password), Some(customer_id)) if fields.errors.is_empty() => {
@@ -76,7 +74,7 @@ fn read(ctx: &Ctx<'_>, except: Option<&str>) -> Result<Input, Reply> {
                 expired_time,
             })
         }
-        _ => Err(Reply::invalid(&fields.errors)),
+        _ => Err(Box::new(Reply::invalid(&fields.errors))),
     }
 }
 
@@ -118,7 +116,7 @@ pub(super) fn list(ctx: &mut Ctx<'_>) -> Reply {
 pub(super) fn create(ctx: &mut Ctx<'_>) -> Reply {
     let input = match read(ctx, None) {
         Ok(input) => input,
-        Err(reply) => return reply,
+        Err(reply) => return *reply,
     };
     let id = ulid("cus_crd_", ctx.now);
     insert(ctx, id, input)
@@ -152,7 +150,7 @@ pub(super) fn upsert(ctx: &mut Ctx<'_>) -> Reply {
     }
     let input = match read(ctx, Some(&id)) {
         Ok(input) => input,
-        Err(reply) => return reply,
+        Err(reply) => return *reply,
     };
     let Some(existing) = ctx.org.credentials.get_mut(&id) else {
         return insert(ctx, id, input);

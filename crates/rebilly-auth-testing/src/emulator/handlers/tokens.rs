@@ -103,10 +103,11 @@ pub(super) fn login(ctx: &mut Ctx<'_>) -> Reply {
     if !fields.errors.is_empty() {
         return Reply::invalid(&fields.errors);
     }
-    if let Some(own) = ctx.own_customer() {
-        if own != credential.customer_id {
-            return unauthorized();
-        }
+    if ctx
+        .own_customer()
+        .is_some_and(|own| own != credential.customer_id)
+    {
+        return unauthorized();
     }
     let otp_required = otp_requested.unwrap_or(false) || ctx.org.options.otp_required;
     let otp = otp_required.then(one_time_password);
