@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use futures_core::Stream;
+use futures_core::stream::BoxStream;
 use serde::de::DeserializeOwned;
 
 use crate::encode::{MAX_LIMIT, MAX_OFFSET};
@@ -77,51 +77,56 @@ impl<Op: ListOperation, T: HttpTransport + 'static> Request<Op, T> {
     /// an empty or short page, or at `Pagination-Total`. The live API serves no offset past
     /// 1000, so a listing that continues beyond it yields [`Error::OffsetLimitReached`] rather
     /// than ending silently.
-    pub fn stream(self) -> impl Stream<Item = Result<Op::Item, Error>> + Send + 'static {
+    ///
+    /// The stream is boxed (`Unpin`), so `.next().await` works on it directly.
+    pub fn stream(self) -> BoxStream<'static, Result<Op::Item, Error>> {
         let limit = self.operation().limit().unwrap_or(MAX_LIMIT);
         let cursor = PageCursor {
             next: Some(self.limit(limit)),
             buffer: VecDeque::new(),
             ended_by: None,
         };
-        futures_util::stream::unfold(cursor, move |mut cursor| async move {
-            loop {
-                if let Some(item) = cursor.buffer.pop_front() {
-                    return Some((Ok(item), cursor));
-                }
-                if let Some(error) = cursor.ended_by.take() {
-                    return Some((Err(error), cursor));
-                }
-                let request = cursor.next.take()?;
-                let offset = u64::from(request.operation().offset().unwrap_or(0));
-                let mut following = request.clone();
-                let page = match request.send().await {
-                    Ok(page) => page,
-                    Err(error) => return Some((Err(error), cursor)),
-                };
-                let got = page.items.len() as u64;
-                let next_offset = offset + got;
-                let more = got > 0
-                    && got >= u64::from(limit)
-                    && page.total.is_none_or(|total| next_offset < total);
-                cursor.buffer.extend(page.items);
-                if more {
-                    match u32::try_from(next_offset).ok().filter(|o| *o <= MAX_OFFSET) {
-                        Some(next_offset) => {
-                            following.operation_mut().set_offset(Some(next_offset));
-                            cursor.next = Some(following);
-                        }
-                        None => {
-                            cursor.ended_by = Some(Error::OffsetLimitReached {
-                                operation: Op::NAME,
-                                offset: next_offset,
-                                max: u64::from(MAX_OFFSET),
-                            });
+        Box::pin(futures_util::stream::unfold(
+            cursor,
+            move |mut cursor| async move {
+                loop {
+                    if let Some(item) = cursor.buffer.pop_front() {
+                        return Some((Ok(item), cursor));
+                    }
+                    if let Some(error) = cursor.ended_by.take() {
+                        return Some((Err(error), cursor));
+                    }
+                    let request = cursor.next.take()?;
+                    let offset = u64::from(request.operation().offset().unwrap_or(0));
+                    let mut following = request.clone();
+                    let page = match request.send().await {
+                        Ok(page) => page,
+                        Err(error) => return Some((Err(error), cursor)),
+                    };
+                    let got = page.items.len() as u64;
+                    let next_offset = offset + got;
+                    let more = got > 0
+                        && got >= u64::from(limit)
+                        && page.total.is_none_or(|total| next_offset < total);
+                    cursor.buffer.extend(page.items);
+                    if more {
+                        match u32::try_from(next_offset).ok().filter(|o| *o <= MAX_OFFSET) {
+                            Some(next_offset) => {
+                                following.operation_mut().set_offset(Some(next_offset));
+                                cursor.next = Some(following);
+                            }
+                            None => {
+                                cursor.ended_by = Some(Error::OffsetLimitReached {
+                                    operation: Op::NAME,
+                                    offset: next_offset,
+                                    max: u64::from(MAX_OFFSET),
+                                });
+                            }
                         }
                     }
                 }
-            }
-        })
+            },
+        ))
     }
 }
 

@@ -16,13 +16,19 @@ use super::link::{Link, links_or_empty};
 ///     serde_json::to_value(&options).unwrap(),
 ///     serde_json::json!({"passwordPattern": "/^.{8,}$/", "otpRequired": false})
 /// );
+/// // No pattern is an explicit `null`, so writing options back clears a pattern.
+/// assert_eq!(
+///     serde_json::to_value(AuthenticationOptions::default()).unwrap(),
+///     serde_json::json!({"passwordPattern": null})
+/// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct AuthenticationOptions {
     /// The allowed password pattern, a JavaScript-style regex literal such as `/^[0-9]+$/`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `None` is sent as `null` (no pattern): a PUT replaces the whole options object.
+    #[serde(default)]
     pub password_pattern: Option<String>,
     /// Default credential lifetime, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
