@@ -1,4 +1,5 @@
 //! Cassette round trip: no secret reaches the file, and replay serves it back.
+#![cfg(feature = "emulator")]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The emulator, in process, through core's client and through raw requests: every operation
 //! and every behaviour the spec leaves open.
+#![cfg(feature = "emulator")]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Fault injection, in process: executed or not, and what the client sees.
+#![cfg(feature = "emulator")]
 
 mod common;
 

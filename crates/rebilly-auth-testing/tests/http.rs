@@ -1,4 +1,5 @@
 //! The HTTP face on loopback: same semantics as in process, faults on the wire, the binary.
+#![cfg(feature = "emulator")]
 
 mod common;
 

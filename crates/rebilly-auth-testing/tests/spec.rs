@@ -3,6 +3,7 @@
 //!
 //! Reads `../shared/spec/customer-auth.latest.openapi.yaml` relative to the workspace root; if
 //! it is missing the test fails when `CI=true` and is skipped otherwise.
+#![cfg(feature = "emulator")]
 
 mod common;
 
