@@ -17,7 +17,7 @@
 //! ```no_run
 //! use rebilly_auth_testing::conformance::{run_all, ConformanceEnv};
 //! # use rebilly_auth_core::{transport_fn, TransportError};
-//! # fn my_transport_trusting(_ca_der: &[u8]) -> impl rebilly_auth_core::HttpTransport + 'static {
+//! # fn my_transport_trusting(_ca_der: &[u8]) -> impl rebilly_auth_core::HttpTransport + use<> {
 //! #     transport_fn(|_req| async { Err::<http::Response<bytes::Bytes>, _>(TransportError::other("todo")) })
 //! # }
 //!
