@@ -1,0 +1,110 @@
+//! Handling errors: not found, validation errors with their invalid fields, rate limiting, and
+//! what the retry policy does for you. Runs against the emulator with injected faults.
+//!
+//! ```sh
+//! cargo run --example error_handling
+//! ```
+
+use std::time::Duration;
+
+use http::Method;
+use rebilly_auth_core::models::credential::NewCredential;
+use rebilly_auth_core::{Client, Error, RetryPolicy};
+use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher, Route};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let emulator = Emulator::builder()
+        .organization("org", "sk_example", None)
+        .build();
+    let client = Client::builder()
+        .organization_id("org")
+        .secret_key("sk_example")
+        .retry_policy(RetryPolicy::default().initial_backoff(Duration::from_millis(10)))
+        .transport(emulator.clone())
+        .build()?;
+
+    // Not found: a typed check, no string matching.
+    match client.credentials().get("cus_crd_nope").await {
+        Err(error) if error.is_not_found() => println!("not found: {error}"),
+        other => println!("unexpected: {other:?}"),
+    }
+
+    // Validation: the fields the server rejected, one by one.
+    client
+        .credentials()
+        .create(NewCredential::new("ada", "a long password", "cus_1"))
+        .await?;
+    let duplicate = client
+        .credentials()
+        .create(NewCredential::new("ada", "a long password", "cus_2"))
+        .await;
+    if let Err(error) = &duplicate {
+        println!(
+            "validation failed with HTTP {:?}:",
+            error.status().map(|s| s.as_u16())
+        );
+        for field in error.invalid_fields() {
+            println!(
+                "  {}: {}",
+                field.field.as_deref().unwrap_or("?"),
+                field.message.as_deref().unwrap_or("")
+            );
+        }
+    }
+
+    // Rate limited, briefly: the client waits as told (Retry-After) and retries by itself.
+    emulator.inject(
+        RequestMatcher::new(Method::GET, Route::Credentials),
+        Fault::RateLimited {
+            retry_after: Duration::from_secs(1),
+        },
+        1,
+    );
+    let page = client.credentials().list().send_with_meta().await?;
+    println!(
+        "rate limited once, then served after {} attempts",
+        page.meta.attempts
+    );
+
+    // Rate limited for longer than the client is willing to wait: the error carries the time.
+    emulator.inject(
+        RequestMatcher::new(Method::GET, Route::Credentials),
+        Fault::RateLimited {
+            retry_after: Duration::from_secs(3600),
+        },
+        1,
+    );
+    match client.credentials().list().await {
+        Err(error) if error.is_rate_limited() => {
+            println!("rate limited; retry at {:?}", error.retry_at());
+        }
+        other => println!("unexpected: {other:?}"),
+    }
+
+    // A gateway error on a GET is retried; on a create it is not (it may have been executed).
+    emulator.inject(
+        RequestMatcher::new(Method::GET, Route::Credentials),
+        Fault::Status(http::StatusCode::BAD_GATEWAY),
+        1,
+    );
+    let page = client.credentials().list().send_with_meta().await?;
+    println!("502 on a GET: retried, {} attempts", page.meta.attempts);
+    emulator.inject(
+        RequestMatcher::new(Method::POST, Route::Credentials),
+        Fault::StatusAfterProcessing(http::StatusCode::BAD_GATEWAY),
+        1,
+    );
+    let created = client
+        .credentials()
+        .create(NewCredential::new("bob", "a long password", "cus_3"))
+        .await;
+    match created {
+        Err(Error::Api(api)) => println!(
+            "502 on a create: not retried ({}), check before creating again",
+            api.status
+        ),
+        other => println!("unexpected: {other:?}"),
+    }
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! One client, several organizations: the organization travels in the path, so a call can
+//! switch organization (and credential) without another client.
+//!
+//! ```sh
+//! cargo run --example multiple_organizations
+//! ```
+
+use rebilly_auth_core::models::credential::NewCredential;
+use rebilly_auth_core::{Auth, Client};
+use rebilly_auth_testing::emulator::Emulator;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let emulator = Emulator::builder()
+        .organization("acme", "sk_acme", None)
+        .organization("globex", "sk_globex", None)
+        .build();
+    // The client's defaults: organization acme with its key.
+    let client = Client::builder()
+        .organization_id("acme")
+        .secret_key("sk_acme")
+        .transport(emulator)
+        .build()?;
+
+    client
+        .credentials()
+        .create(NewCredential::new("ada", "password-of-ada", "cus_ada"))
+        .await?;
+    client
+        .credentials()
+        .create(NewCredential::new("bob", "password-of-bob", "cus_bob"))
+        .organization("globex")
+        .auth(Auth::secret_key("sk_globex"))
+        .await?;
+
+    let acme = client.credentials().list().await?;
+    let globex = client
+        .credentials()
+        .list()
+        .organization("globex")
+        .auth(Auth::secret_key("sk_globex"))
+        .await?;
+    println!(
+        "acme:   {:?}",
+        acme.items.iter().map(|c| &c.username).collect::<Vec<_>>()
+    );
+    println!(
+        "globex: {:?}",
+        globex.items.iter().map(|c| &c.username).collect::<Vec<_>>()
+    );
+
+    // Each organization's key works only on its own organization.
+    let cross = client.credentials().list().organization("globex").await;
+    println!(
+        "globex with acme's key: unauthorized = {}",
+        cross.is_err_and(|e| e.is_unauthorized())
+    );
+    Ok(())
+}
