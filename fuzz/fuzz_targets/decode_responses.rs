@@ -4,12 +4,10 @@
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use rebilly_auth_core::models::credential::NewCredential;
-use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::models::options::AuthenticationOptions;
-use rebilly_auth_core::models::password_token::NewResetPasswordToken;
-use rebilly_auth_core::models::token::Login;
-use rebilly_auth_core::{Client, Operation, RawResponse, ResponseMeta, TransportError, transport_fn};
+use rebilly_auth_core::{Client, RawResponse, ResponseMeta, TransportError, transport_fn};
+
+#[path = "../../crates/rebilly-auth-core/tests/common/every_decoder.rs"]
+mod every_decoder;
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 3 {
@@ -38,23 +36,5 @@ fuzz_target!(|data: &[u8]| {
         .transport(transport_fn(|_| async { Err(TransportError::other("unused")) }))
         .build()
         .unwrap();
-    let _ = client.authentication_options().get().operation().decode(&raw);
-    let _ = client.authentication_options().update(AuthenticationOptions::default()).operation().decode(&raw);
-    let tokens = client.authentication_tokens();
-    let _ = tokens.list().operation().decode(&raw);
-    let _ = tokens.login(Login::password("a", "b")).operation().decode(&raw);
-    let _ = tokens.verify("t").operation().decode(&raw);
-    let _ = tokens.logout("t").operation().decode(&raw);
-    let _ = tokens.exchange("t", Exchange::new()).operation().decode(&raw);
-    let credentials = client.credentials();
-    let _ = credentials.list().operation().decode(&raw);
-    let _ = credentials.create(NewCredential::new("a", "b", "c")).operation().decode(&raw);
-    let _ = credentials.get("x").operation().decode(&raw);
-    let _ = credentials.upsert("x", NewCredential::new("a", "b", "c")).operation().decode(&raw);
-    let _ = credentials.delete("x").operation().decode(&raw);
-    let resets = client.password_tokens();
-    let _ = resets.list().operation().decode(&raw);
-    let _ = resets.create(NewResetPasswordToken::new("a")).operation().decode(&raw);
-    let _ = resets.get("t").operation().decode(&raw);
-    let _ = resets.delete("t").operation().decode(&raw);
+    every_decoder::decode_with_every_operation(&client, &raw);
 });

@@ -1,16 +1,14 @@
 //! Property tests: no input escapes its URL segment, and no answer makes a decoder panic.
 
 mod common;
+#[path = "common/every_decoder.rs"]
+mod every_decoder;
 
 use bytes::Bytes;
 use common::{Fake, client};
 use proptest::prelude::*;
-use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::models::options::AuthenticationOptions;
-use rebilly_auth_core::models::password_token::NewResetPasswordToken;
-use rebilly_auth_core::models::token::Login;
-use rebilly_auth_core::{Error, Operation, RawResponse, ResponseMeta};
+use rebilly_auth_core::{Error, RawResponse, ResponseMeta};
 
 /// Undoes percent-encoding of one segment.
 fn decode_segment(segment: &str) -> String {
@@ -89,25 +87,6 @@ proptest! {
         }
         let raw = RawResponse { meta, body: Bytes::from(body), retried_after_ambiguity: status % 2 == 0, retry_at: None };
         // Each decoder returns a value or an error; none may panic.
-        let client = client(&Fake::new());
-        let _ = client.authentication_options().get().operation().decode(&raw);
-        let _ = client.authentication_options().update(AuthenticationOptions::default()).operation().decode(&raw);
-        let tokens = client.authentication_tokens();
-        let _ = tokens.list().operation().decode(&raw);
-        let _ = tokens.login(Login::password("a", "b")).operation().decode(&raw);
-        let _ = tokens.verify("t").operation().decode(&raw);
-        let _ = tokens.logout("t").operation().decode(&raw);
-        let _ = tokens.exchange("t", Exchange::new()).operation().decode(&raw);
-        let credentials = client.credentials();
-        let _ = credentials.list().operation().decode(&raw);
-        let _ = credentials.create(NewCredential::new("a", "b", "c")).operation().decode(&raw);
-        let _ = credentials.get("x").operation().decode(&raw);
-        let _ = credentials.upsert("x", NewCredential::new("a", "b", "c")).operation().decode(&raw);
-        let _ = credentials.delete("x").operation().decode(&raw);
-        let resets = client.password_tokens();
-        let _ = resets.list().operation().decode(&raw);
-        let _ = resets.create(NewResetPasswordToken::new("a")).operation().decode(&raw);
-        let _ = resets.get("t").operation().decode(&raw);
-        let _ = resets.delete("t").operation().decode(&raw);
+        every_decoder::decode_with_every_operation(&client(&Fake::new()), &raw);
     }
 }
