@@ -41,6 +41,11 @@
 //! API keys, JWTs, passwords, one-time passwords and token values live in [`Secret`] wrappers
 //! whose `Debug` and `Display` print `[REDACTED]`; auth headers are marked sensitive; spans
 //! record the route template, never the real path.
+//!
+//! Two paths the SDK cannot close, so keep them to tests: an `http::Request`'s own `Debug`
+//! prints its URI (which holds token values) and headers, and mockall prints the `Debug` of a
+//! request no expectation matched. Use test-only tokens with `MockHttpTransport`, and never log
+//! raw `http::Request`s in a custom transport.
 
 #![forbid(unsafe_code)]
 
