@@ -257,7 +257,7 @@ fn expected(row: Row, class: Class) -> Cell {
         // 500 is never retried: the API failed, not a gateway.
         Row::Status { code: 500, after } => cell("Api 500", 1, executes(after)),
         // 502-504: idempotent calls retry; POSTs surface the status.
-        Row::Status { code, after } if class.idempotent() => {
+        Row::Status { after, .. } if class.idempotent() => {
             cell(retried(after), 2, 1 + executes(after))
         }
         Row::Status { code, after } => cell(&format!("Api {code}"), 1, executes(after)),
@@ -570,13 +570,25 @@ async fn fault_matrix_over_both_transports() {
             );
         }
     }
-    for transport in [Transport::Reqwest, Transport::Hyper] {
-        let of: Vec<(Row, Class, Cell)> = results
+    let of = |transport: Transport| {
+        let mut cells: Vec<(Row, Class, Cell)> = results
             .iter()
             .filter(|(t, ..)| *t == transport)
             .map(|(_, r, c, cell)| (*r, *c, cell.clone()))
             .collect();
-        println!("\n### {transport:?}\n\n{}", table(&of));
+        cells.sort_by_key(|(r, c, _)| (format!("{r}"), *c as u8));
+        cells
+    };
+    let (reqwest, hyper) = (of(Transport::Reqwest), of(Transport::Hyper));
+    if reqwest == hyper {
+        println!(
+            "\nFault matrix (reqwest and hyper alike; \"sent\": requests the emulator saw for the \
+             call's route, \"executed\": those it ran against its state):\n\n{}",
+            table(&reqwest)
+        );
+    } else {
+        println!("\n### reqwest\n\n{}", table(&reqwest));
+        println!("\n### hyper\n\n{}", table(&hyper));
     }
     println!(
         "{} cells in {:.1} s",
