@@ -1,0 +1,537 @@
+//! What the SDK costs over raw HTTP, measured over loopback in one process.
+//!
+//! 1. **SDK vs raw.** A hyper 1 server on `127.0.0.1` (its own one-thread tokio runtime) answers
+//!    every request with a canned `AuthenticationToken` body (200, ~300 bytes). The SDK's
+//!    `client.authentication_tokens().verify(token)` over `ReqwestTransport` runs against raw
+//!    reqwest doing the same GET (same URL, same headers — copied from the SDK's own request —
+//!    same `serde_json` decode into core's `AuthenticationToken`), and over `HyperTransport`
+//!    against hyper-util's legacy client doing the same. Concurrency 1, 16 and 64; a fixed number
+//!    of requests per run; SDK and raw runs interleaved (their order alternating) in every round;
+//!    the table shows medians over the rounds and the SDK/raw throughput ratio (median of the
+//!    per-round ratios; goal >= 0.95).
+//! 2. **Emulator.** Requests/s the `rebilly-auth-testing` emulator serves over loopback at
+//!    concurrency 64, mixed workload (login, verify, exchange with `keep_token`, list), through
+//!    `HyperTransport`.
+//! 3. **Memory.** Heap bytes held by an idle `Client` (counting allocator), and the process's
+//!    peak RSS (`VmHWM`) after the 64-way runs.
+//!
+//! Run: `cargo bench -p rebilly-auth-examples --bench transport_overhead`.
+//! Environment: `REBILLY_BENCH_ROUNDS` (default 7), `REBILLY_BENCH_REQUESTS` (per run, default
+//! 3000), `REBILLY_BENCH_ONLY=overhead|emulator|memory` (one part, e.g. under `perf record`).
+
+use std::alloc::System;
+use std::convert::Infallible;
+use std::future::Future;
+use std::hint::black_box;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::client::legacy::Client as LegacyClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use rebilly_auth_core::models::credential::NewCredential;
+use rebilly_auth_core::models::jwt::Exchange;
+use rebilly_auth_core::models::token::{AuthenticationToken, Login};
+use rebilly_auth_core::{Client, HttpTransport};
+use rebilly_auth_hyper::HyperTransport;
+use rebilly_auth_reqwest::{ReqwestTransport, reqwest};
+use rebilly_auth_testing::emulator::Emulator;
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use tokio::runtime::Runtime;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+const ORG: &str = "org_0YV7DDSDD1C8DA64KHH2W33CPF";
+const KEY: &str = "sk_sandbox_0123456789abcdef";
+const TOKEN_VALUE: &str = "tok_01HZX3";
+const TOKEN: &[u8] = br#"{"username":"ada@example.com","customerId":"cus_0YV7DDSDD1C8DA64KHH2W33CPF","token":"tok_01HZX3","otpRequired":false,"credentialId":"cus_crd_0YV9Y706QGCB39FQD380G1ZHZH","expiredTime":"2026-12-01T10:00:00Z","_links":[{"rel":"self","href":"https://api-sandbox.rebilly.com/organizations/org/authentication-tokens/tok_01HZX3"}]}"#;
+const CONCURRENCY: [usize; 3] = [1, 16, 64];
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A one-worker runtime of its own for the server side.
+fn server_runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("loopback-server")
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A hyper 1 HTTP/1.1 server on 127.0.0.1 answering every request with the canned token.
+fn canned_server(rt: &Runtime) -> SocketAddr {
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind(("127.0.0.1", 0)))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    rt.spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                let service = service_fn(|_request: http::Request<hyper::body::Incoming>| async {
+                    let mut response = http::Response::new(Full::new(Bytes::from_static(TOKEN)));
+                    response.headers_mut().insert(
+                        http::header::CONTENT_TYPE,
+                        http::HeaderValue::from_static("application/json"),
+                    );
+                    Ok::<_, Infallible>(response)
+                });
+                let _ = http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+fn sdk_client<T: HttpTransport>(root: &str, transport: T) -> Client<T> {
+    Client::builder()
+        .server_url(root)
+        .organization_id(ORG)
+        .secret_key(KEY)
+        .transport(transport)
+        .build()
+        .unwrap()
+}
+
+fn reqwest_transport() -> ReqwestTransport {
+    ReqwestTransport::builder().no_proxy().build().unwrap()
+}
+
+type RawHyper = LegacyClient<HttpConnector, Full<Bytes>>;
+
+/// hyper-util's legacy client as a user would build it for plain HTTP: TCP_NODELAY, tokio
+/// executor and timer, default pool.
+fn raw_hyper() -> RawHyper {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    LegacyClient::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .build(connector)
+}
+
+/// One measured run: wall time and every request's latency.
+struct Run {
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Run {
+    fn per_second(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// `total` calls of `call()` spread over `concurrency` tasks, each one call at a time.
+async fn run<F, Fut>(concurrency: usize, total: usize, call: F) -> Run
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let per_task = total / concurrency;
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let call = call.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(per_task);
+                for _ in 0..per_task {
+                    let began = Instant::now();
+                    call().await;
+                    latencies.push(began.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(total);
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    Run {
+        elapsed: start.elapsed(),
+        latencies,
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
+}
+
+fn micros(d: Duration) -> String {
+    format!("{:.0} µs", d.as_secs_f64() * 1e6)
+}
+
+#[derive(Default)]
+struct Side {
+    per_second: Vec<f64>,
+    latencies: Vec<Duration>,
+}
+
+impl Side {
+    fn add(&mut self, run: Run) {
+        self.per_second.push(run.per_second());
+        self.latencies.extend(run.latencies);
+    }
+
+    fn summary(&mut self) -> (f64, Duration, Duration) {
+        self.latencies.sort();
+        (
+            median(self.per_second.clone()),
+            percentile(&self.latencies, 0.50),
+            percentile(&self.latencies, 0.99),
+        )
+    }
+}
+
+/// The four contenders, each a cheap-to-clone handle.
+#[derive(Clone)]
+struct Contenders {
+    sdk_reqwest: Client<ReqwestTransport>,
+    raw_reqwest: reqwest::Client,
+    sdk_hyper: Client<HyperTransport>,
+    raw_hyper: RawHyper,
+    uri: http::Uri,
+    headers: http::HeaderMap,
+}
+
+fn decode(status: http::StatusCode, body: &[u8]) -> AuthenticationToken {
+    assert_eq!(status, http::StatusCode::OK);
+    serde_json::from_slice(body).unwrap()
+}
+
+async fn sdk_verify<T: HttpTransport + 'static>(client: &Client<T>) {
+    let token = client
+        .authentication_tokens()
+        .verify(TOKEN_VALUE)
+        .await
+        .unwrap()
+        .unwrap();
+    black_box(token);
+}
+
+async fn raw_reqwest_verify(c: &Contenders) {
+    let response = c
+        .raw_reqwest
+        .get(c.uri.to_string())
+        .headers(c.headers.clone())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body = response.bytes().await.unwrap();
+    black_box(decode(status, &body));
+}
+
+async fn raw_hyper_verify(c: &Contenders) {
+    let mut request = http::Request::new(Full::new(Bytes::new()));
+    *request.uri_mut() = c.uri.clone();
+    *request.headers_mut() = c.headers.clone();
+    let response = c.raw_hyper.request(request).await.unwrap();
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    black_box(decode(status, &body));
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Who {
+    SdkReqwest,
+    RawReqwest,
+    SdkHyper,
+    RawHyper,
+}
+
+async fn measure(c: &Contenders, who: Who, concurrency: usize, total: usize) -> Run {
+    let c = c.clone();
+    run(concurrency, total, move || {
+        let c = c.clone();
+        async move {
+            match who {
+                Who::SdkReqwest => sdk_verify(&c.sdk_reqwest).await,
+                Who::RawReqwest => raw_reqwest_verify(&c).await,
+                Who::SdkHyper => sdk_verify(&c.sdk_hyper).await,
+                Who::RawHyper => raw_hyper_verify(&c).await,
+            }
+        }
+    })
+    .await
+}
+
+fn vm_hwm_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn overhead(client_rt: &Runtime, server_rt: &Runtime) {
+    let rounds = env_or("REBILLY_BENCH_ROUNDS", 7);
+    let total = env_or("REBILLY_BENCH_REQUESTS", 3000);
+    let addr = canned_server(server_rt);
+    let root = format!("http://{addr}");
+    let sdk_reqwest = sdk_client(&root, reqwest_transport());
+    let sdk_hyper = sdk_client(&root, HyperTransport::new());
+    // The raw requests carry exactly the headers the SDK sends.
+    let template = sdk_reqwest
+        .authentication_tokens()
+        .verify(TOKEN_VALUE)
+        .to_http_request()
+        .unwrap();
+    let contenders = Contenders {
+        sdk_reqwest,
+        // The same reqwest configuration as the SDK's transport, its own pool.
+        raw_reqwest: reqwest_transport().client().clone(),
+        sdk_hyper,
+        raw_hyper: raw_hyper(),
+        uri: template.uri().clone(),
+        headers: template.headers().clone(),
+    };
+    let pairs = [
+        ("reqwest", Who::SdkReqwest, Who::RawReqwest),
+        ("hyper", Who::SdkHyper, Who::RawHyper),
+    ];
+    let mut sides: Vec<[Side; 2]> = Vec::new();
+    let mut ratios: Vec<Vec<f64>> = Vec::new();
+    for _ in 0..pairs.len() * CONCURRENCY.len() {
+        sides.push(Default::default());
+        ratios.push(Vec::new());
+    }
+    client_rt.block_on(async {
+        // Warm-up: every pool holds its 64 connections before the first measured run.
+        for &(_, sdk, raw) in &pairs {
+            for who in [sdk, raw] {
+                measure(&contenders, who, 64, 640).await;
+                measure(&contenders, who, 1, 200).await;
+            }
+        }
+        for round in 0..rounds {
+            for (p, &(_, sdk, raw)) in pairs.iter().enumerate() {
+                for (k, &concurrency) in CONCURRENCY.iter().enumerate() {
+                    let slot = p * CONCURRENCY.len() + k;
+                    let order = if round % 2 == 0 {
+                        [sdk, raw]
+                    } else {
+                        [raw, sdk]
+                    };
+                    let mut per_second = [0.0; 2];
+                    for who in order {
+                        let result = measure(&contenders, who, concurrency, total).await;
+                        let side = usize::from(who != sdk);
+                        per_second[side] = result.per_second();
+                        sides[slot][side].add(result);
+                    }
+                    ratios[slot].push(per_second[0] / per_second[1]);
+                }
+            }
+        }
+    });
+    println!();
+    println!(
+        "SDK verify vs raw GET + decode, canned loopback server; {total} requests per run, medians of {rounds} interleaved rounds"
+    );
+    println!();
+    println!(
+        "| transport | concurrency | SDK req/s | raw req/s | SDK p50 | raw p50 | SDK p99 | raw p99 | SDK/raw (goal >= 0.95) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (p, &(name, _, _)) in pairs.iter().enumerate() {
+        for (k, &concurrency) in CONCURRENCY.iter().enumerate() {
+            let slot = p * CONCURRENCY.len() + k;
+            let (sdk_rps, sdk_p50, sdk_p99) = sides[slot][0].summary();
+            let (raw_rps, raw_p50, raw_p99) = sides[slot][1].summary();
+            let ratio = median(ratios[slot].clone());
+            let verdict = if ratio >= 0.95 { "ok" } else { "MISSED" };
+            println!(
+                "| {name} | {concurrency} | {sdk_rps:.0} | {raw_rps:.0} | {} | {} | {} | {} | {ratio:.3} {verdict} |",
+                micros(sdk_p50),
+                micros(raw_p50),
+                micros(sdk_p99),
+                micros(raw_p99),
+            );
+        }
+    }
+    if let Some(kib) = vm_hwm_kib() {
+        println!();
+        println!(
+            "peak RSS (VmHWM) after the 64-way runs: {:.1} MiB",
+            kib as f64 / 1024.0
+        );
+    }
+}
+
+/// Requests/s of the emulator over loopback: 64 workers, each cycling login, verify, exchange
+/// (keep_token) and list (limit 10) with its own credential, through `HyperTransport`.
+fn emulator(client_rt: &Runtime, server_rt: &Runtime) {
+    const WORKERS: usize = 64;
+    let rounds = env_or("REBILLY_BENCH_EMULATOR_ROUNDS", 5);
+    let total = env_or("REBILLY_BENCH_EMULATOR_REQUESTS", 4096);
+    let emulator = Emulator::builder()
+        .organization(ORG, KEY, None)
+        .rate_limit(u64::MAX / 2)
+        .build();
+    let server = server_rt.block_on(emulator.serve_on_loopback()).unwrap();
+    let client = sdk_client(&server.url(), HyperTransport::new());
+    let mut side = Side::default();
+    client_rt.block_on(async {
+        for worker in 0..WORKERS {
+            client
+                .credentials()
+                .create(NewCredential::new(
+                    format!("user{worker}@example.com"),
+                    "correct horse",
+                    format!("cus_{worker}"),
+                ))
+                .await
+                .unwrap();
+        }
+        for round in 0..=rounds {
+            let result = mixed_run(&client, WORKERS, total).await;
+            // Round 0 warms up.
+            if round > 0 {
+                side.add(result);
+            }
+        }
+    });
+    let (per_second, p50, p99) = side.summary();
+    println!();
+    println!(
+        "Emulator over loopback (HyperTransport), concurrency {WORKERS}, mixed login/verify/exchange(keep_token)/list; {total} requests per run, median of {rounds} rounds"
+    );
+    println!();
+    println!("| req/s | p50 | p99 |");
+    println!("|---:|---:|---:|");
+    println!("| {per_second:.0} | {} | {} |", micros(p50), micros(p99));
+    drop(server);
+}
+
+/// `total` requests over `workers` tasks; each task cycles login, verify, exchange
+/// (keep_token) and list (limit 10) with its own credential, timing every request.
+async fn mixed_run(client: &Client<HyperTransport>, workers: usize, total: usize) -> Run {
+    let cycles = total / workers / 4;
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..workers)
+        .map(|worker| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                let tokens = client.authentication_tokens();
+                let username = format!("user{worker}@example.com");
+                let mut latencies = Vec::with_capacity(cycles * 4);
+                for _ in 0..cycles {
+                    let began = Instant::now();
+                    let login = tokens
+                        .login(Login::password(username.as_str(), "correct horse"))
+                        .await
+                        .unwrap();
+                    latencies.push(began.elapsed());
+                    let token = login.token.unwrap();
+                    let began = Instant::now();
+                    assert!(tokens.verify(token.clone()).await.unwrap().is_some());
+                    latencies.push(began.elapsed());
+                    let began = Instant::now();
+                    black_box(
+                        tokens
+                            .exchange(token, Exchange::new().keep_token())
+                            .await
+                            .unwrap(),
+                    );
+                    latencies.push(began.elapsed());
+                    let began = Instant::now();
+                    black_box(tokens.list().limit(10).await.unwrap());
+                    latencies.push(began.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(total);
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    Run {
+        elapsed: start.elapsed(),
+        latencies,
+    }
+}
+
+fn memory() {
+    let transport = reqwest_transport();
+    let hyper = HyperTransport::new();
+    let held = |f: &mut dyn FnMut() -> Box<dyn std::any::Any>| {
+        let region = Region::new(GLOBAL);
+        let value = f();
+        let stats = region.change();
+        drop(value);
+        stats.bytes_allocated as i64 - stats.bytes_deallocated as i64
+    };
+    let root = "http://127.0.0.1:8080";
+    // First builds initialize lazies (platform verifier, statics); measure the second.
+    let _ = sdk_client(root, reqwest_transport());
+    let _ = sdk_client(root, HyperTransport::new());
+    let base = sdk_client(root, transport.clone());
+    let rows: [(&str, i64); 5] = [
+        (
+            "Client over an existing ReqwestTransport (clone of its handle)",
+            held(&mut || Box::new(sdk_client(root, transport.clone()))),
+        ),
+        (
+            "Client over an existing HyperTransport (clone of its handle)",
+            held(&mut || Box::new(sdk_client(root, hyper.clone()))),
+        ),
+        ("Client::clone", held(&mut || Box::new(base.clone()))),
+        (
+            "Client with a new ReqwestTransport",
+            held(&mut || Box::new(sdk_client(root, reqwest_transport()))),
+        ),
+        (
+            "Client with a new HyperTransport",
+            held(&mut || Box::new(sdk_client(root, HyperTransport::new()))),
+        ),
+    ];
+    println!();
+    println!("| idle value | heap bytes held |");
+    println!("|---|---:|");
+    for (name, bytes) in rows {
+        println!("| {name} | {bytes} |");
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; no other arguments are understood.
+    let only = std::env::var("REBILLY_BENCH_ONLY").unwrap_or_default();
+    let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("bench-client")
+        .enable_all()
+        .build()
+        .unwrap();
+    let server_rt = server_runtime();
+    if only.is_empty() || only == "overhead" {
+        overhead(&client_rt, &server_rt);
+    }
+    if only.is_empty() || only == "emulator" {
+        emulator(&client_rt, &server_rt);
+    }
+    if only.is_empty() || only == "memory" {
+        memory();
+    }
+}
