@@ -16,7 +16,7 @@
 //!    peak RSS (`VmHWM`) after the 64-way runs.
 //!
 //! Run: `cargo bench -p rebilly-auth-examples --bench transport_overhead`.
-//! Environment: `REBILLY_BENCH_ROUNDS` (default 7), `REBILLY_BENCH_REQUESTS` (per run, default
+//! Environment: `REBILLY_BENCH_ROUNDS` (default 9), `REBILLY_BENCH_REQUESTS` (per run, default
 //! 3000), `REBILLY_BENCH_ONLY=overhead|emulator|memory` (one part, e.g. under `perf record`).
 
 use std::alloc::System;
@@ -212,7 +212,9 @@ struct Contenders {
     raw_reqwest: reqwest::Client,
     sdk_hyper: Client<HyperTransport>,
     raw_hyper: RawHyper,
-    uri: http::Uri,
+    /// `http://127.0.0.1:PORT/organizations/ORG/authentication-tokens/`: raw calls append the
+    /// token and parse the URL per call, as a client with a different token per call would.
+    prefix: String,
     headers: http::HeaderMap,
 }
 
@@ -234,7 +236,7 @@ async fn sdk_verify<T: HttpTransport + 'static>(client: &Client<T>) {
 async fn raw_reqwest_verify(c: &Contenders) {
     let response = c
         .raw_reqwest
-        .get(c.uri.to_string())
+        .get(format!("{}{TOKEN_VALUE}", c.prefix))
         .headers(c.headers.clone())
         .send()
         .await
@@ -246,7 +248,7 @@ async fn raw_reqwest_verify(c: &Contenders) {
 
 async fn raw_hyper_verify(c: &Contenders) {
     let mut request = http::Request::new(Full::new(Bytes::new()));
-    *request.uri_mut() = c.uri.clone();
+    *request.uri_mut() = format!("{}{TOKEN_VALUE}", c.prefix).parse().unwrap();
     *request.headers_mut() = c.headers.clone();
     let response = c.raw_hyper.request(request).await.unwrap();
     let status = response.status();
@@ -284,9 +286,8 @@ fn vm_hwm_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn overhead(client_rt: &Runtime, server_rt: &Runtime) {
-    let rounds = env_or("REBILLY_BENCH_ROUNDS", 7);
-    let total = env_or("REBILLY_BENCH_REQUESTS", 3000);
+/// The canned server and the four contenders pointed at it, each connection pool warm.
+fn contenders(client_rt: &Runtime, server_rt: &Runtime) -> Contenders {
     let addr = canned_server(server_rt);
     let root = format!("http://{addr}");
     let sdk_reqwest = sdk_client(&root, reqwest_transport());
@@ -303,9 +304,52 @@ fn overhead(client_rt: &Runtime, server_rt: &Runtime) {
         raw_reqwest: reqwest_transport().client().clone(),
         sdk_hyper,
         raw_hyper: raw_hyper(),
-        uri: template.uri().clone(),
+        prefix: template
+            .uri()
+            .to_string()
+            .strip_suffix(TOKEN_VALUE)
+            .unwrap()
+            .to_owned(),
         headers: template.headers().clone(),
     };
+    client_rt.block_on(async {
+        // Every pool holds its 64 connections before the first measured run.
+        for who in [
+            Who::SdkReqwest,
+            Who::RawReqwest,
+            Who::SdkHyper,
+            Who::RawHyper,
+        ] {
+            measure(&contenders, who, 64, 640).await;
+            measure(&contenders, who, 1, 200).await;
+        }
+    });
+    contenders
+}
+
+/// `REBILLY_BENCH_SOLO=sdk-reqwest|raw-reqwest|sdk-hyper|raw-hyper REBILLY_BENCH_CALLS=N`: N
+/// sequential calls of one contender after the warm-up, then exit; for `valgrind
+/// --tool=callgrind` or `perf record` (run with N=0 too and subtract the fixed cost).
+fn solo(client_rt: &Runtime, server_rt: &Runtime) -> bool {
+    let who = match std::env::var("REBILLY_BENCH_SOLO").as_deref() {
+        Ok("sdk-reqwest") => Who::SdkReqwest,
+        Ok("raw-reqwest") => Who::RawReqwest,
+        Ok("sdk-hyper") => Who::SdkHyper,
+        Ok("raw-hyper") => Who::RawHyper,
+        _ => return false,
+    };
+    let calls = env_or("REBILLY_BENCH_CALLS", 1000);
+    let contenders = contenders(client_rt, server_rt);
+    if calls > 0 {
+        client_rt.block_on(measure(&contenders, who, 1, calls));
+    }
+    true
+}
+
+fn overhead(client_rt: &Runtime, server_rt: &Runtime) {
+    let rounds = env_or("REBILLY_BENCH_ROUNDS", 9);
+    let total = env_or("REBILLY_BENCH_REQUESTS", 3000);
+    let contenders = contenders(client_rt, server_rt);
     let pairs = [
         ("reqwest", Who::SdkReqwest, Who::RawReqwest),
         ("hyper", Who::SdkHyper, Who::RawHyper),
@@ -317,13 +361,6 @@ fn overhead(client_rt: &Runtime, server_rt: &Runtime) {
         ratios.push(Vec::new());
     }
     client_rt.block_on(async {
-        // Warm-up: every pool holds its 64 connections before the first measured run.
-        for &(_, sdk, raw) in &pairs {
-            for who in [sdk, raw] {
-                measure(&contenders, who, 64, 640).await;
-                measure(&contenders, who, 1, 200).await;
-            }
-        }
         for round in 0..rounds {
             for (p, &(_, sdk, raw)) in pairs.iter().enumerate() {
                 for (k, &concurrency) in CONCURRENCY.iter().enumerate() {
@@ -380,56 +417,87 @@ fn overhead(client_rt: &Runtime, server_rt: &Runtime) {
 }
 
 /// Requests/s of the emulator over loopback: 64 workers, each cycling login, verify, exchange
-/// (keep_token) and list (limit 10) with its own credential, through `HyperTransport`.
+/// (keep_token) and list (limit 10) with its own credential, through `HyperTransport`. A second,
+/// fresh emulator runs the same cycle with the list replaced by a second verify: the list's
+/// share of the cost.
 fn emulator(client_rt: &Runtime, server_rt: &Runtime) {
-    const WORKERS: usize = 64;
-    let rounds = env_or("REBILLY_BENCH_EMULATOR_ROUNDS", 5);
-    let total = env_or("REBILLY_BENCH_EMULATOR_REQUESTS", 4096);
-    let emulator = Emulator::builder()
-        .organization(ORG, KEY, None)
-        .rate_limit(u64::MAX / 2)
-        .build();
-    let server = server_rt.block_on(emulator.serve_on_loopback()).unwrap();
-    let client = sdk_client(&server.url(), HyperTransport::new());
-    let mut side = Side::default();
-    client_rt.block_on(async {
-        for worker in 0..WORKERS {
-            client
-                .credentials()
-                .create(NewCredential::new(
-                    format!("user{worker}@example.com"),
-                    "correct horse",
-                    format!("cus_{worker}"),
-                ))
-                .await
-                .unwrap();
-        }
-        for round in 0..=rounds {
-            let result = mixed_run(&client, WORKERS, total).await;
-            // Round 0 warms up.
-            if round > 0 {
-                side.add(result);
-            }
-        }
-    });
-    let (per_second, p50, p99) = side.summary();
+    let rounds = env_or("REBILLY_BENCH_EMULATOR_ROUNDS", 3);
+    let total = env_or("REBILLY_BENCH_EMULATOR_REQUESTS", 2048);
     println!();
     println!(
-        "Emulator over loopback (HyperTransport), concurrency {WORKERS}, mixed login/verify/exchange(keep_token)/list; {total} requests per run, median of {rounds} rounds"
+        "Emulator over loopback (HyperTransport), concurrency {WORKERS}; {total} requests per run, {rounds} runs after one warm-up run"
     );
     println!();
-    println!("| req/s | p50 | p99 |");
-    println!("|---:|---:|---:|");
-    println!("| {per_second:.0} | {} | {} |", micros(p50), micros(p99));
-    drop(server);
+    println!(
+        "| workload | req/s (median) | req/s per run | p50 | p99 | p50 login | p50 verify | p50 exchange | p50 4th call |"
+    );
+    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|");
+    for with_list in [true, false] {
+        let emulator = Emulator::builder()
+            .organization(ORG, KEY, None)
+            .rate_limit(u64::MAX / 2)
+            .build();
+        let server = server_rt.block_on(emulator.serve_on_loopback()).unwrap();
+        let client = sdk_client(&server.url(), HyperTransport::new());
+        let mut side = Side::default();
+        let mut per_op: [Vec<Duration>; 4] = Default::default();
+        client_rt.block_on(async {
+            for worker in 0..WORKERS {
+                client
+                    .credentials()
+                    .create(NewCredential::new(
+                        format!("user{worker}@example.com"),
+                        "correct horse",
+                        format!("cus_{worker}"),
+                    ))
+                    .await
+                    .unwrap();
+            }
+            for round in 0..=rounds {
+                let result = mixed_run(&client, total, with_list).await;
+                // Round 0 warms up.
+                if round > 0 {
+                    for (i, latency) in result.latencies.iter().enumerate() {
+                        per_op[i % 4].push(*latency);
+                    }
+                    side.add(result);
+                }
+            }
+        });
+        let series: Vec<String> = side.per_second.iter().map(|r| format!("{r:.0}")).collect();
+        let (per_second, p50, p99) = side.summary();
+        let op_p50: Vec<String> = per_op
+            .iter_mut()
+            .map(|v| {
+                v.sort();
+                micros(percentile(v, 0.5))
+            })
+            .collect();
+        let name = if with_list {
+            "login / verify / exchange(keep_token) / list(limit 10)"
+        } else {
+            "login / verify / exchange(keep_token) / verify (no list)"
+        };
+        println!(
+            "| {name} | {per_second:.0} | {} | {} | {} | {} |",
+            series.join(", "),
+            micros(p50),
+            micros(p99),
+            op_p50.join(" | "),
+        );
+        drop(server);
+    }
 }
 
-/// `total` requests over `workers` tasks; each task cycles login, verify, exchange
-/// (keep_token) and list (limit 10) with its own credential, timing every request.
-async fn mixed_run(client: &Client<HyperTransport>, workers: usize, total: usize) -> Run {
-    let cycles = total / workers / 4;
+const WORKERS: usize = 64;
+
+/// `total` requests over [`WORKERS`] tasks; each task cycles login, verify, exchange
+/// (keep_token) and list (limit 10; a second verify without `with_list`) with its own
+/// credential, timing every request. Latencies are in call order, four per cycle.
+async fn mixed_run(client: &Client<HyperTransport>, total: usize, with_list: bool) -> Run {
+    let cycles = total / WORKERS / 4;
     let start = Instant::now();
-    let tasks: Vec<_> = (0..workers)
+    let tasks: Vec<_> = (0..WORKERS)
         .map(|worker| {
             let client = client.clone();
             tokio::spawn(async move {
@@ -450,13 +518,17 @@ async fn mixed_run(client: &Client<HyperTransport>, workers: usize, total: usize
                     let began = Instant::now();
                     black_box(
                         tokens
-                            .exchange(token, Exchange::new().keep_token())
+                            .exchange(token.clone(), Exchange::new().keep_token())
                             .await
                             .unwrap(),
                     );
                     latencies.push(began.elapsed());
                     let began = Instant::now();
-                    black_box(tokens.list().limit(10).await.unwrap());
+                    if with_list {
+                        black_box(tokens.list().limit(10).await.unwrap());
+                    } else {
+                        assert!(tokens.verify(token).await.unwrap().is_some());
+                    }
                     latencies.push(began.elapsed());
                 }
                 latencies
@@ -525,6 +597,9 @@ fn main() {
         .build()
         .unwrap();
     let server_rt = server_runtime();
+    if solo(&client_rt, &server_rt) {
+        return;
+    }
     if only.is_empty() || only == "overhead" {
         overhead(&client_rt, &server_rt);
     }
