@@ -24,6 +24,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::hint::black_box;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -36,7 +37,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::Exchange;
 use rebilly_auth_core::models::token::{AuthenticationToken, Login};
-use rebilly_auth_core::{Client, HttpTransport};
+use rebilly_auth_core::{Client, HttpTransport, Sleep, SleepFuture};
 use rebilly_auth_hyper::HyperTransport;
 use rebilly_auth_reqwest::{ReqwestTransport, reqwest};
 use rebilly_auth_testing::emulator::Emulator;
@@ -126,6 +127,16 @@ fn raw_hyper() -> RawHyper {
         .build(connector)
 }
 
+/// A [`Sleep`] whose future never completes: no timeout, and no timer entry per call.
+#[derive(Debug)]
+struct NeverSleep;
+
+impl Sleep for NeverSleep {
+    fn sleep(&self, _: Duration) -> SleepFuture {
+        Box::pin(std::future::pending())
+    }
+}
+
 /// One measured run: wall time and every request's latency.
 struct Run {
     elapsed: Duration,
@@ -211,6 +222,7 @@ struct Contenders {
     sdk_reqwest: Client<ReqwestTransport>,
     raw_reqwest: reqwest::Client,
     sdk_hyper: Client<HyperTransport>,
+    sdk_hyper_no_timer: Client<HyperTransport>,
     raw_hyper: RawHyper,
     /// `http://127.0.0.1:PORT/organizations/ORG/authentication-tokens/`: raw calls append the
     /// token and parse the URL per call, as a client with a different token per call would.
@@ -261,6 +273,7 @@ enum Who {
     SdkReqwest,
     RawReqwest,
     SdkHyper,
+    SdkHyperNoTimer,
     RawHyper,
 }
 
@@ -273,6 +286,7 @@ async fn measure(c: &Contenders, who: Who, concurrency: usize, total: usize) -> 
                 Who::SdkReqwest => sdk_verify(&c.sdk_reqwest).await,
                 Who::RawReqwest => raw_reqwest_verify(&c).await,
                 Who::SdkHyper => sdk_verify(&c.sdk_hyper).await,
+                Who::SdkHyperNoTimer => sdk_verify(&c.sdk_hyper_no_timer).await,
                 Who::RawHyper => raw_hyper_verify(&c).await,
             }
         }
@@ -292,6 +306,15 @@ fn contenders(client_rt: &Runtime, server_rt: &Runtime) -> Contenders {
     let root = format!("http://{addr}");
     let sdk_reqwest = sdk_client(&root, reqwest_transport());
     let sdk_hyper = sdk_client(&root, HyperTransport::new());
+    // Diagnostic: the SDK with a `Sleep` that never fires, so no call registers a timer.
+    let sdk_hyper_no_timer = Client::builder()
+        .server_url(&root)
+        .organization_id(ORG)
+        .secret_key(KEY)
+        .sleep(Arc::new(NeverSleep))
+        .transport(HyperTransport::new())
+        .build()
+        .unwrap();
     // The raw requests carry exactly the headers the SDK sends.
     let template = sdk_reqwest
         .authentication_tokens()
@@ -303,6 +326,7 @@ fn contenders(client_rt: &Runtime, server_rt: &Runtime) -> Contenders {
         // The same reqwest configuration as the SDK's transport, its own pool.
         raw_reqwest: reqwest_transport().client().clone(),
         sdk_hyper,
+        sdk_hyper_no_timer,
         raw_hyper: raw_hyper(),
         prefix: template
             .uri()
@@ -327,7 +351,8 @@ fn contenders(client_rt: &Runtime, server_rt: &Runtime) -> Contenders {
     contenders
 }
 
-/// `REBILLY_BENCH_SOLO=sdk-reqwest|raw-reqwest|sdk-hyper|raw-hyper REBILLY_BENCH_CALLS=N`: N
+/// `REBILLY_BENCH_SOLO=sdk-reqwest|raw-reqwest|sdk-hyper|sdk-hyper-no-timer|raw-hyper
+/// REBILLY_BENCH_CALLS=N`: N
 /// sequential calls of one contender after the warm-up, then exit; for `valgrind
 /// --tool=callgrind` or `perf record` (run with N=0 too and subtract the fixed cost).
 fn solo(client_rt: &Runtime, server_rt: &Runtime) -> bool {
@@ -335,6 +360,7 @@ fn solo(client_rt: &Runtime, server_rt: &Runtime) -> bool {
         Ok("sdk-reqwest") => Who::SdkReqwest,
         Ok("raw-reqwest") => Who::RawReqwest,
         Ok("sdk-hyper") => Who::SdkHyper,
+        Ok("sdk-hyper-no-timer") => Who::SdkHyperNoTimer,
         Ok("raw-hyper") => Who::RawHyper,
         _ => return false,
     };
@@ -353,6 +379,11 @@ fn overhead(client_rt: &Runtime, server_rt: &Runtime) {
     let pairs = [
         ("reqwest", Who::SdkReqwest, Who::RawReqwest),
         ("hyper", Who::SdkHyper, Who::RawHyper),
+        (
+            "hyper, SDK without timer (diagnostic)",
+            Who::SdkHyperNoTimer,
+            Who::RawHyper,
+        ),
     ];
     let mut sides: Vec<[Side; 2]> = Vec::new();
     let mut ratios: Vec<Vec<f64>> = Vec::new();
