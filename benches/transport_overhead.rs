@@ -268,6 +268,16 @@ async fn raw_hyper_verify(c: &Contenders) {
     black_box(decode(status, &body));
 }
 
+/// The shipped transport alone, without core: the raw call's request handed to
+/// `HttpTransport::send`, the same decode.
+async fn transport_verify(c: &Contenders, transport: &impl HttpTransport) {
+    let mut request = http::Request::new(Bytes::new());
+    *request.uri_mut() = format!("{}{TOKEN_VALUE}", c.prefix).parse().unwrap();
+    *request.headers_mut() = c.headers.clone();
+    let response = transport.send(request).await.unwrap();
+    black_box(decode(response.status(), response.body()));
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Who {
     SdkReqwest,
@@ -275,6 +285,8 @@ enum Who {
     SdkHyper,
     SdkHyperNoTimer,
     RawHyper,
+    TransportReqwest,
+    TransportHyper,
 }
 
 async fn measure(c: &Contenders, who: Who, concurrency: usize, total: usize) -> Run {
@@ -288,6 +300,8 @@ async fn measure(c: &Contenders, who: Who, concurrency: usize, total: usize) -> 
                 Who::SdkHyper => sdk_verify(&c.sdk_hyper).await,
                 Who::SdkHyperNoTimer => sdk_verify(&c.sdk_hyper_no_timer).await,
                 Who::RawHyper => raw_hyper_verify(&c).await,
+                Who::TransportReqwest => transport_verify(&c, c.sdk_reqwest.transport()).await,
+                Who::TransportHyper => transport_verify(&c, c.sdk_hyper.transport()).await,
             }
         }
     })
@@ -343,6 +357,8 @@ fn contenders(client_rt: &Runtime, server_rt: &Runtime) -> Contenders {
             Who::RawReqwest,
             Who::SdkHyper,
             Who::RawHyper,
+            Who::TransportReqwest,
+            Who::TransportHyper,
         ] {
             measure(&contenders, who, 64, 640).await;
             measure(&contenders, who, 1, 200).await;
@@ -382,6 +398,16 @@ fn overhead(client_rt: &Runtime, server_rt: &Runtime) {
         (
             "hyper, SDK without timer (diagnostic)",
             Who::SdkHyperNoTimer,
+            Who::RawHyper,
+        ),
+        (
+            "reqwest, ReqwestTransport without core (diagnostic)",
+            Who::TransportReqwest,
+            Who::RawReqwest,
+        ),
+        (
+            "hyper, HyperTransport without core (diagnostic)",
+            Who::TransportHyper,
             Who::RawHyper,
         ),
     ];
