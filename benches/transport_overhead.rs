@@ -367,8 +367,8 @@ fn contenders(client_rt: &Runtime, server_rt: &Runtime) -> Contenders {
     contenders
 }
 
-/// `REBILLY_BENCH_SOLO=sdk-reqwest|raw-reqwest|sdk-hyper|sdk-hyper-no-timer|raw-hyper
-/// REBILLY_BENCH_CALLS=N`: N
+/// `REBILLY_BENCH_SOLO=sdk-reqwest|raw-reqwest|sdk-hyper|sdk-hyper-no-timer|raw-hyper|
+/// transport-reqwest|transport-hyper REBILLY_BENCH_CALLS=N`: N
 /// sequential calls of one contender after the warm-up, then exit; for `valgrind
 /// --tool=callgrind` or `perf record` (run with N=0 too and subtract the fixed cost).
 fn solo(client_rt: &Runtime, server_rt: &Runtime) -> bool {
@@ -378,6 +378,8 @@ fn solo(client_rt: &Runtime, server_rt: &Runtime) -> bool {
         Ok("sdk-hyper") => Who::SdkHyper,
         Ok("sdk-hyper-no-timer") => Who::SdkHyperNoTimer,
         Ok("raw-hyper") => Who::RawHyper,
+        Ok("transport-reqwest") => Who::TransportReqwest,
+        Ok("transport-hyper") => Who::TransportHyper,
         _ => return false,
     };
     let calls = env_or("REBILLY_BENCH_CALLS", 1000);
