@@ -21,7 +21,7 @@
 
 use std::alloc::System;
 use std::convert::Infallible;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::hint::black_box;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -644,6 +644,35 @@ fn memory() {
     for (name, bytes) in rows {
         println!("| {name} | {bytes} |");
     }
+    // The futures boxed per call (never polled, so nothing is sent): `IntoFuture` of a verify,
+    // and each transport's `async_trait` future.
+    let request = || {
+        base.authentication_tokens()
+            .verify(TOKEN_VALUE)
+            .to_http_request()
+            .unwrap()
+    };
+    let verify = base
+        .authentication_tokens()
+        .verify(TOKEN_VALUE)
+        .into_future();
+    let reqwest_send = transport.send(request());
+    let hyper_send = hyper.send(request());
+    println!();
+    println!("| future boxed per call | bytes |");
+    println!("|---|---:|");
+    println!(
+        "| `verify(..).into_future()` (core) | {} |",
+        std::mem::size_of_val(&*verify)
+    );
+    println!(
+        "| `ReqwestTransport::send` | {} |",
+        std::mem::size_of_val(&*reqwest_send)
+    );
+    println!(
+        "| `HyperTransport::send` | {} |",
+        std::mem::size_of_val(&*hyper_send)
+    );
 }
 
 fn main() {
