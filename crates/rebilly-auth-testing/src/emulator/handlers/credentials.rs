@@ -109,8 +109,7 @@ pub(super) fn list(ctx: &mut Ctx<'_>) -> Reply {
         .filter(|c| own.as_deref().is_none_or(|own| own == c.customer_id))
         .collect();
     all.sort_by_key(|c| c.seq);
-    let items = all.iter().map(|c| credential_json(ctx, c)).collect();
-    page(items, ctx.query)
+    page(&all, ctx.query, |c| credential_json(ctx, c))
 }
 
 pub(super) fn create(ctx: &mut Ctx<'_>) -> Reply {

@@ -26,8 +26,7 @@ pub(super) fn list(ctx: &mut Ctx<'_>) -> Reply {
         .filter(|t| ctx.org.reset_token_is_pending(t, now))
         .collect();
     all.sort_by_key(|t| t.seq);
-    let items = all.iter().map(|t| token_json(ctx, t)).collect();
-    page(items, ctx.query)
+    page(&all, ctx.query, |t| token_json(ctx, t))
 }
 
 /// 201; 422 if the username has no credential.

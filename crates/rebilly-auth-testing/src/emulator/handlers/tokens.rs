@@ -31,8 +31,7 @@ pub(super) fn list(ctx: &mut Ctx<'_>) -> Reply {
         .filter(|t| own.as_deref().is_none_or(|own| own == t.customer_id))
         .collect();
     all.sort_by_key(|t| t.seq);
-    let items = all.iter().map(|t| token_json(ctx, t)).collect();
-    page(items, ctx.query)
+    page(&all, ctx.query, |t| token_json(ctx, t))
 }
 
 fn unauthorized() -> Reply {
