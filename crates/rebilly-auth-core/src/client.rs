@@ -2,11 +2,13 @@
 //! out and retried.
 
 use std::fmt;
+use std::future::{Future, poll_fn};
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::future::{Either, select};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 
@@ -18,7 +20,7 @@ use crate::encode;
 use crate::error::{Error, InvalidInput, TimeoutScope};
 use crate::response::{self, RawResponse, ResponseMeta};
 use crate::retry::{RetryClass, RetryPolicy};
-use crate::runtime::{Clock, Sleep, SystemClock};
+use crate::runtime::{Clock, Sleep, SleepFuture, SystemClock};
 use crate::transport::{BodyLimit, HttpTransport, TransportError, TransportErrorKind};
 
 /// Where the API is.
@@ -284,9 +286,8 @@ impl<T: HttpTransport> Client<T> {
             };
             // Addressed anew per attempt: cheaper than cloning for the usual single attempt.
             let request = self.http_request(call, self.address(call)?);
-            let sent = select(inner.transport.send(request), inner.sleep.sleep(limit)).await;
-            let failure = match sent {
-                Either::Left((Ok(response), _)) => {
+            let failure = match race(inner.transport.send(request), &*inner.sleep, limit).await {
+                Some(Ok(response)) => {
                     let (parts, body) = response.into_parts();
                     let now = inner.clock.now();
                     let retry_at = match parts.status {
@@ -332,8 +333,8 @@ impl<T: HttpTransport> Client<T> {
                     inner.sleep.sleep(wait).await;
                     continue;
                 }
-                Either::Left((Err(error), _)) => Failure::Transport(error),
-                Either::Right(_) => Failure::Timeout(scope, limit),
+                Some(Err(error)) => Failure::Transport(error),
+                None => Failure::Timeout(scope, limit),
             };
             let reached = failure.may_have_reached_server();
             let may_retry =
@@ -353,6 +354,22 @@ impl<T: HttpTransport> Client<T> {
             return Err(failure.into_error(call, reached));
         }
     }
+}
+
+/// Runs `send` until it completes (`Some`) or `limit` passes (`None`). The timer is only
+/// created if `send` is not ready on its first poll: an in-process transport answering at once
+/// never pays for one.
+async fn race<F: Future>(send: F, sleep: &dyn Sleep, limit: Duration) -> Option<F::Output> {
+    let mut send = pin!(send);
+    let mut timer: Option<SleepFuture> = None;
+    poll_fn(|cx| {
+        if let Poll::Ready(output) = send.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        let timer = timer.get_or_insert_with(|| sleep.sleep(limit));
+        timer.as_mut().poll(cx).map(|()| None)
+    })
+    .await
 }
 
 /// Why an attempt got no response.

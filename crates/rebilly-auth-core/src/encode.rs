@@ -3,8 +3,6 @@
 //! Every path segment is percent-encoded with everything but RFC 3986's unreserved characters
 //! escaped, so no id or token can add a segment, a query or a fragment.
 
-use std::fmt::Write as _;
-
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::error::InvalidInput;
@@ -54,7 +52,8 @@ pub(crate) fn check_resource_id(what: &'static str, value: &str) -> Result<(), I
 /// Appends `/` and the percent-encoded `segment` to `path`.
 pub(crate) fn push_segment(path: &mut String, segment: &str) {
     path.push('/');
-    let _ = write!(path, "{}", utf8_percent_encode(segment, SEGMENT));
+    // The encoder yields borrowed runs and escapes; pushing them skips `fmt`'s machinery.
+    path.extend(utf8_percent_encode(segment, SEGMENT));
 }
 
 /// The query string of a listing, or `None` when neither is set.

@@ -7,6 +7,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -47,33 +48,48 @@ pub trait HttpTransport: Send + Sync {
     ) -> Result<http::Response<Bytes>, TransportError>;
 }
 
-#[async_trait]
+/// The future [`HttpTransport::send`] returns once `async_trait` has expanded it. The
+/// delegating impls below return the inner transport's future as is: wrapping it in a second
+/// `async` block would box every request twice.
+type SendFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<http::Response<Bytes>, TransportError>> + Send + 'a>>;
+
 impl<T: HttpTransport + ?Sized> HttpTransport for Arc<T> {
-    async fn send(
-        &self,
+    fn send<'life0, 'async_trait>(
+        &'life0 self,
         request: http::Request<Bytes>,
-    ) -> Result<http::Response<Bytes>, TransportError> {
-        (**self).send(request).await
+    ) -> SendFuture<'async_trait>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        (**self).send(request)
     }
 }
 
-#[async_trait]
 impl<T: HttpTransport + ?Sized> HttpTransport for Box<T> {
-    async fn send(
-        &self,
+    fn send<'life0, 'async_trait>(
+        &'life0 self,
         request: http::Request<Bytes>,
-    ) -> Result<http::Response<Bytes>, TransportError> {
-        (**self).send(request).await
+    ) -> SendFuture<'async_trait>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        (**self).send(request)
     }
 }
 
-#[async_trait]
 impl<T: HttpTransport + ?Sized> HttpTransport for &T {
-    async fn send(
-        &self,
+    fn send<'life0, 'async_trait>(
+        &'life0 self,
         request: http::Request<Bytes>,
-    ) -> Result<http::Response<Bytes>, TransportError> {
-        (**self).send(request).await
+    ) -> SendFuture<'async_trait>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        (**self).send(request)
     }
 }
 
