@@ -255,7 +255,11 @@ impl<T: HttpTransport> Client<T> {
                 span.record("attempts", raw.meta.attempts);
             }
             Err(error) => {
-                if let Some(status) = error.status() {
+                let answered = match error {
+                    Error::ExchangeOutcomeUnknown { source, .. } => source.status(),
+                    _ => error.status(),
+                };
+                if let Some(status) = answered {
                     span.record("status", status.as_u16());
                 }
             }
@@ -302,6 +306,15 @@ impl<T: HttpTransport> Client<T> {
                         retried_after_ambiguity,
                         retry_at,
                     };
+                    if call.class == RetryClass::SpendsToken
+                        && matches!(raw.meta.status.as_u16(), 502..=504)
+                    {
+                        // A gateway's answer does not say whether the API ran the exchange.
+                        return Err(Error::ExchangeOutcomeUnknown {
+                            operation: call.operation,
+                            source: Box::new(raw.api_error(call.operation)),
+                        });
+                    }
                     if attempt >= inner.retry.attempts()
                         || !call.class.retries_status(raw.meta.status)
                     {
@@ -395,24 +408,21 @@ impl Failure {
 
     fn into_error(self, call: &PreparedCall, reached: bool) -> Error {
         let operation = call.operation;
-        match self {
-            Failure::Transport(source) if call.class == RetryClass::SpendsToken && reached => {
-                Error::ExchangeOutcomeUnknown { operation, source }
-            }
-            Failure::Timeout(scope, after) if call.class == RetryClass::SpendsToken => {
-                Error::ExchangeOutcomeUnknown {
-                    operation,
-                    source: TransportError::timeout(format!(
-                        "no answer within {after:?} ({scope})"
-                    )),
-                }
-            }
+        let error = match self {
             Failure::Transport(source) => Error::Transport { operation, source },
             Failure::Timeout(scope, after) => Error::Timeout {
                 operation,
                 scope,
                 after,
             },
+        };
+        if call.class == RetryClass::SpendsToken && reached {
+            Error::ExchangeOutcomeUnknown {
+                operation,
+                source: Box::new(error),
+            }
+        } else {
+            error
         }
     }
 }

@@ -61,8 +61,10 @@ pub enum Error {
         after: Duration,
     },
     /// An exchange that invalidates its authentication token failed in a way that leaves its
-    /// outcome unknown. It was not retried: if the first attempt succeeded, the token is spent
-    /// and a replay would answer 404. Log the customer in again.
+    /// outcome unknown: its response was lost (a dropped connection, a cut or oversized body,
+    /// a timeout) or a gateway answered 502, 503 or 504 in its place. It was not retried: if the
+    /// API did execute it, the token is spent and a replay would answer 404. Log the customer in
+    /// again. [`Error::status`] is `None` here, so code retrying on a 5xx does not replay it.
     #[error(
         "{operation}: the exchange may have succeeded and spent the authentication token, but its \
          response was lost; it was not replayed: log in again ({source})"
@@ -70,9 +72,10 @@ pub enum Error {
     ExchangeOutcomeUnknown {
         /// The operation (`PostAuthenticationTokenExchange`).
         operation: &'static str,
-        /// The failure of the one attempt.
+        /// What the one attempt got: [`Error::Transport`], [`Error::Timeout`], or
+        /// [`Error::Api`] with a gateway status.
         #[source]
-        source: TransportError,
+        source: Box<Error>,
     },
     /// A listing would need an `offset` past what the API serves (1000).
     #[error(

@@ -4,8 +4,9 @@
 //! - GET, PUT and DELETE are retried on 429, 502, 503, 504 and on transport failures;
 //! - POST (login, exchange, create) only on 429 (the server refused it) or when the transport
 //!   proves the request never left (DNS, connect, TLS handshake);
-//! - an exchange that spends its token is never replayed after an ambiguous failure: that
-//!   surfaces as [`Error::ExchangeOutcomeUnknown`](crate::Error::ExchangeOutcomeUnknown).
+//! - an exchange that spends its token is never replayed after an ambiguous failure (a lost
+//!   response, or a gateway's 502/503/504 in place of the API's): that surfaces as
+//!   [`Error::ExchangeOutcomeUnknown`](crate::Error::ExchangeOutcomeUnknown).
 
 use std::time::Duration;
 

@@ -145,6 +145,38 @@ async fn a_spending_exchange_is_never_replayed_after_an_ambiguous_failure() {
 }
 
 #[tokio::test]
+async fn a_gateway_status_on_a_spending_exchange_leaves_its_outcome_unknown() {
+    let fake = Fake::new();
+    let client = retrying_client(&fake, Arc::new(FakeSleep::default()));
+    for status in [502, 503, 504] {
+        fake.reply(status, "");
+        let error = client
+            .authentication_tokens()
+            .exchange("tok_1", Exchange::new())
+            .await
+            .unwrap_err();
+        let Error::ExchangeOutcomeUnknown { source, .. } = &error else {
+            panic!("{status}: {error}");
+        };
+        // The gateway's answer is kept, but the error itself has no status, so code that
+        // retries on a 5xx does not replay a spent token.
+        assert_eq!(source.status().map(|s| s.as_u16()), Some(status));
+        assert_eq!(error.status(), None);
+    }
+    assert_eq!(fake.count(), 3, "none replayed");
+
+    // Keeping the token, a gateway status is an ordinary API error (and not replayed: a POST).
+    fake.reply(502, "");
+    let error = client
+        .authentication_tokens()
+        .exchange("tok_1", Exchange::new().keep_token())
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(502));
+    assert_eq!(fake.count(), 4);
+}
+
+#[tokio::test]
 async fn a_404_on_a_retried_delete_counts_as_presumed_deleted() {
     let fake = Fake::new();
     let client = retrying_client(&fake, Arc::new(FakeSleep::default()));
