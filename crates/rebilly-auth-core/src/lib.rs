@@ -61,6 +61,8 @@ pub mod response;
 pub mod retry;
 pub mod runtime;
 pub mod secret;
+#[cfg(feature = "rustls")]
+pub mod tls;
 pub mod transport;
 
 pub use auth::{Auth, OrganizationId, PublishableKey, SecretKey};

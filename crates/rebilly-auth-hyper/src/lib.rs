@@ -64,7 +64,6 @@
 
 use std::error::Error as StdError;
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -73,6 +72,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as LegacyClient;
 use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use rebilly_auth_core::tls::{self, connect_failure_kind, error_chain};
 use rebilly_auth_core::{BodyLimit, TransportError};
 
 pub use rebilly_auth_core as core;
@@ -105,10 +105,6 @@ pub fn client_builder() -> ClientBuilder<HyperTransport> {
     rebilly_auth_core::Client::builder().transport(HyperTransport::new())
 }
 
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
 /// The default TLS config: rustls with the ring provider (explicit, not process-wide) and the
 /// platform's certificate verifier. ALPN is left empty: hyper-rustls sets it from the enabled
 /// HTTP versions (and panics if it is preset).
@@ -118,14 +114,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// assert!(config.alpn_protocols.is_empty());
 /// ```
 pub fn default_tls_config() -> std::result::Result<rustls::ClientConfig, BuildError> {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    let config = rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(BuildError::new)?
-        .with_platform_verifier()
-        .map_err(BuildError::new)?
-        .with_no_client_auth();
-    Ok(config)
+    Ok(tls::platform_config()?)
 }
 
 /// A TLS config that trusts only `roots` (DER certificates), e.g. a private CA in tests.
@@ -141,18 +130,7 @@ where
     I: IntoIterator<Item = C>,
     C: Into<Vec<u8>>,
 {
-    let mut store = rustls::RootCertStore::empty();
-    for der in roots {
-        store
-            .add(rustls::pki_types::CertificateDer::from(der.into()))
-            .map_err(BuildError::new)?;
-    }
-    let config = rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(BuildError::new)?
-        .with_root_certificates(store)
-        .with_no_client_auth();
-    Ok(config)
+    Ok(tls::config_with_roots(roots)?)
 }
 
 /// Building a transport failed (TLS setup).
@@ -162,6 +140,12 @@ pub struct BuildError(Box<dyn StdError + Send + Sync>);
 impl BuildError {
     fn new(e: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         Self(e.into())
+    }
+}
+
+impl From<tls::TlsConfigError> for BuildError {
+    fn from(error: tls::TlsConfigError) -> Self {
+        Self::new(error)
     }
 }
 
@@ -488,13 +472,12 @@ impl HyperTransportBuilder {
 /// carry no URL.
 fn map_error(err: hyper_util::client::legacy::Error) -> TransportError {
     if err.is_connect() {
-        return match connect_phase(&err) {
-            ConnectPhase::Dns => TransportError::dns(err),
-            ConnectPhase::Tcp => TransportError::connect(err),
-            ConnectPhase::Tls => TransportError::tls_handshake(err),
-        };
+        // Anything else while connecting came from the TLS layer (hyper-rustls wraps handshake
+        // I/O failures).
+        let kind = connect_failure_kind(&err).unwrap_or(TransportErrorKind::TlsHandshake);
+        return TransportError::new(kind, err);
     }
-    let timed_out = chain(&err).any(|e| {
+    let timed_out = error_chain(&err).any(|e| {
         e.downcast_ref::<hyper::Error>()
             .is_some_and(|h| h.is_timeout())
     });
@@ -505,44 +488,6 @@ fn map_error(err: hyper_util::client::legacy::Error) -> TransportError {
         // before a complete response): the server may have processed the request.
         TransportError::io(err)
     }
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum ConnectPhase {
-    Dns,
-    Tcp,
-    Tls,
-}
-
-/// The error chain, descending into `io::Error`s (whose `source` skips the wrapped error).
-fn chain<'a>(
-    err: &'a (dyn StdError + 'static),
-) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
-    std::iter::successors(Some(err), |&e: &&'a (dyn StdError + 'static)| match e
-        .downcast_ref::<std::io::Error>()
-    {
-        Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
-        None => e.source(),
-    })
-}
-
-/// Which step of connecting failed: a `rustls::Error` is the TLS handshake; hyper-util's
-/// (private) `ConnectError` is DNS ("dns error") or TCP; anything else while connecting came
-/// from the TLS layer (hyper-rustls wraps handshake I/O failures).
-fn connect_phase(err: &(dyn StdError + 'static)) -> ConnectPhase {
-    for e in chain(err) {
-        if e.is::<rustls::Error>() {
-            return ConnectPhase::Tls;
-        }
-        let debug = format!("{e:?}");
-        if debug.starts_with("ConnectError(\"dns error\"") {
-            return ConnectPhase::Dns;
-        }
-        if debug.starts_with("ConnectError(") {
-            return ConnectPhase::Tcp;
-        }
-    }
-    ConnectPhase::Tls
 }
 
 #[cfg(test)]

@@ -64,11 +64,11 @@
 
 use std::error::Error as StdError;
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
+use rebilly_auth_core::tls::{self, connect_failure_kind};
 use rebilly_auth_core::{BodyLimit, TransportError};
 
 pub use rebilly_auth_core as core;
@@ -96,11 +96,6 @@ pub fn client_builder() -> ClientBuilder<ReqwestTransport> {
     rebilly_auth_core::Client::builder().transport(ReqwestTransport::new())
 }
 
-/// The crypto provider every TLS config of this crate is built with: ring.
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
 fn alpn(config: &mut rustls::ClientConfig) {
     config.alpn_protocols = if cfg!(feature = "http2") {
         vec![b"h2".to_vec(), b"http/1.1".to_vec()]
@@ -117,13 +112,7 @@ fn alpn(config: &mut rustls::ClientConfig) {
 /// assert!(!config.alpn_protocols.is_empty());
 /// ```
 pub fn default_tls_config() -> std::result::Result<rustls::ClientConfig, BuildError> {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    let mut config = rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(BuildError::new)?
-        .with_platform_verifier()
-        .map_err(BuildError::new)?
-        .with_no_client_auth();
+    let mut config = tls::platform_config()?;
     alpn(&mut config);
     Ok(config)
 }
@@ -142,17 +131,7 @@ where
     I: IntoIterator<Item = C>,
     C: Into<Vec<u8>>,
 {
-    let mut store = rustls::RootCertStore::empty();
-    for der in roots {
-        store
-            .add(rustls::pki_types::CertificateDer::from(der.into()))
-            .map_err(BuildError::new)?;
-    }
-    let mut config = rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(BuildError::new)?
-        .with_root_certificates(store)
-        .with_no_client_auth();
+    let mut config = tls::config_with_roots(roots)?;
     alpn(&mut config);
     Ok(config)
 }
@@ -164,6 +143,12 @@ pub struct BuildError(Box<dyn StdError + Send + Sync>);
 impl BuildError {
     fn new(e: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         Self(e.into())
+    }
+}
+
+impl From<tls::TlsConfigError> for BuildError {
+    fn from(error: tls::TlsConfigError) -> Self {
+        Self::new(error)
     }
 }
 
@@ -451,11 +436,19 @@ fn map_error(err: reqwest::Error) -> TransportError {
         return TransportError::other(err).with_may_have_reached_server(false);
     }
     if err.is_connect() {
-        return match connect_phase(&err) {
-            ConnectPhase::Dns => TransportError::dns(err),
-            ConnectPhase::Tcp => TransportError::connect(err),
-            ConnectPhase::Tls => TransportError::tls_handshake(err),
+        let kind = if err.is_dns() {
+            Some(TransportErrorKind::Dns)
+        } else {
+            connect_failure_kind(&err)
         };
+        // Otherwise: reqwest's connect timeout is TCP; any other I/O failure while connecting
+        // happened during the handshake.
+        let kind = kind.unwrap_or(if err.is_timeout() {
+            TransportErrorKind::Connect
+        } else {
+            TransportErrorKind::TlsHandshake
+        });
+        return TransportError::new(kind, err);
     }
     if err.is_timeout() {
         return TransportError::timeout(err);
@@ -469,50 +462,10 @@ fn map_error(err: reqwest::Error) -> TransportError {
     TransportError::other(err)
 }
 
-#[derive(Debug, PartialEq, Eq)]
-enum ConnectPhase {
-    Dns,
-    Tcp,
-    Tls,
-}
-
-/// Which step of connecting failed, from the error chain: a `rustls::Error` is the TLS
-/// handshake; hyper-util's (private) `ConnectError` is DNS or TCP; reqwest's connect timeout is
-/// TCP; any other I/O failure while connecting happened during the handshake.
-fn connect_phase(err: &reqwest::Error) -> ConnectPhase {
-    if err.is_dns() {
-        return ConnectPhase::Dns;
-    }
-    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
-    while let Some(e) = current {
-        if e.is::<rustls::Error>() {
-            return ConnectPhase::Tls;
-        }
-        let debug = format!("{e:?}");
-        if debug.starts_with("ConnectError(\"dns error\"") {
-            return ConnectPhase::Dns;
-        }
-        if debug.starts_with("ConnectError(") {
-            return ConnectPhase::Tcp;
-        }
-        current = match e.downcast_ref::<std::io::Error>() {
-            // `io::Error::source` skips the wrapped error; descend into it.
-            Some(io) => match io.get_ref() {
-                Some(inner) => Some(inner as &(dyn StdError + 'static)),
-                None => None,
-            },
-            None => e.source(),
-        };
-    }
-    if err.is_timeout() {
-        ConnectPhase::Tcp
-    } else {
-        ConnectPhase::Tls
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     fn http1() -> ReqwestTransport {
