@@ -81,7 +81,8 @@ pub use secret::Secret;
 #[cfg(feature = "mock")]
 pub use transport::MockHttpTransport;
 pub use transport::{
-    BodyLimit, HttpTransport, TransportError, TransportErrorKind, TransportFn, transport_fn,
+    BodyBuffer, BodyLimit, HttpTransport, TransportError, TransportErrorKind, TransportFn,
+    transport_fn,
 };
 
 /// Re-exports of the crates in core's public API, so users need not pin them.

@@ -67,13 +67,13 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as LegacyClient;
 use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rebilly_auth_core::tls::{self, connect_failure_kind, error_chain};
-use rebilly_auth_core::{BodyLimit, TransportError};
+use rebilly_auth_core::{BodyBuffer, BodyLimit, TransportError};
 
 pub use rebilly_auth_core as core;
 pub use rebilly_auth_core::{
@@ -298,20 +298,14 @@ where
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|length| length > limit as u64) {
-            return Err(TransportError::body_too_large(limit));
-        }
-        let mut body = BytesMut::with_capacity(declared.unwrap_or(0).min(limit as u64) as usize);
+        let mut body = BodyBuffer::new(limit, declared)?;
         while let Some(frame) = incoming.frame().await {
-            let frame = frame.map_err(TransportError::body)?;
-            if let Ok(data) = frame.into_data() {
-                if body.len() + data.len() > limit {
-                    return Err(TransportError::body_too_large(limit));
-                }
-                body.extend_from_slice(&data);
+            if let Ok(data) = frame.map_err(TransportError::body)?.into_data() {
+                body.push(data)?;
             }
         }
-        Ok(http::Response::from_parts(parts, body.freeze()))
+        let body = body.finish();
+        Ok(http::Response::from_parts(parts, body))
     }
 }
 

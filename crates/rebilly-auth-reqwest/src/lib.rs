@@ -67,9 +67,9 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use rebilly_auth_core::tls::{self, connect_failure_kind};
-use rebilly_auth_core::{BodyLimit, TransportError};
+use rebilly_auth_core::{BodyBuffer, BodyLimit, TransportError};
 
 pub use rebilly_auth_core as core;
 pub use rebilly_auth_core::{
@@ -398,20 +398,11 @@ impl HttpTransport for ReqwestTransport {
             TransportError::other(e.without_url()).with_may_have_reached_server(false)
         })?;
         let mut response = self.client.execute(request).await.map_err(map_error)?;
-        if let Some(length) = response.content_length()
-            && length > limit as u64
-        {
-            return Err(TransportError::body_too_large(limit));
-        }
-        let capacity = response.content_length().unwrap_or(0).min(limit as u64) as usize;
-        let mut body = BytesMut::with_capacity(capacity);
+        let mut body = BodyBuffer::new(limit, response.content_length())?;
         while let Some(chunk) = response.chunk().await.map_err(map_body_error)? {
-            if body.len() + chunk.len() > limit {
-                return Err(TransportError::body_too_large(limit));
-            }
-            body.extend_from_slice(&chunk);
+            body.push(chunk)?;
         }
-        let mut out = http::Response::new(body.freeze());
+        let mut out = http::Response::new(body.finish());
         *out.status_mut() = response.status();
         *out.version_mut() = response.version();
         *out.headers_mut() = std::mem::take(response.headers_mut());
