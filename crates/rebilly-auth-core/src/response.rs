@@ -146,7 +146,9 @@ impl RawResponse {
             operation,
             self.meta.status,
             self.meta.content_type().map(str::to_owned),
-            self.body.clone(),
+            // A copy: a transport's body may be a slice of its read buffer, which an error kept
+            // by the caller should not hold alive.
+            Bytes::copy_from_slice(&self.body),
             path,
             error,
         )))
