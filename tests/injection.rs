@@ -7,8 +7,8 @@
 //!   (many cases), and over real sockets with both transports against the emulator, whose
 //!   router must see the intended route and organization.
 //! - Credential ids and reset-password tokens (the spec's `resourceId`: at most 50 of
-//!   `[A-Za-z0-9@~._-]`) are sent as one segment when valid and rejected before sending
-//!   otherwise.
+//!   `[A-Za-z0-9@~._-]`, and not the dot segments `.` or `..`) are sent as one segment when
+//!   valid and rejected before sending otherwise.
 //! - Header values (keys, JWTs, the user agent) with CR, LF or control bytes are rejected
 //!   before sending: nothing reaches the transport.
 //! - The emulator, driven as an `HttpTransport` with arbitrary methods, paths, headers and
@@ -219,7 +219,11 @@ fn resource_ids_are_one_segment_or_refused() {
             rt.block_on(async {
                 let fake = RecordingTransport::new();
                 let client = recording_client(&fake, ORG);
+                // The spec's `resourceId` pattern, minus the dot segments `.` and `..`, which
+                // the pattern allows but a URL path would resolve away.
                 let valid = id.len() <= 50
+                    && id != "."
+                    && id != ".."
                     && id
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b"@~-._".contains(&b));
