@@ -84,6 +84,14 @@ impl StdError for TlsConfigError {
 
 /// The error chain from `error` down, descending into `io::Error`s (whose `source` skips the
 /// error they wrap).
+///
+/// ```
+/// let inner = rustls::Error::General("bad certificate".into());
+/// let outer = std::io::Error::other(inner);
+/// let chain: Vec<String> = rebilly_auth_core::tls::error_chain(&outer).map(|e| e.to_string()).collect();
+/// assert_eq!(chain.len(), 2);
+/// assert!(chain[1].contains("bad certificate"));
+/// ```
 pub fn error_chain<'a>(
     error: &'a (dyn StdError + 'static),
 ) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
