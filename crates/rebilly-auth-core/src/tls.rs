@@ -7,7 +7,6 @@
 //! panic at run time. Their ALPN list is left empty for the transport to set.
 
 use std::error::Error as StdError;
-use std::fmt;
 use std::sync::Arc;
 
 use rustls::ClientConfig;
@@ -61,24 +60,13 @@ where
 }
 
 /// A TLS config could not be built (an unusable certificate, no platform trust store).
-#[derive(Debug)]
-pub struct TlsConfigError(Box<dyn StdError + Send + Sync>);
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the TLS config: {0}")]
+pub struct TlsConfigError(#[source] Box<dyn StdError + Send + Sync>);
 
 impl TlsConfigError {
     fn new(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         Self(source.into())
-    }
-}
-
-impl fmt::Display for TlsConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot build the TLS config: {}", self.0)
-    }
-}
-
-impl StdError for TlsConfigError {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        Some(&*self.0)
     }
 }
 

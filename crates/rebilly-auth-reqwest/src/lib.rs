@@ -63,7 +63,6 @@
 #![forbid(unsafe_code)]
 
 use std::error::Error as StdError;
-use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -137,8 +136,9 @@ where
 }
 
 /// Building a transport failed (TLS setup or reqwest's builder).
-#[derive(Debug)]
-pub struct BuildError(Box<dyn StdError + Send + Sync>);
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the reqwest transport: {0}")]
+pub struct BuildError(#[source] Box<dyn StdError + Send + Sync>);
 
 impl BuildError {
     fn new(e: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
@@ -149,18 +149,6 @@ impl BuildError {
 impl From<tls::TlsConfigError> for BuildError {
     fn from(error: tls::TlsConfigError) -> Self {
         Self::new(error)
-    }
-}
-
-impl fmt::Display for BuildError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot build the reqwest transport: {}", self.0)
-    }
-}
-
-impl StdError for BuildError {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        Some(&*self.0)
     }
 }
 
