@@ -19,7 +19,7 @@ use crate::auth::{Auth, OrganizationId};
 use crate::encode;
 use crate::error::{Error, InvalidInput, TimeoutScope};
 use crate::response::{self, RawResponse, ResponseMeta};
-use crate::retry::{RetryClass, RetryPolicy};
+use crate::retry::{RetryClass, RetryPolicy, is_gateway_status};
 use crate::runtime::{Clock, Sleep, SleepFuture, SystemClock};
 use crate::transport::{BodyLimit, HttpTransport, TransportError, TransportErrorKind};
 
@@ -306,10 +306,7 @@ impl<T: HttpTransport> Client<T> {
                         retried_after_ambiguity,
                         retry_at,
                     };
-                    if call.class == RetryClass::SpendsToken
-                        && matches!(raw.meta.status.as_u16(), 502..=504)
-                    {
-                        // A gateway's answer does not say whether the API ran the exchange.
+                    if call.class == RetryClass::SpendsToken && is_gateway_status(raw.meta.status) {
                         return Err(Error::ExchangeOutcomeUnknown {
                             operation: call.operation,
                             source: Box::new(raw.api_error(call.operation)),

@@ -36,10 +36,16 @@ impl RetryClass {
     pub(crate) fn retries_status(self, status: StatusCode) -> bool {
         match status.as_u16() {
             429 => true,
-            502..=504 => self == RetryClass::Idempotent,
+            _ if is_gateway_status(status) => self == RetryClass::Idempotent,
             _ => false,
         }
     }
+}
+
+/// 502, 503 or 504: a gateway answered in the API's place, which does not say whether the API
+/// executed the request.
+pub(crate) fn is_gateway_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 502..=504)
 }
 
 /// When and how often to retry.

@@ -9,13 +9,15 @@
 use std::error::Error as StdError;
 use std::sync::Arc;
 
-use rustls::ClientConfig;
+use rustls::{ClientConfig, ConfigBuilder, WantsVerifier};
 
 use crate::transport::TransportErrorKind;
 
-/// The crypto provider of every config built here: ring.
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+/// Every config built here starts from this: the ring provider, rustls' safe protocol versions.
+fn builder() -> Result<ConfigBuilder<ClientConfig, WantsVerifier>, TlsConfigError> {
+    ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(TlsConfigError::new)
 }
 
 /// A TLS config that verifies servers with the platform's verifier (the OS trust store).
@@ -26,9 +28,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// ```
 pub fn platform_config() -> Result<ClientConfig, TlsConfigError> {
     use rustls_platform_verifier::BuilderVerifierExt;
-    Ok(ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(TlsConfigError::new)?
+    Ok(builder()?
         .with_platform_verifier()
         .map_err(TlsConfigError::new)?
         .with_no_client_auth())
@@ -52,9 +52,7 @@ where
             .add(rustls::pki_types::CertificateDer::from(der.into()))
             .map_err(TlsConfigError::new)?;
     }
-    Ok(ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(TlsConfigError::new)?
+    Ok(builder()?
         .with_root_certificates(store)
         .with_no_client_auth())
 }
