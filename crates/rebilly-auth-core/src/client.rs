@@ -18,7 +18,7 @@ use tracing::Instrument;
 use crate::auth::{Auth, OrganizationId};
 use crate::encode;
 use crate::error::{Error, InvalidInput, TimeoutScope};
-use crate::response::{self, RawResponse, ResponseMeta};
+use crate::response::{self, RawResponse, ResponseMeta, ServerWait};
 use crate::retry::{RetryClass, RetryPolicy, is_gateway_status};
 use crate::runtime::{Clock, Sleep, SleepFuture, SystemClock};
 use crate::transport::{BodyLimit, HttpTransport, TransportError, TransportErrorKind};
@@ -294,17 +294,17 @@ impl<T: HttpTransport> Client<T> {
                 Some(Ok(response)) => {
                     let (parts, body) = response.into_parts();
                     let now = inner.clock.now();
-                    let retry_at = match parts.status {
+                    let server_wait = match parts.status {
                         StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
-                            response::retry_at(&parts.headers, now)
+                            response::server_wait(&parts.headers, now)
                         }
-                        _ => None,
+                        _ => ServerWait::Absent,
                     };
                     let raw = RawResponse {
                         meta: ResponseMeta::new(parts.status, parts.headers, attempt),
                         body,
                         retried_after_ambiguity,
-                        retry_at,
+                        retry_at: server_wait.retry_at(),
                     };
                     if call.class == RetryClass::SpendsToken && is_gateway_status(raw.meta.status) {
                         return Err(Error::ExchangeOutcomeUnknown {
@@ -317,15 +317,18 @@ impl<T: HttpTransport> Client<T> {
                     {
                         return Ok(raw);
                     }
-                    let wait = match retry_at {
-                        Some(at) => {
-                            let wait = at.duration_since(now).unwrap_or_default();
-                            if wait > inner.retry.server_wait_cap() {
+                    let wait = match server_wait {
+                        ServerWait::At(at) => {
+                            // A time already past counts as zero.
+                            let given = at.duration_since(now).unwrap_or_default();
+                            if given > inner.retry.server_wait_cap() {
                                 return Ok(raw);
                             }
-                            wait
+                            inner.retry.server_wait(given, attempt)
                         }
-                        None => inner.retry.backoff(attempt),
+                        // A wait too far to represent is over any cap.
+                        ServerWait::Unrepresentable => return Ok(raw),
+                        ServerWait::Absent => inner.retry.backoff(attempt),
                     };
                     if wait >= inner.call_timeout.saturating_sub(start.elapsed()) {
                         return Ok(raw);

@@ -31,6 +31,31 @@ pub(crate) fn check_segment(what: &'static str, value: &str) -> Result<(), Inval
     Ok(())
 }
 
+/// The longest authentication-token value sent (in bytes).
+pub(crate) const MAX_TOKEN_LEN: usize = 1024;
+
+/// Checks an authentication-token value before it goes into a path. Token values come
+/// straight from browsers (cookies, headers), so they are untrusted: not empty, not a dot
+/// segment, no byte below 0x21 (controls, space) or 0x7F, at most [`MAX_TOKEN_LEN`] bytes.
+/// No allowlist, so a future token format still passes; the rest is percent-encoded into one
+/// segment.
+pub(crate) fn check_token(what: &'static str, value: &str) -> Result<(), InvalidInput> {
+    check_segment(what, value)?;
+    if value.len() > MAX_TOKEN_LEN {
+        return Err(InvalidInput::new(
+            what,
+            format!("must be at most {MAX_TOKEN_LEN} bytes"),
+        ));
+    }
+    if value.bytes().any(|b| b < 0x21 || b == 0x7F) {
+        return Err(InvalidInput::new(
+            what,
+            "must not hold spaces or control characters",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a resource id against the spec's `resourceId`: 1 to 50 of ASCII `[@~\-.A-Za-z0-9_]`.
 pub(crate) fn check_resource_id(what: &'static str, value: &str) -> Result<(), InvalidInput> {
     check_segment(what, value)?;
@@ -111,6 +136,25 @@ mod tests {
         assert!(check_resource_id("id", "a@b~c.d").is_ok());
         for bad in ["", ".", "..", "a/b", "a b", "é", &"x".repeat(51)] {
             assert!(check_resource_id("id", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn untrusted_tokens() {
+        assert!(check_token("token", "tok_0YV7DDSDD1C8DA64KHH2W33CPF").is_ok());
+        assert!(check_token("token", "a/b?c#d%é").is_ok(), "no allowlist");
+        assert!(check_token("token", &"x".repeat(1024)).is_ok());
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a b",
+            "a\tb",
+            "a\u{7f}",
+            "\r\n",
+            &"x".repeat(1025),
+        ] {
+            assert!(check_token("token", bad).is_err(), "{bad:?}");
         }
     }
 

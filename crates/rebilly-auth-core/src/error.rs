@@ -246,10 +246,22 @@ impl DecodeError {
         error: &serde_json::Error,
     ) -> Self {
         use serde_json::error::Category;
+        let mut path = path;
         let category = match error.classify() {
             Category::Io => "io",
             Category::Syntax => "invalid JSON",
-            Category::Data => "unexpected JSON shape",
+            Category::Data => match missing_field(error) {
+                // serde's message names the field (our name, never a value from the body).
+                Some(field) => {
+                    path = if path == "." {
+                        format!(".{field}")
+                    } else {
+                        format!("{path}.{field}")
+                    };
+                    "missing required field"
+                }
+                None => "unexpected JSON shape",
+            },
             Category::Eof => "truncated JSON",
         };
         Self {
@@ -260,6 +272,29 @@ impl DecodeError {
             path,
             line: error.line(),
             column: error.column(),
+            category,
+            body,
+        }
+    }
+
+    /// A body that decoded but does not answer the call: `category` says how (such as
+    /// "the answer describes another token"), `path` where. Never holds a value from the body.
+    pub(crate) fn mismatch(
+        operation: &'static str,
+        status: StatusCode,
+        content_type: Option<String>,
+        body: Bytes,
+        path: &str,
+        category: &'static str,
+    ) -> Self {
+        Self {
+            operation,
+            status,
+            content_type,
+            body_len: body.len(),
+            path: path.to_owned(),
+            line: 0,
+            column: 0,
             category,
             body,
         }
@@ -290,20 +325,34 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}: could not decode the {} response ({} bytes, content type {}): {} at {} (line {}, column {})",
+            "{}: could not decode the {} response ({} bytes, content type {}): {} at {}",
             self.operation,
             self.status,
             self.body_len,
             self.content_type.as_deref().unwrap_or("none"),
             self.category,
             self.path,
-            self.line,
-            self.column
-        )
+        )?;
+        if self.line > 0 {
+            write!(f, " (line {}, column {})", self.line, self.column)?;
+        }
+        Ok(())
     }
 }
 
 impl std::error::Error for DecodeError {}
+
+/// The field serde's "missing field `name`" message names, if that is the error.
+fn missing_field(error: &serde_json::Error) -> Option<String> {
+    let message = error.to_string();
+    let rest = message.strip_prefix("missing field `")?;
+    let field = &rest[..rest.find('`')?];
+    // Field names are ours (camelCase identifiers); anything else is not trusted as one.
+    field
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        .then(|| field.to_owned())
+}
 
 /// Input rejected before anything was sent. It never repeats the offending value, which may be
 /// a secret.

@@ -29,8 +29,8 @@ impl RateLimit {
         Self {
             limit: header_u64(headers, &X_RATELIMIT_LIMIT),
             remaining: header_u64(headers, &X_RATELIMIT_REMAINING),
-            resets_at: header_u64(headers, &X_RATELIMIT_RETRY_AFTER)
-                .map(|epoch| SystemTime::UNIX_EPOCH + Duration::from_secs(epoch)),
+            // An epoch past what `SystemTime` holds leaves the reset time unset.
+            resets_at: header_u64(headers, &X_RATELIMIT_RETRY_AFTER).and_then(epoch_seconds),
         }
     }
 }
@@ -103,7 +103,8 @@ pub struct WithMeta<T> {
 }
 
 /// A raw response handed to an operation's decoder.
-#[derive(Debug)]
+///
+/// Its `Debug` shows the body's length, never the body: a login answer holds a token.
 pub struct RawResponse {
     /// Status, headers, attempts.
     pub meta: ResponseMeta,
@@ -114,6 +115,17 @@ pub struct RawResponse {
     pub retried_after_ambiguity: bool,
     /// When the server said the call may be retried (429 and 503 answers).
     pub retry_at: Option<SystemTime>,
+}
+
+impl fmt::Debug for RawResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawResponse")
+            .field("meta", &self.meta)
+            .field("body_len", &self.body.len())
+            .field("retried_after_ambiguity", &self.retried_after_ambiguity)
+            .field("retry_at", &self.retry_at)
+            .finish()
+    }
 }
 
 impl RawResponse {
@@ -154,6 +166,24 @@ impl RawResponse {
         )))
     }
 
+    /// The error for a success answer that decoded but does not answer the call (see
+    /// [`DecodeError`]): `category` says how, `path` where.
+    pub(crate) fn mismatch(
+        &self,
+        operation: &'static str,
+        path: &str,
+        category: &'static str,
+    ) -> Error {
+        Error::Decode(Box::new(DecodeError::mismatch(
+            operation,
+            self.meta.status,
+            self.meta.content_type().map(str::to_owned),
+            Bytes::copy_from_slice(&self.body),
+            path,
+            category,
+        )))
+    }
+
     /// The [`ApiError`] for this (unexpected) answer.
     pub fn api_error(&self, operation: &'static str) -> Error {
         let problem = serde_json::from_slice::<ProblemDetails>(&self.body).ok();
@@ -182,22 +212,54 @@ pub(crate) fn header_u64(headers: &HeaderMap, name: &HeaderName) -> Option<u64> 
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
+/// `epoch` seconds after the Unix epoch, if `SystemTime` can hold it.
+fn epoch_seconds(epoch: u64) -> Option<SystemTime> {
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(epoch))
+}
+
+/// What a 429 or 503 answer said about when to retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ServerWait {
+    /// No usable retry header: the policy's own backoff applies.
+    Absent,
+    /// Retry at this time (possibly in the past, which counts as now).
+    At(SystemTime),
+    /// A retry header whose time cannot be represented: the call ends at once.
+    Unrepresentable,
+}
+
+impl ServerWait {
+    /// The retry time to report to the caller, if there is one.
+    pub(crate) fn retry_at(self) -> Option<SystemTime> {
+        match self {
+            ServerWait::At(at) => Some(at),
+            ServerWait::Absent | ServerWait::Unrepresentable => None,
+        }
+    }
+}
+
 /// When the server says to retry: `Retry-After` (seconds or an HTTP date), else
-/// `X-RateLimit-Retry-After` (epoch seconds).
-pub(crate) fn retry_at(headers: &HeaderMap, now: SystemTime) -> Option<SystemTime> {
+/// `X-RateLimit-Retry-After` (epoch seconds). Malformed values (negative, non-numeric,
+/// non-ASCII) are ignored; values past what `SystemTime` holds are [`ServerWait::Unrepresentable`].
+pub(crate) fn server_wait(headers: &HeaderMap, now: SystemTime) -> ServerWait {
     if let Some(value) = headers
         .get(http::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
     {
         let value = value.trim();
         if let Ok(seconds) = value.parse::<u64>() {
-            return Some(now + Duration::from_secs(seconds));
+            return now
+                .checked_add(Duration::from_secs(seconds))
+                .map_or(ServerWait::Unrepresentable, ServerWait::At);
         }
         if let Ok(date) = httpdate::parse_http_date(value) {
-            return Some(date);
+            return ServerWait::At(date);
         }
     }
-    RateLimit::from_headers(headers).resets_at
+    match header_u64(headers, &X_RATELIMIT_RETRY_AFTER) {
+        Some(epoch) => epoch_seconds(epoch).map_or(ServerWait::Unrepresentable, ServerWait::At),
+        None => ServerWait::Absent,
+    }
 }
 
 #[cfg(test)]
@@ -221,20 +283,44 @@ mod tests {
 
     #[test]
     fn retry_after_in_every_form() {
+        use ServerWait::*;
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         let mut headers = HeaderMap::new();
-        assert_eq!(retry_at(&headers, now), None);
+        assert_eq!(server_wait(&headers, now), Absent);
         headers.insert("x-ratelimit-retry-after", "1000050".parse().unwrap());
-        assert_eq!(retry_at(&headers, now), Some(now + Duration::from_secs(50)));
+        assert_eq!(
+            server_wait(&headers, now),
+            At(now + Duration::from_secs(50))
+        );
         headers.insert("retry-after", "7".parse().unwrap());
-        assert_eq!(retry_at(&headers, now), Some(now + Duration::from_secs(7)));
+        assert_eq!(server_wait(&headers, now), At(now + Duration::from_secs(7)));
+        headers.insert("retry-after", "-7".parse().unwrap());
+        assert_eq!(
+            server_wait(&headers, now),
+            At(now + Duration::from_secs(50))
+        );
         headers.insert(
             "retry-after",
             "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap(),
         );
         assert_eq!(
-            retry_at(&headers, now),
-            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(784111777))
+            server_wait(&headers, now),
+            At(SystemTime::UNIX_EPOCH + Duration::from_secs(784111777))
         );
+    }
+
+    #[test]
+    fn unrepresentable_times_never_panic() {
+        let now = SystemTime::now();
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", "18446744073709551615".parse().unwrap());
+        assert_eq!(server_wait(&headers, now), ServerWait::Unrepresentable);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-ratelimit-retry-after",
+            "9223372036854775808".parse().unwrap(),
+        );
+        assert_eq!(server_wait(&headers, now), ServerWait::Unrepresentable);
+        assert_eq!(RateLimit::from_headers(&headers).resets_at, None);
     }
 }

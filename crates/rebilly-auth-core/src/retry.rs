@@ -135,6 +135,16 @@ impl RetryPolicy {
         let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
         Duration::from_nanos(fastrand::u64(0..=nanos))
     }
+
+    /// The wait before retry number `retry` when the server asked for `given` (zero for a
+    /// time already past): `given` plus a jitter drawn from that retry's backoff window, and
+    /// never less than half the initial backoff, so that many clients told "retry at second
+    /// S" do not all wake at S.
+    pub(crate) fn server_wait(&self, given: Duration, retry: u32) -> Duration {
+        given
+            .saturating_add(self.backoff(retry))
+            .max(self.initial_backoff / 2)
+    }
 }
 
 #[cfg(test)]
@@ -153,6 +163,28 @@ mod tests {
         }
         let distinct: std::collections::HashSet<_> = (0..50).map(|_| policy.backoff(3)).collect();
         assert!(distinct.len() > 10, "full jitter spreads the waits");
+    }
+
+    #[test]
+    fn server_waits_are_jittered_and_floored() {
+        let policy = RetryPolicy::default().initial_backoff(Duration::from_millis(100));
+        let given = Duration::from_secs(2);
+        let waits: std::collections::HashSet<_> =
+            (0..50).map(|_| policy.server_wait(given, 1)).collect();
+        assert!(
+            waits
+                .iter()
+                .all(|w| *w >= given && *w <= given + Duration::from_millis(100))
+        );
+        assert!(waits.len() > 10, "clients told the same time spread out");
+        for _ in 0..50 {
+            assert!(policy.server_wait(Duration::ZERO, 1) >= Duration::from_millis(50));
+        }
+        assert_eq!(
+            policy.server_wait(Duration::MAX, 3),
+            Duration::MAX,
+            "saturates, never overflows"
+        );
     }
 
     #[test]

@@ -3,6 +3,11 @@
 //! API keys, JWTs, passwords, one-time passwords and token values all travel in a `Secret`.
 //! Its `Debug` and `Display` print [`REDACTED`]; only the JSON serializer and the header writer
 //! read the value, through [`Secret::expose`].
+//!
+//! A `Secret` zeroizes its memory when dropped and compares in constant time (for equal
+//! lengths). Copies the SDK cannot reach are not zeroized: the bytes of request bodies, URLs
+//! and headers in HTTP buffers (yours, the transport's, the kernel's), and any `String` you
+//! took out with [`Secret::into_inner`] or copied from [`Secret::expose`].
 
 use std::fmt;
 
@@ -20,8 +25,30 @@ pub const REDACTED: &str = "[REDACTED]";
 /// assert_eq!(format!("{password:?} {password}"), "[REDACTED] [REDACTED]");
 /// assert_eq!(password.expose(), "hunter2");
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Default)]
 pub struct Secret(String);
+
+impl std::hash::Hash for Secret {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for Secret {
+    /// Constant time for values of equal length, so a comparison leaks no prefix.
+    fn eq(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq;
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl Eq for Secret {}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
 
 impl Secret {
     /// Wraps a value.
@@ -34,9 +61,9 @@ impl Secret {
         &self.0
     }
 
-    /// Unwraps the value.
-    pub fn into_inner(self) -> String {
-        self.0
+    /// Unwraps the value. The returned `String` is no longer zeroized on drop.
+    pub fn into_inner(mut self) -> String {
+        std::mem::take(&mut self.0)
     }
 
     /// Whether the value is empty.

@@ -200,7 +200,7 @@ impl BodyBuffer {
 
     /// Adds the next chunk; fails once the body exceeds the limit.
     pub fn push(&mut self, chunk: Bytes) -> Result<(), TransportError> {
-        self.length += chunk.len();
+        self.length = self.length.saturating_add(chunk.len());
         if self.length > self.limit {
             return Err(TransportError::body_too_large(self.limit));
         }

@@ -37,6 +37,7 @@ fn spec_examples_round_trip() {
     round_trip::<CustomerJwt>(json!({
         "id": "jwt_0YV7DEJX80CDRAKVTV478ZNJDR",
         "type": "customer",
+        "token": "eyJ.eyJ.sig",
         "customerId": "cus_0YV7DDSDD1C8DA64KHH2W33CPF",
         "acl": [{"scope": {"organizationId": ["organizationId-id-1"]}, "permissions": ["PostFile", "StorefrontGetAccount"]}],
         "customClaims": {"documents": ["identity-proof", "address-proof"], "redirectUrl": "https://mywebsite.com"}
@@ -68,9 +69,16 @@ fn responses_tolerate_missing_null_and_unknown_fields() {
     let credential: Credential = serde_json::from_str("{}").unwrap();
     assert_eq!(credential.id, "");
     let jwt: CustomerJwt =
-        serde_json::from_str(r#"{"expiredTime":"2026-11-28T10:00:00.123456+02:00"}"#).unwrap();
+        serde_json::from_str(r#"{"token":"eyJ","expiredTime":"2026-11-28T10:00:00.123456+02:00"}"#)
+            .unwrap();
     assert!(jwt.expired_time.is_some());
-    assert!(serde_json::from_str::<CustomerJwt>(r#"{"expiredTime":"yesterday"}"#).is_err());
+    assert!(
+        serde_json::from_str::<CustomerJwt>(r#"{"token":"eyJ","expiredTime":"yesterday"}"#)
+            .is_err()
+    );
+    // What the calls exist to return is required (a deliberate deviation from the spec).
+    assert!(serde_json::from_str::<CustomerJwt>("{}").is_err());
+    assert!(serde_json::from_str::<ResetPasswordToken>(r#"{"username":"ada"}"#).is_err());
 }
 
 #[test]

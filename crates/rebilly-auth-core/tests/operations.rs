@@ -295,7 +295,7 @@ async fn post_authentication_token() {
             .unwrap()
             .ends_with("/authentication-tokens/tok_9f1c0a7e5b")
     );
-    assert_eq!(token.token.as_ref().unwrap().expose(), TOKEN);
+    assert_eq!(token.token.expose(), TOKEN);
     assert_eq!(
         token.customer_id.as_ref().unwrap(),
         "cus_0YV7DDSDD1C8DA64KHH2W33CPF"
@@ -481,13 +481,13 @@ async fn post_authentication_token_exchange() {
     );
     assert_eq!(jwt.id.as_ref().unwrap(), "jwt_0YV7DEJX80CDRAKVTV478ZNJDR");
     assert_eq!(jwt.session_type, Some(SessionType::Customer));
-    assert_eq!(jwt.token.as_ref().unwrap().expose(), "eyJ.eyJ.sig");
+    assert_eq!(jwt.token.expose(), "eyJ.eyJ.sig");
     assert_eq!(jwt.acl.as_ref().unwrap()[0].permissions, vec!["*"]);
     assert_eq!(jwt.expired_time, Some(datetime!(2026-11-28 11:00 UTC)));
     assert_eq!(jwt.links[0].rel, Some(LinkRel::Customer));
 
     // The default exchange sends an empty object: the server invalidates the token.
-    fake.reply(201, r#"{"type":"sessionKindFromTheFuture"}"#);
+    fake.reply(201, r#"{"type":"sessionKindFromTheFuture","token":"eyJ"}"#);
     let jwt = client
         .authentication_tokens()
         .exchange(TOKEN, Exchange::new())
@@ -747,7 +747,7 @@ async fn get_password_token_collection() {
         ("GET", url("/password-tokens?offset=0").as_str())
     );
     assert_common_headers(&sent, false);
-    assert_eq!(page.items[0].token.as_ref().unwrap().expose(), "rst_5Ab9");
+    assert_eq!(page.items[0].token.expose(), "rst_5Ab9");
     assert_eq!(
         (page.total, page.limit, page.offset),
         (Some(1), Some(100), Some(0))
@@ -799,7 +799,7 @@ async fn post_password_token() {
         sent.body,
         Some(json!({"username": "ada@example.com", "expiredTime": "2026-12-01T10:00:00Z"}))
     );
-    assert_eq!(reset.token.as_ref().unwrap().expose(), "rst_5Ab9");
+    assert_eq!(reset.token.expose(), "rst_5Ab9");
     assert_eq!(
         reset.credential_id.as_ref().unwrap(),
         "cus_crd_0YV9Y706QGCB39FQD380G1ZHZH"

@@ -1,14 +1,12 @@
-//! Property tests: no input escapes its URL segment, and no answer makes a decoder panic.
+//! Property tests: no input escapes its URL segment. (What answers do to every call is in
+//! `hostile_server.rs`.)
 
 mod common;
-#[path = "common/every_decoder.rs"]
-mod every_decoder;
 
-use bytes::Bytes;
 use common::{Fake, client};
 use proptest::prelude::*;
+use rebilly_auth_core::Error;
 use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::{Error, RawResponse, ResponseMeta};
 
 /// Undoes percent-encoding of one segment.
 fn decode_segment(segment: &str) -> String {
@@ -53,7 +51,9 @@ proptest! {
                 prop_assert_eq!(segments[5], "exchange");
             }
             Err(Error::InvalidInput(_)) => {
-                prop_assert!(token.is_empty() || token == "." || token == ".." || org.is_empty() || org == "." || org == "..");
+                let refused_token = token.is_empty() || token == "." || token == ".." || token.len() > 1024
+                    || token.bytes().any(|b| b < 0x21 || b == 0x7f);
+                prop_assert!(refused_token || org.is_empty() || org == "." || org == "..");
             }
             Err(other) => prop_assert!(false, "unexpected error {}", other),
         }
@@ -74,19 +74,5 @@ proptest! {
             Err(Error::InvalidInput(_)) => {}
             Err(other) => prop_assert!(false, "unexpected error {}", other),
         }
-    }
-
-    #[test]
-    fn decoders_never_panic(status in 100u16..600, body in proptest::collection::vec(any::<u8>(), 0..256), header in "\\PC{0,20}") {
-        let mut meta = ResponseMeta::default();
-        meta.status = http::StatusCode::from_u16(status).unwrap();
-        if let Ok(value) = http::HeaderValue::from_str(&header) {
-            for name in ["pagination-total", "x-ratelimit-limit", "x-ratelimit-retry-after", "content-type", "location"] {
-                meta.headers.insert(name, value.clone());
-            }
-        }
-        let raw = RawResponse { meta, body: Bytes::from(body), retried_after_ambiguity: status % 2 == 0, retry_at: None };
-        // Each decoder returns a value or an error; none may panic.
-        every_decoder::decode_with_every_operation(&client(&Fake::new()), &raw);
     }
 }

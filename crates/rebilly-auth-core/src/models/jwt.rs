@@ -188,9 +188,10 @@ pub struct CustomerJwt {
     /// The kind of session.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub session_type: Option<SessionType>,
-    /// The JWT itself (a secret).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<Jwt>,
+    /// The JWT itself (a secret). Required: a 2xx exchange answer without it is a
+    /// [`DecodeError`](crate::DecodeError) (the spec marks it optional; an exchange exists to
+    /// return it).
+    pub token: Jwt,
     /// The customer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<CustomerId>,

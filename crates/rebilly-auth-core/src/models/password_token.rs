@@ -55,9 +55,11 @@ impl NewResetPasswordToken {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ResetPasswordToken {
-    /// The token's value (a secret); it addresses the token in get and delete.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<ResetToken>,
+    /// The token's value (a secret); it addresses the token in get and delete. Required: the
+    /// resource has no other address, so an answer without it (create, get or a list item) is
+    /// a [`DecodeError`](crate::DecodeError). The spec marks it optional; the SDK deliberately
+    /// does not.
+    pub token: ResetToken,
     /// The username.
     #[serde(default)]
     pub username: String,

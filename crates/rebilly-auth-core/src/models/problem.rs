@@ -3,7 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 /// An RFC 7807 problem body. Every member is optional; unknown members are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+///
+/// Its `Debug` shows whether `instance` is set and how many unknown members there are, never
+/// their values: they can hold the request path, and a path can hold a token.
+#[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ProblemDetails {
     /// A URI naming the problem type (`about:blank` when absent).
@@ -32,6 +35,20 @@ pub struct ProblemDetails {
     /// Members beyond those above.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl std::fmt::Debug for ProblemDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProblemDetails")
+            .field("problem_type", &self.problem_type)
+            .field("title", &self.title)
+            .field("status", &self.status)
+            .field("detail", &self.detail)
+            .field("instance", &super::Present(self.instance.is_some()))
+            .field("invalid_fields", &self.invalid_fields)
+            .field("extra_members", &self.extra.len())
+            .finish()
+    }
 }
 
 impl ProblemDetails {

@@ -164,3 +164,79 @@ pub struct AuthenticationToken {
     )]
     pub links: Vec<Link>,
 }
+
+/// What a login returns: the new token's value and who it belongs to.
+///
+/// Unlike [`AuthenticationToken`] (a list item, where every field may be missing), the token
+/// value is required: a 2xx login answer without one is a [`DecodeError`](crate::DecodeError).
+/// The spec marks it optional; the SDK deliberately does not, since a login exists to return it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct IssuedToken {
+    /// The token's value (a secret): what verify, logout and exchange take.
+    pub token: AuthToken,
+    /// The customer's username.
+    #[serde(default)]
+    pub username: String,
+    /// The customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<CustomerId>,
+    /// Whether exchanging the token needs a one-time password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp_required: Option<bool>,
+    /// The credential the customer logged in with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_id: Option<CredentialId>,
+    /// When the token expires (`None`: never, or not said).
+    #[serde(default, with = "rfc3339_opt")]
+    pub expired_time: Option<OffsetDateTime>,
+}
+
+impl IssuedToken {
+    /// A token value for `username`, every other field unset: for tests of your own code.
+    pub fn new(token: impl Into<AuthToken>, username: impl Into<String>) -> Self {
+        Self {
+            token: token.into(),
+            username: username.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// What verify says of a valid token: who it belongs to and until when.
+///
+/// It holds no token value and no links (whose `href`s hold the value): keeping or caching it
+/// keeps no secret. A 2xx verify answer without the spec's required `username`, or whose
+/// `token` differs from the one asked about, is a [`DecodeError`](crate::DecodeError), never a
+/// verification.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct TokenVerification {
+    /// The customer's username (required by the spec).
+    pub username: String,
+    /// The customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<CustomerId>,
+    /// Whether exchanging the token still needs a one-time password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp_required: Option<bool>,
+    /// The credential the customer logged in with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_id: Option<CredentialId>,
+    /// When the token expires (`None`: never, or not said).
+    #[serde(default, with = "rfc3339_opt")]
+    pub expired_time: Option<OffsetDateTime>,
+}
+
+impl TokenVerification {
+    /// A verification of `username`'s token, every other field unset: for tests of your own
+    /// code.
+    pub fn new(username: impl Into<String>) -> Self {
+        Self {
+            username: username.into(),
+            ..Self::default()
+        }
+    }
+}

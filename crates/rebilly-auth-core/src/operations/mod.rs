@@ -83,6 +83,19 @@ pub(crate) fn decode_deletion(
     }
 }
 
+/// Fails a success answer whose `token` (the value the call exists to return) is empty.
+pub(crate) fn non_empty_token(
+    raw: &RawResponse,
+    operation: &'static str,
+    token: &str,
+) -> Result<(), Error> {
+    if token.is_empty() {
+        Err(raw.mismatch(operation, ".token", "the answer holds an empty token"))
+    } else {
+        Ok(())
+    }
+}
+
 macro_rules! resource_handle {
     ($(#[$meta:meta])* $name:ident, $method:ident) => {
         $(#[$meta])*

@@ -50,7 +50,9 @@ impl Operation for PostPasswordToken {
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
-        raw.json(Self::NAME)
+        let created: ResetPasswordToken = raw.json(Self::NAME)?;
+        super::non_empty_token(raw, Self::NAME, created.token.expose())?;
+        Ok(created)
     }
 }
 

@@ -5,11 +5,12 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use http::Method;
 
-use super::{AuthenticationTokensApi, Deletion, decode_deletion, list_operation};
+use super::{AuthenticationTokensApi, Deletion, decode_deletion, list_operation, non_empty_token};
 use crate::encode;
 use crate::error::{Error, InvalidInput};
 use crate::models::jwt::{CustomerJwt, Exchange};
-use crate::models::token::{AuthToken, AuthenticationToken, Login};
+use crate::models::token::{AuthToken, AuthenticationToken, IssuedToken, Login, TokenVerification};
+use crate::models::{CredentialId, CustomerId, rfc3339_opt};
 use crate::request::{Operation, Request, json_body};
 use crate::response::RawResponse;
 use crate::retry::RetryClass;
@@ -30,7 +31,7 @@ pub struct PostAuthenticationToken {
 }
 
 impl Operation for PostAuthenticationToken {
-    type Output = AuthenticationToken;
+    type Output = IssuedToken;
     const NAME: &'static str = "PostAuthenticationToken";
     const ROUTE: &'static str = "/authentication-tokens";
     const METHOD: Method = Method::POST;
@@ -44,13 +45,15 @@ impl Operation for PostAuthenticationToken {
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
-        raw.json(Self::NAME)
+        let issued: IssuedToken = raw.json(Self::NAME)?;
+        non_empty_token(raw, Self::NAME, issued.token.expose())?;
+        Ok(issued)
     }
 }
 
 /// The path of one token, `/authentication-tokens/{token}[suffix]`.
 fn token_path(token: &AuthToken, suffix: &str) -> Result<Cow<'static, str>, InvalidInput> {
-    encode::check_segment("authentication token", token.expose())?;
+    encode::check_token("authentication token", token.expose())?;
     let mut path = String::with_capacity(24 + token.expose().len() * 3 + suffix.len());
     path.push_str("/authentication-tokens");
     encode::push_segment(&mut path, token.expose());
@@ -67,7 +70,7 @@ pub struct GetAuthenticationTokenVerification {
 }
 
 impl Operation for GetAuthenticationTokenVerification {
-    type Output = Option<AuthenticationToken>;
+    type Output = Option<TokenVerification>;
     const NAME: &'static str = "GetAuthenticationTokenVerification";
     const ROUTE: &'static str = "/authentication-tokens/{token}";
     const METHOD: Method = Method::GET;
@@ -76,13 +79,50 @@ impl Operation for GetAuthenticationTokenVerification {
         token_path(&self.token, "")
     }
 
+    /// Fails closed: `Some` only for a 2xx token object with the required `username` whose
+    /// `token`, when present, is the one asked about.
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
         if raw.is_not_found() {
-            Ok(None)
-        } else {
-            raw.json(Self::NAME).map(Some)
+            return Ok(None);
         }
+        let answer: VerifyAnswer = raw.json(Self::NAME)?;
+        if answer
+            .token
+            .as_ref()
+            .is_some_and(|token| *token != self.token)
+        {
+            return Err(raw.mismatch(
+                Self::NAME,
+                ".token",
+                "the answer describes another token than the one asked about",
+            ));
+        }
+        Ok(Some(TokenVerification {
+            username: answer.username,
+            customer_id: answer.customer_id,
+            otp_required: answer.otp_required,
+            credential_id: answer.credential_id,
+            expired_time: answer.expired_time,
+        }))
     }
+}
+
+/// A verify answer on the wire: [`TokenVerification`] plus the token it describes, compared
+/// with the one asked about and then dropped.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VerifyAnswer {
+    username: String,
+    #[serde(default)]
+    token: Option<AuthToken>,
+    #[serde(default)]
+    customer_id: Option<CustomerId>,
+    #[serde(default)]
+    otp_required: Option<bool>,
+    #[serde(default)]
+    credential_id: Option<CredentialId>,
+    #[serde(default, with = "rfc3339_opt")]
+    expired_time: Option<time::OffsetDateTime>,
 }
 
 /// `DeleteAuthenticationToken`: logs a customer out.
@@ -149,7 +189,9 @@ impl Operation for PostAuthenticationTokenExchange {
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
-        raw.json(Self::NAME)
+        let jwt: CustomerJwt = raw.json(Self::NAME)?;
+        non_empty_token(raw, Self::NAME, jwt.token.expose())?;
+        Ok(jwt)
     }
 }
 
@@ -167,7 +209,9 @@ impl<T> AuthenticationTokensApi<T> {
         Request::new(self.client.clone(), PostAuthenticationToken { login })
     }
 
-    /// Verifies a token: `Some(token)` while valid, `None` once expired, logged out or spent.
+    /// Verifies a token: `Some(verification)` while valid, `None` once expired, logged out or
+    /// spent (404). Any other answer is an error: a 2xx without the required `username`, or
+    /// describing another token, is a [`DecodeError`](crate::DecodeError), never a success.
     pub fn verify(
         &self,
         token: impl Into<AuthToken>,

@@ -157,10 +157,10 @@ pub fn client(fake: &Arc<Fake>) -> Client<Arc<Fake>> {
         .unwrap()
 }
 
-pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+pub fn block_on<F: std::future::IntoFuture>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap()
-        .block_on(f)
+        .block_on(f.into_future())
 }
