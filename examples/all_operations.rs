@@ -125,7 +125,7 @@ async fn main() -> ExitCode {
     };
     let token = report
         .record("post_authentication_token", login.await)
-        .and_then(|t| t.token);
+        .map(|t| t.token);
     report.record(
         "get_authentication_token_collection",
         client.authentication_tokens().list().limit(10).await,
@@ -178,7 +178,7 @@ async fn main() -> ExitCode {
                 .create(NewResetPasswordToken::new(username.clone()))
                 .await,
         )
-        .and_then(|r| r.token);
+        .map(|r| r.token);
     report.record(
         "get_password_token_collection",
         client.password_tokens().list().limit(10).await,

@@ -129,7 +129,7 @@ async fn all_operations<T: HttpTransport + 'static>(transport: T) {
         .unwrap();
     assert_eq!(login.username, "ada@example.com");
     assert_eq!(login.customer_id.as_ref().unwrap().as_str(), "cus_ada");
-    let token = login.token.expect("a login returns its token");
+    let token = login.token;
     assert_eq!(token.expose().len(), 40);
 
     // 8. get_authentication_token_collection.
@@ -153,7 +153,7 @@ async fn all_operations<T: HttpTransport + 'static>(transport: T) {
         .await
         .unwrap();
     assert_eq!(jwt.customer_id.as_ref().unwrap().as_str(), "cus_ada");
-    let jwt_value = jwt.token.expect("an exchange returns a JWT");
+    let jwt_value = jwt.token;
     let claims = rebilly_auth_testing::emulator::jwt::verify(
         &emulator.jwt_signing_key(ORG_A).unwrap(),
         jwt_value.expose(),
@@ -188,14 +188,13 @@ async fn all_operations<T: HttpTransport + 'static>(transport: T) {
         .login(Login::password("ada@example.com", "second passw0rd"))
         .await
         .unwrap()
-        .token
-        .unwrap();
+        .token;
     let spent = client
         .authentication_tokens()
         .exchange(&second, Exchange::new())
         .await
         .unwrap();
-    assert!(spent.token.is_some());
+    assert!(!spent.token.expose().is_empty());
     assert!(
         client
             .authentication_tokens()
@@ -214,7 +213,7 @@ async fn all_operations<T: HttpTransport + 'static>(transport: T) {
         .unwrap();
     assert_eq!(reset.username, "ada@example.com");
     assert_eq!(reset.credential_id.as_ref(), Some(&credential.id));
-    let reset_token = reset.token.expect("a created reset token has its value");
+    let reset_token = reset.token;
 
     // 13. get_password_token_collection.
     let resets = client.password_tokens().list().await.unwrap();
@@ -354,8 +353,7 @@ async fn per_call_publishable_key<T: HttpTransport + 'static>(transport: T) {
         .auth(publishable.clone())
         .await
         .unwrap()
-        .token
-        .unwrap();
+        .token;
     let verified = client
         .authentication_tokens()
         .verify(&token)

@@ -64,6 +64,20 @@ fn hostile_text() -> impl Strategy<Value = String> {
         })
 }
 
+/// Hostile text as a token value the SDK sends: the bytes it refuses before sending (below
+/// 0x21, 0x7F; `tests/hostile_server.rs` in core checks the refusal) are left out.
+fn hostile_token() -> impl Strategy<Value = String> {
+    hostile_text()
+        .prop_map(|s| {
+            s.chars()
+                .filter(|c| *c > ' ' && *c != '\u{7f}')
+                .collect::<String>()
+        })
+        .prop_filter("a token the SDK sends", |s| {
+            !s.is_empty() && s != "." && s != ".."
+        })
+}
+
 fn percent_decode(segment: &str) -> Option<String> {
     let bytes = segment.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -166,7 +180,7 @@ fn tokens_and_organizations_stay_in_their_segment_recorded() {
     let mut runner = TestRunner::new(config(256));
     runner
         .run(
-            &(hostile_text(), hostile_text()),
+            &(hostile_token(), hostile_text()),
             |(token, organization)| {
                 rt.block_on(async {
                     // A client whose own organization is hostile.
@@ -346,7 +360,7 @@ fn over_sockets<T: HttpTransport + 'static>(make: impl Fn() -> T) {
     );
     TestRunner::new(config(48))
         .run(
-            &(hostile_text(), hostile_text()),
+            &(hostile_token(), hostile_text()),
             |(token, organization)| {
                 rt.block_on(async {
                     emulator.clear_request_log();
@@ -611,15 +625,13 @@ fn the_emulator_never_panics() {
                     .login(Login::password("ada", "pw"))
                     .await
                     .unwrap()
-                    .token
-                    .unwrap();
+                    .token;
                 let jwt = client
                     .authentication_tokens()
                     .exchange(&token, Exchange::new().keep_token())
                     .await
                     .unwrap()
-                    .token
-                    .unwrap();
+                    .token;
                 let reset = client
                     .password_tokens()
                     .create(
@@ -629,8 +641,7 @@ fn the_emulator_never_panics() {
                     )
                     .await
                     .unwrap()
-                    .token
-                    .unwrap();
+                    .token;
                 let fill = |s: &str| {
                     s.replace("{TOKEN}", token.expose())
                         .replace("{CREDENTIAL}", credential.id.as_str())

@@ -206,8 +206,7 @@ async fn flow<T: HttpTransport + 'static>(
         .auth(publishable.clone())
         .await
         .unwrap()
-        .token
-        .unwrap();
+        .token;
     let otp = emulator.last_otp(ORG, username).expect("an OTP was sent");
     let verified = client
         .authentication_tokens()
@@ -225,8 +224,7 @@ async fn flow<T: HttpTransport + 'static>(
         .auth(publishable.clone())
         .await
         .unwrap()
-        .token
-        .unwrap();
+        .token;
     // The customer's JWT as the credential of a call.
     let own = client
         .credentials()
@@ -240,8 +238,7 @@ async fn flow<T: HttpTransport + 'static>(
         .create(NewResetPasswordToken::new(username))
         .await
         .unwrap()
-        .token
-        .unwrap();
+        .token;
     client.password_tokens().get(&reset).await.unwrap();
     client
         .authentication_tokens()
@@ -356,11 +353,11 @@ async fn no_secret_in_any_output() {
     checker.debug("AuthenticationToken", &token);
     let jwt: CustomerJwt =
         serde_json::from_value(json!({"token": JWT, "customerId": "cus_1"})).unwrap();
-    assert_eq!(jwt.token.as_ref().unwrap().expose(), JWT);
+    assert_eq!(jwt.token.expose(), JWT);
     checker.debug("CustomerJwt", &jwt);
     let reset: ResetPasswordToken =
         serde_json::from_value(json!({"token": RESET_TOKEN, "username": "ada"})).unwrap();
-    assert_eq!(reset.token.as_ref().unwrap().expose(), RESET_TOKEN);
+    assert_eq!(reset.token.expose(), RESET_TOKEN);
     checker.debug("ResetPasswordToken", &reset);
 
     // --- Clients of each transport, their builders, and a prepared request.

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use criterion::Criterion;
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::models::token::{AuthenticationToken, Login};
+use rebilly_auth_core::models::token::{Login, TokenVerification};
 use rebilly_auth_core::{Client, HttpTransport, TransportError, transport_fn};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
@@ -66,7 +66,7 @@ fn verify_client() -> Client {
     }))
 }
 
-async fn verify(client: &Client) -> AuthenticationToken {
+async fn verify(client: &Client) -> TokenVerification {
     client
         .authentication_tokens()
         .verify("tok_01HZX3")
@@ -75,7 +75,7 @@ async fn verify(client: &Client) -> AuthenticationToken {
         .unwrap()
 }
 
-fn bare_decode() -> AuthenticationToken {
+fn bare_decode() -> TokenVerification {
     serde_json::from_slice(black_box(TOKEN)).unwrap()
 }
 

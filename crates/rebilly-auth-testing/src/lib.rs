@@ -52,11 +52,11 @@
 //!
 //! // One-time passwords are "sent by email": the test reads them from the emulator.
 //! let token = client.authentication_tokens()
-//!     .login(Login::password("ada", "pw").otp_required(true)).await?.token.unwrap();
+//!     .login(Login::password("ada", "pw").otp_required(true)).await?.token;
 //! let otp = emulator.last_otp("org", "ada").unwrap();
 //! let jwt = client.authentication_tokens()
 //!     .exchange(token.clone(), Exchange::new().one_time_password(otp)).await?;
-//! assert!(jwt.token.is_some());
+//! assert!(!jwt.token.expose().is_empty());
 //! assert!(client.authentication_tokens().verify(token).await?.is_none()); // spent
 //!
 //! // Time moves only when the test says so.

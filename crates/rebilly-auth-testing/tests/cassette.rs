@@ -26,7 +26,7 @@ async fn scenario<T: rebilly_auth_core::HttpTransport + Clone + 'static>(
         .login(Login::password("ada", "hunter2-password"))
         .await
         .unwrap();
-    let value = token.token.unwrap();
+    let value = token.token;
     seen.push(format!(
         "{:?}",
         client

@@ -64,7 +64,7 @@ async fn all_sixteen_operations_through_the_client() {
         .login(Login::password("ada", "pw-1"))
         .await
         .unwrap();
-    let value = token.token.clone().unwrap();
+    let value = token.token.clone();
     let expires = token.expired_time.unwrap();
     assert_eq!(expires - emu.clock().now(), time::Duration::seconds(600));
     let page = client.authentication_tokens().list().send().await.unwrap();
@@ -107,7 +107,7 @@ async fn all_sixteen_operations_through_the_client() {
         .create(NewResetPasswordToken::new("ada"))
         .await
         .unwrap();
-    let reset_value = reset.token.clone().unwrap();
+    let reset_value = reset.token.clone();
     assert_eq!(reset.credential_id.as_ref(), Some(&created.id));
     assert_eq!(
         client
@@ -213,7 +213,7 @@ async fn authentication_rules() {
         .auth(Auth::publishable_key(PK))
         .await
         .unwrap();
-    let token = login.token.unwrap();
+    let token = login.token;
     assert!(
         pk.authentication_tokens()
             .verify(token.clone())
@@ -270,10 +270,10 @@ async fn customer_jwt_sees_only_its_own_customer() {
         .unwrap();
     let jwt = c
         .authentication_tokens()
-        .exchange(t.token.unwrap(), Exchange::new())
+        .exchange(t.token, Exchange::new())
         .await
         .unwrap();
-    let jwt = jwt.token.unwrap().expose().to_owned();
+    let jwt = jwt.token.expose().to_owned();
     let who = As::Bearer(&jwt);
 
     let r = raw(&emu, Method::GET, &path("/credentials"), who, None).await;
@@ -327,10 +327,7 @@ async fn customer_jwt_sees_only_its_own_customer() {
     let r = raw(
         &emu,
         Method::GET,
-        &path(&format!(
-            "/authentication-tokens/{}",
-            bobs.token.unwrap().expose()
-        )),
+        &path(&format!("/authentication-tokens/{}", bobs.token.expose())),
         who,
         None,
     )
@@ -445,8 +442,7 @@ async fn tokens_expire_and_are_spent() {
         .login(Login::password("ada", "pw"))
         .await
         .unwrap()
-        .token
-        .unwrap();
+        .token;
     emu.clock().advance(Duration::from_secs(3599));
     assert!(tokens.verify(t.clone()).await.unwrap().is_some());
     emu.clock().advance(Duration::from_secs(1));
@@ -464,8 +460,7 @@ async fn tokens_expire_and_are_spent() {
         .login(Login::password("ada", "pw"))
         .await
         .unwrap()
-        .token
-        .unwrap();
+        .token;
     tokens.exchange(t.clone(), Exchange::new()).await.unwrap();
     assert!(tokens.verify(t).await.unwrap().is_none());
     // invalidate: false keeps it.
@@ -473,8 +468,7 @@ async fn tokens_expire_and_are_spent() {
         .login(Login::password("ada", "pw"))
         .await
         .unwrap()
-        .token
-        .unwrap();
+        .token;
     tokens
         .exchange(t.clone(), Exchange::new().keep_token())
         .await
@@ -503,21 +497,18 @@ async fn jwt_is_signed_and_expires_in_an_hour_unless_told() {
         .unwrap();
     let jwt = c
         .authentication_tokens()
-        .exchange(
-            t.token.unwrap(),
-            Exchange::new().custom_claim("k", json!("v")),
-        )
+        .exchange(t.token, Exchange::new().custom_claim("k", json!("v")))
         .await
         .unwrap();
     let now = emu.clock().now();
     assert_eq!(jwt.expired_time.unwrap() - now, time::Duration::hours(1));
     assert_eq!(jwt.created_time, Some(now));
     let key = emu.jwt_signing_key(ORG).unwrap();
-    let claims = jwt::verify(&key, jwt.token.as_ref().unwrap().expose()).unwrap();
+    let claims = jwt::verify(&key, jwt.token.expose()).unwrap();
     assert_eq!(claims["customerId"], "cus_ada");
     assert_eq!(claims["exp"], now.unix_timestamp() + 3600);
     assert_eq!(claims["customClaims"]["k"], "v");
-    assert!(jwt::verify(b"wrong", jwt.token.as_ref().unwrap().expose()).is_err());
+    assert!(jwt::verify(b"wrong", jwt.token.expose()).is_err());
 
     let t = c
         .authentication_tokens()
@@ -527,7 +518,7 @@ async fn jwt_is_signed_and_expires_in_an_hour_unless_told() {
     let at = now + time::Duration::minutes(5);
     let jwt = c
         .authentication_tokens()
-        .exchange(t.token.unwrap(), Exchange::new().expired_time(at))
+        .exchange(t.token, Exchange::new().expired_time(at))
         .await
         .unwrap();
     assert_eq!(jwt.expired_time, Some(at));
@@ -548,7 +539,7 @@ async fn one_time_passwords() {
         .await
         .unwrap();
     assert_eq!(t.otp_required, Some(true));
-    let value = t.token.unwrap();
+    let value = t.token;
     let otp = emu.last_otp(ORG, "ada").expect("an OTP was sent");
     assert_eq!(otp.len(), 6);
     assert!(otp.bytes().all(|b| b.is_ascii_digit()));
@@ -712,7 +703,7 @@ async fn reset_tokens_and_409() {
         )
         .await
         .unwrap();
-    let value = t.token.unwrap();
+    let value = t.token;
     assert!(tokens.get(value.clone()).await.unwrap_err().is_not_found());
     let err = tokens.delete(value).await.unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::CONFLICT));
@@ -722,7 +713,7 @@ async fn reset_tokens_and_409() {
         .await
         .unwrap();
     emu.clock().advance(Duration::from_secs(3600));
-    let err = tokens.delete(t.token.unwrap()).await.unwrap_err();
+    let err = tokens.delete(t.token).await.unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::CONFLICT));
     // Unknown: 404.
     assert!(tokens.delete("nope").await.unwrap_err().is_not_found());
@@ -898,7 +889,7 @@ async fn concurrent_clients_lose_and_duplicate_nothing() {
                 .credentials()
                 .create(NewCredential::new("contested", "pw", "cus_x"))
                 .await;
-            (cred.id, t.token.unwrap(), race.is_ok())
+            (cred.id, t.token, race.is_ok())
         }));
     }
     let mut ids = HashSet::new();
