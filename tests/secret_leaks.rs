@@ -3,14 +3,19 @@
 //! `{:#?}` or `{}` (errors: along the whole `source()` chain), in a recorded request, in a
 //! cassette's JSON or file; and, with a TRACE subscriber of every target installed (the `log`
 //! records of reqwest and rustls bridged in), runs login → verify → exchange (with a one-time
-//! password) → JWT-authenticated call → reset token → logout over both transports and asserts
-//! that none of the secrets, those the server generated included, appears in the output.
+//! password) → JWT-authenticated call → reset token → logout over both transports — in plain
+//! HTTP, and in HTTPS through a TLS front with a self-signed certificate on loopback — and
+//! asserts that none of the secrets, those the server generated included, appears in the
+//! output. It also asserts that the capture really holds lines of reqwest, hyper-util and
+//! rustls (its client handshake included): a broken `log` bridge must fail the test, not pass
+//! it vacuously.
 //!
 //! One test on purpose: the subscriber is process-wide, and every check shares the capture.
 
 use std::error::Error as StdError;
 use std::fmt::Debug;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use http::Method;
@@ -167,6 +172,67 @@ impl Capture {
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
+}
+
+/// A TLS front on `127.0.0.1` for the plain-HTTP server at `backend`, with a self-signed
+/// certificate for `127.0.0.1`/`localhost` generated for the run: each connection's TLS is
+/// terminated and its bytes piped to `backend`. Returns its `https://` URL, the certificate
+/// (DER, for the clients' roots) and the accept task.
+async fn tls_front(backend: SocketAddr) -> (String, Vec<u8>, tokio::task::JoinHandle<()>) {
+    use tokio_rustls::rustls;
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .expect("a self-signed certificate");
+    let cert_der = certified.cert.der().to_vec();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
+        certified.signing_key.serialize_der(),
+    ));
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .expect("server TLS config");
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let Ok(mut plain) = tokio::net::TcpStream::connect(backend).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+    (url, cert_der, task)
+}
+
+/// How many captured lines come from `krate` (event or span target `krate` or `krate::…`).
+/// The fmt layer writes `LEVEL spans: target: message`; the target follows the level or `: `.
+fn lines_from(output: &str, krate: &str) -> usize {
+    let module = format!("{krate}::");
+    let exact = format!("{krate}: ");
+    output
+        .lines()
+        .filter(|line| {
+            let rest = line.trim_start();
+            let rest = rest.split_once(' ').map_or("", |(_, rest)| rest);
+            std::iter::once(rest)
+                .chain(rest.match_indices(": ").map(|(at, _)| &rest[at + 2..]))
+                .any(|tail| tail.starts_with(&module) || tail.starts_with(&exact))
+        })
+        .count()
 }
 
 /// A client of `transport` for `url`, no retries (so each fault surfaces as it is).
@@ -488,6 +554,24 @@ async fn no_secret_in_any_output() {
     for generated in flow(&emulator, &url, HyperTransport::new(), "ada-hyper").await {
         checker.add_secret(generated);
     }
+    // The same flow in HTTPS (rustls logs only during a handshake), trusting only the front's
+    // self-signed certificate.
+    let (https_url, cert_der, front) = tls_front(server.addr()).await;
+    let reqwest_tls = ReqwestTransport::builder()
+        .tls_config(rebilly_auth_reqwest::tls_config_with_roots([cert_der.clone()]).unwrap())
+        .build()
+        .unwrap();
+    for generated in flow(&emulator, &https_url, reqwest_tls, "ada-reqwest-tls").await {
+        checker.add_secret(generated);
+    }
+    let hyper_tls = HyperTransport::builder()
+        .tls_config(rebilly_auth_hyper::tls_config_with_roots([cert_der]).unwrap())
+        .build()
+        .unwrap();
+    for generated in flow(&emulator, &https_url, hyper_tls, "ada-hyper-tls").await {
+        checker.add_secret(generated);
+    }
+    front.abort();
     transport_errors(
         &mut checker,
         "reqwest",
@@ -536,14 +620,20 @@ async fn no_secret_in_any_output() {
         output.contains("rebilly_auth.call"),
         "the capture works: the SDK's spans are in it"
     );
-    for target in ["reqwest", "hyper_util", "hyper", "rustls"] {
-        let lines = output
-            .lines()
-            .filter(|l| l.contains(&format!("{target}::")))
-            .count();
-        println!("TRACE lines naming `{target}::`: {lines}");
-    }
+    // The transports' own logs are in the capture: reqwest and rustls log through `log` (the
+    // `tracing-log` bridge that `try_init` installs), hyper-util through `tracing`. Without
+    // them, "no secret in the output" would hold vacuously.
     println!("captured {} lines of TRACE output", output.lines().count());
+    for krate in ["reqwest", "hyper_util", "hyper", "rustls", "rustls::client"] {
+        println!("lines from `{krate}`: {}", lines_from(&output, krate));
+    }
+    for krate in ["reqwest", "hyper_util", "rustls", "rustls::client"] {
+        assert!(
+            lines_from(&output, krate) > 0,
+            "the capture holds no line from `{krate}`: is the `log` bridge (tracing-log) or \
+             the HTTPS leg broken?"
+        );
+    }
     checker.text("TRACE output", &output);
 
     println!(

@@ -39,6 +39,15 @@
 //! TLS is always rustls with the **ring** crypto provider, passed explicitly (never a
 //! process-wide default), and the platform's certificate verifier.
 //!
+//! ## Proxies
+//!
+//! A transport built by this crate ([`HyperTransport::new`], [`Default`],
+//! [`HyperTransport::builder`], [`client_builder`]) uses no proxy at all: it connects directly
+//! (hyper-util's `HttpConnector`) and reads none of `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`,
+//! `NO_PROXY`. In particular, loopback (`localhost`, `127.0.0.0/8`, `::1`) never goes through a
+//! proxy: plain HTTP to loopback (the emulator of `rebilly-auth-testing`) carries API keys,
+//! passwords and one-time passwords in clear text. To use a proxy, bring your own connector.
+//!
 //! ## Bring your own hyper client or connector
 //!
 //! [`HyperTransport::from_client`] takes any `hyper_util::client::legacy::Client<C, Full<Bytes>>`;
@@ -213,6 +222,11 @@ where
 {
     /// Wraps your own hyper-util client (its pool, timer and connector settings apply).
     ///
+    /// If its connector goes through a proxy (e.g. hyper-util's `Tunnel`, or a `Matcher` built
+    /// from the environment), keeping loopback direct is yours to do: exempt `localhost`,
+    /// `127.0.0.0/8` and `::1` — plain HTTP to loopback (the emulator) carries secrets in clear
+    /// text. The same holds for [`HyperTransport::from_connector`].
+    ///
     /// ```no_run
     /// use rebilly_auth_hyper::{hyper_rustls, hyper_util, HyperTransport};
     /// use hyper_util::client::legacy::Client;
@@ -326,7 +340,8 @@ where
 ///
 /// Defaults: 10 s connect timeout, 90 s pool idle timeout, no transport timeout (core times
 /// every attempt and call), TCP_NODELAY, ring-based rustls with the platform verifier. hyper
-/// never follows redirects and reads no proxy settings.
+/// never follows redirects; the transport reads no proxy settings and always connects directly
+/// (see [Proxies](crate#proxies)).
 #[derive(Debug)]
 #[must_use]
 pub struct HyperTransportBuilder {

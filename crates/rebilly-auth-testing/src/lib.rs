@@ -122,7 +122,10 @@
 //! - **`PUT /authentication-options` merges**: members sent replace, `null` restores the
 //!   default, members left out stay. Defaults: no pattern, `credentialTtl` 0,
 //!   `authTokenTtl` 3600, `resetTokenTtl` 3600, `otpRequired` false. A TTL of 0 means "never
-//!   expires" (`expiredTime: null`).
+//!   expires" (`expiredTime: null`). A TTL must be an integer from 0 to
+//!   [`MAX_TTL_SECONDS`](emulator::MAX_TTL_SECONDS) (100 years): anything else (negative, larger,
+//!   beyond `i64`, fractional, a string) is **422** with `invalidFields` naming it, and the
+//!   options stay as they were.
 //! - **`DELETE /password-tokens/{id}` answers 409** when the token is no longer pending: it
 //!   expired, or it was used, i.e. its credential's password changed (`PUT /credentials/{id}`)
 //!   after it was issued. `GET` answers 404 for such a token; an unknown token is 404 for both.

@@ -47,11 +47,43 @@ impl EmulatorClock {
         *self.now.lock().unwrap_or_else(|e| e.into_inner()) = at;
     }
 
-    /// Moves the emulated time forward.
+    /// Moves the emulated time forward. It saturates at the latest time `time` can represent
+    /// (the end of year 9999) instead of overflowing, however large `by` is.
     pub fn advance(&self, by: Duration) {
         let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
-        *now += by;
+        *now = saturating_add_std(*now, by);
     }
+}
+
+/// The latest instant the emulator writes as a timestamp (RFC 3339 has four-digit years).
+/// Expiry times computed from request-supplied lifetimes saturate here.
+pub(crate) const LATEST: OffsetDateTime = time::macros::datetime!(9999-12-31 23:59:59 UTC);
+
+/// The latest instant `time` represents (without its `large-dates` feature, the last
+/// nanosecond of year 9999).
+const MAX_INSTANT: OffsetDateTime = time::PrimitiveDateTime::MAX.assume_utc();
+
+/// `at + by`, saturating at the ends of the representable range.
+pub(crate) fn saturating_add(at: OffsetDateTime, by: time::Duration) -> OffsetDateTime {
+    at.checked_add(by).unwrap_or(if by.is_negative() {
+        time::PrimitiveDateTime::MIN.assume_utc()
+    } else {
+        MAX_INSTANT
+    })
+}
+
+/// `at + by` for a `std` duration (which may exceed `time::Duration`), saturating.
+pub(crate) fn saturating_add_std(at: OffsetDateTime, by: Duration) -> OffsetDateTime {
+    match time::Duration::try_from(by) {
+        Ok(by) => saturating_add(at, by),
+        Err(_) => MAX_INSTANT,
+    }
+}
+
+/// The expiry `by` after `now`, saturating at [`LATEST`] (or at `now`, if the clock was set
+/// past it), so that it can always be written as RFC 3339.
+pub(crate) fn expiry_after(now: OffsetDateTime, by: time::Duration) -> OffsetDateTime {
+    saturating_add(now, by).min(LATEST.max(now))
 }
 
 /// Now, in whole seconds.

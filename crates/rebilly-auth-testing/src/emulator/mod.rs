@@ -51,6 +51,11 @@ use state::{Organization, State};
 
 /// The emulator's rate limit: non-GET requests per organization per 10-minute window.
 pub const DEFAULT_RATE_LIMIT: u64 = 3000;
+
+/// The longest `credentialTtl`, `authTokenTtl` or `resetTokenTtl` that
+/// `PUT /authentication-options` accepts: 100 years (of 365.25 days), in seconds. Longer ones
+/// (and negative, fractional or non-numeric ones) are refused with 422 and `invalidFields`.
+pub const MAX_TTL_SECONDS: i64 = 3_155_760_000;
 const RATE_WINDOW: time::Duration = time::Duration::minutes(10);
 
 /// One request the emulator saw.
@@ -303,7 +308,7 @@ impl Emulator {
                 "injected by the emulator's fault injection",
             )),
             Some(Fault::RateLimited { retry_after }) => {
-                let at = self.shared.clock.now() + *retry_after;
+                let at = clock::saturating_add_std(self.shared.clock.now(), *retry_after);
                 let seconds = retry_after.as_secs_f64().ceil() as u64;
                 Outcome::Reply(
                     Reply::problem(
@@ -398,12 +403,12 @@ impl Emulator {
         }
         let limited = parts.method != Method::GET;
         if limited {
-            if now >= org.rate_window_start + RATE_WINDOW {
+            if now >= clock::saturating_add(org.rate_window_start, RATE_WINDOW) {
                 org.rate_window_start = now;
                 org.rate_used = 0;
             }
             if org.rate_used >= self.shared.rate_limit {
-                let reset = org.rate_window_start + RATE_WINDOW;
+                let reset = clock::saturating_add(org.rate_window_start, RATE_WINDOW);
                 let reply = Reply::problem(
                     StatusCode::TOO_MANY_REQUESTS,
                     "A request cannot be executed because the user has sent too many requests within a certain period of time",
@@ -412,7 +417,7 @@ impl Emulator {
                 .with_header("retry-after", &(reset - now).whole_seconds().max(1).to_string());
                 return (reply, Some(organization), false);
             }
-            org.rate_used += 1;
+            org.rate_used = org.rate_used.saturating_add(1);
         }
         let mut ctx = Ctx {
             method: &parts.method,

@@ -157,7 +157,7 @@ pub(super) fn upsert(ctx: &mut Ctx<'_>) -> Reply {
     if !existing.password_matches(&input.password) {
         existing.salt = fastrand::u64(..);
         existing.password_hash = hash_password(existing.salt, &input.password);
-        existing.password_version += 1;
+        existing.password_version = existing.password_version.wrapping_add(1);
     }
     existing.username = input.username;
     existing.customer_id = input.customer_id;

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::auth::Caller;
+use super::clock::expiry_after;
 use super::routes::Route;
 use super::state::Organization;
 
@@ -112,7 +113,7 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     pub(crate) fn next_seq(&mut self) -> u64 {
-        *self.seq += 1;
+        *self.seq = self.seq.saturating_add(1);
         *self.seq
     }
 
@@ -334,7 +335,10 @@ pub(crate) fn page<T>(records: &[&T], query: Option<&str>, render: impl Fn(&T) -
         .with_header("pagination-offset", &offset.to_string())
 }
 
-/// `now + seconds`, or `None` for a TTL of 0 (never expires).
+/// `now + seconds` (saturating at the end of year 9999), or `None` for a TTL of 0 (never
+/// expires). Never panics, whatever `seconds` is: the options are checked against
+/// [`MAX_TTL_SECONDS`](crate::emulator::MAX_TTL_SECONDS) when written, and the clock may have
+/// been moved anywhere since.
 pub(crate) fn after_ttl(now: OffsetDateTime, seconds: i64) -> Option<OffsetDateTime> {
-    (seconds > 0).then(|| now + time::Duration::seconds(seconds))
+    (seconds > 0).then(|| expiry_after(now, time::Duration::seconds(seconds)))
 }

@@ -4,6 +4,7 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use super::{Ctx, Fields, Reply, parse_object};
+use crate::emulator::MAX_TTL_SECONDS;
 use crate::emulator::state::compile_password_pattern;
 
 fn body(ctx: &Ctx<'_>) -> Value {
@@ -68,8 +69,13 @@ pub(super) fn put(ctx: &mut Ctx<'_>) -> Reply {
             None => {}
             Some(Value::Null) => *slot = default,
             Some(value) => match value.as_i64() {
-                Some(seconds) if seconds >= 0 => *slot = seconds,
-                _ => fields.error(name, "must be an integer number of seconds, 0 or more"),
+                Some(seconds) if (0..=MAX_TTL_SECONDS).contains(&seconds) => *slot = seconds,
+                _ => fields.error(
+                    name,
+                    format!(
+                        "must be an integer number of seconds from 0 to {MAX_TTL_SECONDS} (100 years)"
+                    ),
+                ),
             },
         }
     }

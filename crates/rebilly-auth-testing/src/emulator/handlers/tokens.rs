@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Ctx, Fields, Reply, after_ttl, page, parse_object, rfc3339, rfc3339_opt};
 use crate::emulator::auth::Caller;
+use crate::emulator::clock::expiry_after;
 use crate::emulator::jwt;
 use crate::emulator::state::{AuthTokenRecord, Session, one_time_password, random_token, ulid};
 
@@ -217,7 +218,7 @@ pub(super) fn exchange(ctx: &mut Ctx<'_>) -> Reply {
     let now = ctx.now;
     let expires = expired_time
         .flatten()
-        .unwrap_or(now + time::Duration::hours(1));
+        .unwrap_or_else(|| expiry_after(now, time::Duration::hours(1)));
     let id = ulid("jwt_", now);
     let mut claims = Map::new();
     claims.insert("jti".into(), json!(id));
