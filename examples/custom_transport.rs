@@ -70,6 +70,9 @@ impl Blocking {
         let config = ureq::Agent::config_builder()
             .max_redirects(0) // never follow: a redirect could carry REB-APIKEY elsewhere
             .http_status_as_error(false) // the SDK decodes error statuses itself
+            // ureq reads HTTP_PROXY & co. by default; the emulator's plain-HTTP loopback
+            // traffic (keys, passwords, one-time passwords) must never go to a proxy.
+            .proxy(None)
             .build();
         Self {
             agent: config.into(),
