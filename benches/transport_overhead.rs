@@ -101,10 +101,10 @@ fn canned_server(rt: &Runtime) -> SocketAddr {
     addr
 }
 
-fn sdk_client<T: HttpTransport>(root: &str, transport: T) -> Client<T> {
+fn sdk_client(root: &str, transport: impl HttpTransport + 'static) -> Client {
     Client::builder()
         .server_url(root)
-        .organization_id(ORG)
+        .organization(ORG)
         .secret_key(KEY)
         .transport(transport)
         .build()
@@ -219,10 +219,10 @@ impl Side {
 /// The four contenders, each a cheap-to-clone handle.
 #[derive(Clone)]
 struct Contenders {
-    sdk_reqwest: Client<ReqwestTransport>,
+    sdk_reqwest: Client,
     raw_reqwest: reqwest::Client,
-    sdk_hyper: Client<HyperTransport>,
-    sdk_hyper_no_timer: Client<HyperTransport>,
+    sdk_hyper: Client,
+    sdk_hyper_no_timer: Client,
     raw_hyper: RawHyper,
     /// `http://127.0.0.1:PORT/organizations/ORG/authentication-tokens/`: raw calls append the
     /// token and parse the URL per call, as a client with a different token per call would.
@@ -235,7 +235,7 @@ fn decode(status: http::StatusCode, body: &[u8]) -> AuthenticationToken {
     serde_json::from_slice(body).unwrap()
 }
 
-async fn sdk_verify<T: HttpTransport + 'static>(client: &Client<T>) {
+async fn sdk_verify(client: &Client) {
     let token = client
         .authentication_tokens()
         .verify(TOKEN_VALUE)
@@ -319,14 +319,14 @@ fn contenders(client_rt: &Runtime, server_rt: &Runtime) -> Contenders {
     let addr = canned_server(server_rt);
     let root = format!("http://{addr}");
     let sdk_reqwest = sdk_client(&root, reqwest_transport());
-    let sdk_hyper = sdk_client(&root, HyperTransport::new());
+    let sdk_hyper = sdk_client(&root, HyperTransport::new().unwrap());
     // Diagnostic: the SDK with a `Sleep` that never fires, so no call registers a timer.
     let sdk_hyper_no_timer = Client::builder()
         .server_url(&root)
-        .organization_id(ORG)
+        .organization(ORG)
         .secret_key(KEY)
         .sleep(Arc::new(NeverSleep))
-        .transport(HyperTransport::new())
+        .transport(HyperTransport::new().unwrap())
         .build()
         .unwrap();
     // The raw requests carry exactly the headers the SDK sends.
@@ -497,7 +497,7 @@ fn emulator(client_rt: &Runtime, server_rt: &Runtime) {
             .rate_limit(u64::MAX / 2)
             .build();
         let server = server_rt.block_on(emulator.serve_on_loopback()).unwrap();
-        let client = sdk_client(&server.url(), HyperTransport::new());
+        let client = sdk_client(&server.url(), HyperTransport::new().unwrap());
         let mut side = Side::default();
         let mut per_op: [Vec<Duration>; 4] = Default::default();
         client_rt.block_on(async {
@@ -553,7 +553,7 @@ const WORKERS: usize = 64;
 /// `total` requests over [`WORKERS`] tasks; each task cycles login, verify, exchange
 /// (keep_token) and list (limit 10; a second verify without `with_list`) with its own
 /// credential, timing every request. Latencies are in call order, four per cycle.
-async fn mixed_run(client: &Client<HyperTransport>, total: usize, with_list: bool) -> Run {
+async fn mixed_run(client: &Client, total: usize, with_list: bool) -> Run {
     let cycles = total / WORKERS / 4;
     let start = Instant::now();
     let tasks: Vec<_> = (0..WORKERS)
@@ -606,7 +606,7 @@ async fn mixed_run(client: &Client<HyperTransport>, total: usize, with_list: boo
 
 fn memory() {
     let transport = reqwest_transport();
-    let hyper = HyperTransport::new();
+    let hyper = HyperTransport::new().unwrap();
     let held = |f: &mut dyn FnMut() -> Box<dyn std::any::Any>| {
         let region = Region::new(GLOBAL);
         let value = f();
@@ -617,7 +617,7 @@ fn memory() {
     let root = "http://127.0.0.1:8080";
     // First builds initialize lazies (platform verifier, statics); measure the second.
     let _ = sdk_client(root, reqwest_transport());
-    let _ = sdk_client(root, HyperTransport::new());
+    let _ = sdk_client(root, HyperTransport::new().unwrap());
     let base = sdk_client(root, transport.clone());
     let rows: [(&str, i64); 5] = [
         (
@@ -635,7 +635,7 @@ fn memory() {
         ),
         (
             "Client with a new HyperTransport",
-            held(&mut || Box::new(sdk_client(root, HyperTransport::new()))),
+            held(&mut || Box::new(sdk_client(root, HyperTransport::new().unwrap()))),
         ),
     ];
     println!();

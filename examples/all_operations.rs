@@ -16,11 +16,11 @@ mod support;
 use std::fmt::Display;
 use std::process::ExitCode;
 
-use rebilly_auth_reqwest::core::models::credential::NewCredential;
-use rebilly_auth_reqwest::core::models::jwt::Exchange;
-use rebilly_auth_reqwest::core::models::password_token::NewResetPasswordToken;
-use rebilly_auth_reqwest::core::models::token::Login;
-use rebilly_auth_reqwest::core::{Auth, Upserted};
+use rebilly_auth_reqwest::auth_core::models::credential::NewCredential;
+use rebilly_auth_reqwest::auth_core::models::jwt::Exchange;
+use rebilly_auth_reqwest::auth_core::models::password_token::NewResetPasswordToken;
+use rebilly_auth_reqwest::auth_core::models::token::Login;
+use rebilly_auth_reqwest::auth_core::{Auth, Upserted};
 
 /// Prints one line per operation and remembers whether any failed.
 #[derive(Default)]
@@ -139,11 +139,8 @@ async fn main() -> ExitCode {
             };
             report.record(
                 "get_authentication_token_verification",
-                verify.await.and_then(|found| match found {
-                    Some(found) => Ok(found),
-                    None => Err(rebilly_auth_reqwest::core::Error::Config(
-                        "a fresh token did not verify".into(),
-                    )),
+                verify.await.map_err(|e| e.to_string()).and_then(|found| {
+                    found.ok_or_else(|| "a fresh token did not verify".to_owned())
                 }),
             );
             // Keep the token valid so that logout has something to log out.

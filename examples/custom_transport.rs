@@ -123,7 +123,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("1. A metering wrapper around the in-process emulator");
     let metered = Arc::new(Metered::new(emulator.clone()));
     let client = Client::builder()
-        .organization_id("org")
+        .organization("org")
         .secret_key("sk_example")
         .transport(metered.clone())
         .build()?;
@@ -151,7 +151,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = emulator.serve_on_loopback().await?;
     let client = Client::builder()
         .server_url(server.url())
-        .organization_id("org")
+        .organization("org")
         .secret_key("sk_example")
         .transport(Metered::new(Blocking::new()))
         .build()?;

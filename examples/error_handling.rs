@@ -18,7 +18,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .organization("org", "sk_example", None)
         .build();
     let client = Client::builder()
-        .organization_id("org")
+        .organization("org")
         .secret_key("sk_example")
         .retry_policy(RetryPolicy::default().initial_backoff(Duration::from_millis(10)))
         .transport(emulator.clone())

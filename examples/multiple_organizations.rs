@@ -17,7 +17,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build();
     // The client's defaults: organization acme with its key.
     let client = Client::builder()
-        .organization_id("acme")
+        .organization("acme")
         .secret_key("sk_acme")
         .transport(emulator)
         .build()?;

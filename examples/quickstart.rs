@@ -12,17 +12,34 @@
 mod support;
 
 use futures_util::StreamExt;
-use rebilly_auth_reqwest::core::models::CredentialId;
-use rebilly_auth_reqwest::core::models::credential::NewCredential;
-use rebilly_auth_reqwest::core::models::jwt::Exchange;
-use rebilly_auth_reqwest::core::models::password_token::NewResetPasswordToken;
-use rebilly_auth_reqwest::core::models::token::Login;
-use rebilly_auth_reqwest::core::{Auth, Upserted};
+use rebilly_auth_reqwest::auth_core::models::CredentialId;
+use rebilly_auth_reqwest::auth_core::models::credential::NewCredential;
+use rebilly_auth_reqwest::auth_core::models::jwt::Exchange;
+use rebilly_auth_reqwest::auth_core::models::password_token::NewResetPasswordToken;
+use rebilly_auth_reqwest::auth_core::models::token::Login;
+use rebilly_auth_reqwest::auth_core::{Auth, Upserted};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 fn step(n: u32, text: &str) {
     println!("\n[{n:>2}] {text}");
+}
+
+/// A value as a person reads it, or "none".
+fn shown<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or_else(|| "none".to_owned(), |v| v.to_string())
+}
+
+/// An expiry in RFC 3339, or "never" when the API gives none.
+fn expiry(at: Option<rebilly_auth_reqwest::models::OffsetDateTime>) -> String {
+    use rebilly_auth_reqwest::auth_core::reexports::time::format_description::well_known::Rfc3339;
+    at.and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| "never".to_owned())
+}
+
+/// Yes or no.
+fn yes_no(value: bool) -> &'static str {
+    if value { "yes" } else { "no" }
 }
 
 #[tokio::main]
@@ -34,8 +51,10 @@ async fn main() -> Result<()> {
     step(1, "Read the organization's authentication options");
     let original = client.authentication_options().get().await?;
     println!(
-        "     passwordPattern={:?} authTokenTtl={:?} otpRequired={:?}",
-        original.password_pattern, original.auth_token_ttl, original.otp_required
+        "     password pattern {}, token lifetime {} s, one-time password required: {}",
+        shown(original.password_pattern.as_deref()),
+        shown(original.auth_token_ttl),
+        shown(original.otp_required.map(yes_no))
     );
 
     step(
@@ -48,8 +67,9 @@ async fn main() -> Result<()> {
         .with_auth_token_ttl(3600);
     let updated = client.authentication_options().update(stricter).await?;
     println!(
-        "     passwordPattern={:?} authTokenTtl={:?}",
-        updated.password_pattern, updated.auth_token_ttl
+        "     password pattern {}, token lifetime {} s",
+        shown(updated.password_pattern.as_deref()),
+        shown(updated.auth_token_ttl)
     );
 
     // Whatever happens next, put the options back and delete what we created.
@@ -100,7 +120,8 @@ async fn journey(setup: &support::Setup) -> Result<()> {
     let credential = created.value;
     println!(
         "     created {} (HTTP {})",
-        credential.id, created.meta.status
+        credential.id,
+        created.meta.status.as_u16()
     );
 
     let result = logged_in_part(setup, &username, password, &credential.id).await;
@@ -109,8 +130,8 @@ async fn journey(setup: &support::Setup) -> Result<()> {
     client.credentials().delete(credential.id.clone()).await?;
     let gone = client.credentials().get(credential.id.clone()).await;
     println!(
-        "     deleted; reading it again: not found = {}",
-        gone.is_err_and(|e| e.is_not_found())
+        "     deleted; reading it again finds nothing: {}",
+        yes_no(gone.is_err_and(|e| e.is_not_found()))
     );
     result
 }
@@ -130,8 +151,8 @@ async fn logged_in_part(
         .await;
     if let Err(error) = wrong {
         println!(
-            "     a wrong password is refused: HTTP {:?}",
-            error.status().map(|s| s.as_u16())
+            "     a wrong password is refused: HTTP {}",
+            shown(error.status().map(|s| s.as_u16()))
         );
     }
     let mut login = tokens.login(Login::password(username, password));
@@ -142,18 +163,17 @@ async fn logged_in_part(
     let session = login.await?;
     let token = session.token.clone();
     println!(
-        "     logged in: customer {:?}, token {} (a secret: it prints redacted), expires {:?}",
-        session.customer_id.as_ref().map(|c| c.as_str()),
-        token,
-        session.expired_time
+        "     logged in: customer {}, token {token:?} (a secret: it prints redacted), expires {}",
+        shown(session.customer_id.as_ref()),
+        expiry(session.expired_time)
     );
 
     step(5, "Verify the token");
     let verified = tokens.verify(&token).await?;
     println!(
-        "     valid: {} (username {:?})",
-        verified.is_some(),
-        verified.map(|t| t.username)
+        "     valid: {} (username {})",
+        yes_no(verified.is_some()),
+        shown(verified.map(|t| t.username))
     );
 
     step(6, "Exchange it for a JWT, keeping the token valid");
@@ -161,12 +181,12 @@ async fn logged_in_part(
         .exchange(&token, Exchange::new().keep_token())
         .await?;
     println!(
-        "     JWT session {:?}, expires {:?}",
-        jwt.id.as_ref().map(|i| i.as_str()),
-        jwt.expired_time
+        "     JWT session {}, expires {}",
+        shown(jwt.id.as_ref()),
+        expiry(jwt.expired_time)
     );
     let still = tokens.verify(&token).await?;
-    println!("     the token is still valid: {}", still.is_some());
+    println!("     the token is still valid: {}", yes_no(still.is_some()));
 
     step(7, "Use the JWT as the credential of a call");
     let as_customer = tokens
@@ -175,20 +195,20 @@ async fn logged_in_part(
         .await;
     match as_customer {
         Ok(found) => println!(
-            "     verify with the customer's JWT: valid = {}",
-            found.is_some()
+            "     verify with the customer's JWT: valid: {}",
+            yes_no(found.is_some())
         ),
         Err(error) => println!("     verify with the customer's JWT refused: {error}"),
     }
 
     step(8, "Exchange it again, this time invalidating the token");
     let second = tokens.exchange(&token, Exchange::new()).await?;
-    println!(
-        "     second JWT session {:?}",
-        second.id.as_ref().map(|i| i.as_str())
-    );
+    println!("     second JWT session {}", shown(second.id.as_ref()));
     let spent = tokens.verify(&token).await?;
-    println!("     the exchanged token is now valid: {}", spent.is_some());
+    println!(
+        "     the exchanged token is still valid: {}",
+        yes_no(spent.is_some())
+    );
 
     step(9, "Log in again, from three devices");
     let mut sessions = Vec::new();
@@ -196,7 +216,7 @@ async fn logged_in_part(
         let session = tokens.login(Login::password(username, password)).await?;
         sessions.push(session.token);
     }
-    println!("     three new tokens, each printed as {}", sessions[0]);
+    println!("     three new tokens, each printed as {:?}", sessions[0]);
 
     step(10, "List authentication tokens, two per page");
     let mut pages = 0;
@@ -205,10 +225,10 @@ async fn logged_in_part(
         let page = tokens.list().limit(2).offset(offset).await?;
         pages += 1;
         println!(
-            "     page {pages}: {} tokens (total {:?}, offset {:?})",
+            "     page {pages}: {} tokens (total {}, offset {})",
             page.items.len(),
-            page.total,
-            page.offset
+            shown(page.total),
+            shown(page.offset)
         );
         offset += page.items.len() as u32;
         if page.items.len() < 2 || page.total.is_some_and(|t| u64::from(offset) >= t) || pages >= 5
@@ -239,14 +259,14 @@ async fn logged_in_part(
         .await?;
     let reset_token = reset.token;
     println!(
-        "     created one for {} (its value prints as {reset_token})",
+        "     created one for {} (its value prints as {reset_token:?})",
         reset.username
     );
     let read = client.password_tokens().get(&reset_token).await?;
     println!(
-        "     read it back: credential {:?}, expires {:?}",
-        read.credential_id.map(|c| c.into_inner()),
-        read.expired_time
+        "     read it back: credential {}, expires {}",
+        shown(read.credential_id),
+        expiry(read.expired_time)
     );
     client.password_tokens().delete(&reset_token).await?;
     println!("     deleted");
@@ -279,7 +299,7 @@ async fn logged_in_part(
     let after = tokens.verify(token).await?;
     println!(
         "     valid: {} (a logged-out token verifies as not found)",
-        after.is_some()
+        yes_no(after.is_some())
     );
     if after.is_some() {
         return Err("a logged-out token still verifies".into());

@@ -15,10 +15,7 @@ const SECRET_KEY: &str = "sk_sandbox_recorded_secret";
 const PASSWORD: &str = "recorded password 123";
 
 /// The code whose traffic is recorded: create a customer's credential and log in.
-async fn sign_up_and_log_in<T>(client: &Client<T>) -> Result<String, rebilly_auth_core::Error>
-where
-    T: rebilly_auth_core::HttpTransport + 'static,
-{
+async fn sign_up_and_log_in(client: &Client) -> Result<String, rebilly_auth_core::Error> {
     client
         .credentials()
         .create(NewCredential::new("lin@example.com", PASSWORD, "cus_lin"))
@@ -41,7 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build();
     let recorder = Recorder::new(emulator);
     let client = Client::builder()
-        .organization_id("org")
+        .organization("org")
         .secret_key(SECRET_KEY)
         .transport(recorder.clone())
         .build()?;
@@ -63,7 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 2. Replay: same code, no server, and any key (the recorded one was redacted).
     let replayer = Replayer::new(Cassette::load(&path)?);
     let client = Client::builder()
-        .organization_id("org")
+        .organization("org")
         .secret_key("sk_ci_dummy")
         .transport(replayer.clone())
         .build()?;

@@ -13,10 +13,7 @@ use rebilly_auth_testing::RecordingTransport;
 use serde_json::json;
 
 /// The code under test: who is logged in with this token, if anyone?
-async fn current_user<T: HttpTransport + 'static>(
-    client: &Client<T>,
-    token: &AuthToken,
-) -> Result<Option<String>, Error> {
+async fn current_user(client: &Client, token: &AuthToken) -> Result<Option<String>, Error> {
     Ok(client
         .authentication_tokens()
         .verify(token)
@@ -24,9 +21,9 @@ async fn current_user<T: HttpTransport + 'static>(
         .map(|t| t.username))
 }
 
-fn client_on<T: HttpTransport>(transport: T) -> Client<T> {
+fn client_on(transport: impl HttpTransport + 'static) -> Client {
     Client::builder()
-        .organization_id("my-org")
+        .organization("my-org")
         .secret_key("sk_test_only")
         .retry_policy(RetryPolicy::none())
         .transport(transport)

@@ -31,10 +31,10 @@ async fn start() -> (Emulator, ServerHandle) {
     (emulator, server)
 }
 
-fn client<T: HttpTransport>(transport: T, server: &ServerHandle) -> Client<T> {
+fn client(transport: impl HttpTransport + 'static, server: &ServerHandle) -> Client {
     Client::builder()
         .server_url(server.url())
-        .organization_id(ORG_A)
+        .organization(ORG_A)
         .secret_key(SK_A)
         .transport(transport)
         .build()
@@ -43,7 +43,7 @@ fn client<T: HttpTransport>(transport: T, server: &ServerHandle) -> Client<T> {
 
 /// All 16 operations, each asserted on what it returned and, where it changed state, on what a
 /// later read sees.
-async fn all_operations<T: HttpTransport + 'static>(transport: T) {
+async fn all_operations(transport: impl HttpTransport + 'static) {
     let (emulator, server) = start().await;
     let client = client(transport, &server);
 
@@ -262,7 +262,7 @@ async fn all_operations<T: HttpTransport + 'static>(transport: T) {
 
 /// One client, two organizations: a per-call organization (and its key) addresses the other
 /// organization, and nothing leaks between them.
-async fn per_call_organization<T: HttpTransport + 'static>(transport: T) {
+async fn per_call_organization(transport: impl HttpTransport + 'static) {
     let (emulator, server) = start().await;
     let client = client(transport, &server);
 
@@ -333,7 +333,7 @@ async fn per_call_organization<T: HttpTransport + 'static>(transport: T) {
 
 /// A per-call publishable key: a browser-side login and verify work with it; what it may not
 /// do is refused (403), and the secret key was not sent along.
-async fn per_call_publishable_key<T: HttpTransport + 'static>(transport: T) {
+async fn per_call_publishable_key(transport: impl HttpTransport + 'static) {
     let (_emulator, server) = start().await;
     let client = client(transport, &server);
     client
@@ -392,11 +392,11 @@ async fn per_call_publishable_key<T: HttpTransport + 'static>(transport: T) {
 }
 
 fn reqwest() -> ReqwestTransport {
-    ReqwestTransport::new()
+    ReqwestTransport::new().unwrap()
 }
 
 fn hyper() -> HyperTransport {
-    HyperTransport::new()
+    HyperTransport::new().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -375,7 +375,7 @@ async fn run_cell<T: HttpTransport + 'static>(transport: T, row: Row, class: Cla
     let server = emulator.serve_on_loopback().await.expect("serve");
     let client = Client::builder()
         .server_url(server.url())
-        .organization_id(ORG)
+        .organization(ORG)
         .secret_key(KEY)
         .retry_policy(
             RetryPolicy::default()
@@ -502,13 +502,18 @@ enum Transport {
 async fn cell_over(transport: Transport, row: Row, class: Class) -> Cell {
     match (transport, row) {
         (Transport::Reqwest, Row::XRateLimitRetryAfter) => {
-            run_cell(StripRetryAfter(ReqwestTransport::new()), row, class).await
+            run_cell(
+                StripRetryAfter(ReqwestTransport::new().unwrap()),
+                row,
+                class,
+            )
+            .await
         }
-        (Transport::Reqwest, _) => run_cell(ReqwestTransport::new(), row, class).await,
+        (Transport::Reqwest, _) => run_cell(ReqwestTransport::new().unwrap(), row, class).await,
         (Transport::Hyper, Row::XRateLimitRetryAfter) => {
-            run_cell(StripRetryAfter(HyperTransport::new()), row, class).await
+            run_cell(StripRetryAfter(HyperTransport::new().unwrap()), row, class).await
         }
-        (Transport::Hyper, _) => run_cell(HyperTransport::new(), row, class).await,
+        (Transport::Hyper, _) => run_cell(HyperTransport::new().unwrap(), row, class).await,
     }
 }
 

@@ -117,10 +117,10 @@ fn is_encoded_segment(segment: &str) -> bool {
     !segment.is_empty()
 }
 
-fn recording_client(fake: &RecordingTransport, organization: &str) -> Client<RecordingTransport> {
+fn recording_client(fake: &RecordingTransport, organization: &str) -> Client {
     fake.respond_with(|_| Ok(json_response(404, &json!({"title": "Not Found"}))));
     Client::builder()
-        .organization_id(organization)
+        .organization(organization)
         .secret_key(KEY)
         .retry_policy(RetryPolicy::none())
         .transport(fake.clone())
@@ -322,14 +322,14 @@ fn header_values_with_control_bytes_are_refused_before_sending() {
                         result
                     );
                     let built = Client::builder()
-                        .organization_id(ORG)
+                        .organization(ORG)
                         .auth(auth)
                         .transport(fake.clone())
                         .build();
                     prop_assert!(built.is_err());
                 }
                 let built = Client::builder()
-                    .organization_id(ORG)
+                    .organization(ORG)
                     .secret_key(KEY)
                     .user_agent(value.as_str())
                     .transport(fake.clone())
@@ -351,7 +351,7 @@ fn over_sockets<T: HttpTransport + 'static>(make: impl Fn() -> T) {
     let client = Arc::new(
         Client::builder()
             .server_url(server.url())
-            .organization_id(ORG)
+            .organization(ORG)
             .secret_key(KEY)
             .retry_policy(RetryPolicy::none())
             .transport(rt.block_on(async { make() }))
@@ -408,12 +408,12 @@ fn over_sockets<T: HttpTransport + 'static>(make: impl Fn() -> T) {
 
 #[test]
 fn tokens_and_organizations_stay_in_their_segment_over_reqwest() {
-    over_sockets(ReqwestTransport::new);
+    over_sockets(|| ReqwestTransport::new().unwrap());
 }
 
 #[test]
 fn tokens_and_organizations_stay_in_their_segment_over_hyper() {
-    over_sockets(HyperTransport::new);
+    over_sockets(|| HyperTransport::new().unwrap());
 }
 
 // ---- The emulator never panics.
@@ -610,7 +610,7 @@ fn the_emulator_never_panics() {
                 // so that arbitrary requests reach deep into the handlers.
                 let emulator = Emulator::builder().organization(ORG, KEY, Some(PK)).build();
                 let client = Client::builder()
-                    .organization_id(ORG)
+                    .organization(ORG)
                     .secret_key(KEY)
                     .transport(emulator.clone())
                     .build()

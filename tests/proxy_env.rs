@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::token::Login;
-use rebilly_auth_core::{Client, ClientBuilder, HttpTransport, RetryPolicy};
+use rebilly_auth_core::{Client, ClientBuilder, RetryPolicy};
 use rebilly_auth_hyper::HyperTransport;
 use rebilly_auth_reqwest::ReqwestTransport;
 use rebilly_auth_testing::emulator::Emulator;
@@ -165,7 +165,7 @@ fn calls_over_loopback() {
         let mut user = 0;
         let mut failures = Vec::new();
         for url in &urls {
-            let mut call = async |name: &str, builder: ClientBuilder<_>| {
+            let mut call = async |name: &str, builder: ClientBuilder| {
                 user += 1;
                 match check(name, url, builder, user).await {
                     Ok(()) => println!("{name} against {url}: direct"),
@@ -179,12 +179,7 @@ fn calls_over_loopback() {
             .await;
             call(
                 "ReqwestTransport::new()",
-                Client::builder().transport(ReqwestTransport::new()),
-            )
-            .await;
-            call(
-                "ReqwestTransport::default()",
-                Client::builder().transport(ReqwestTransport::default()),
+                Client::builder().try_transport(ReqwestTransport::new()),
             )
             .await;
             call(
@@ -192,13 +187,6 @@ fn calls_over_loopback() {
                 Client::builder().transport(ReqwestTransport::builder().build().unwrap()),
             )
             .await;
-            let mut call = async |name: &str, builder: ClientBuilder<_>| {
-                user += 1;
-                match check(name, url, builder, user).await {
-                    Ok(()) => println!("{name} against {url}: direct"),
-                    Err(e) => failures.push(e),
-                }
-            };
             call(
                 "rebilly_auth_hyper::client_builder()",
                 rebilly_auth_hyper::client_builder(),
@@ -206,7 +194,7 @@ fn calls_over_loopback() {
             .await;
             call(
                 "HyperTransport::new()",
-                Client::builder().transport(HyperTransport::new()),
+                Client::builder().try_transport(HyperTransport::new()),
             )
             .await;
         }
@@ -220,15 +208,10 @@ fn calls_over_loopback() {
 
 /// Creates a credential and logs in with its password (secrets in clear text) over `builder`'s
 /// transport against `url`; the error names the client and the call that failed.
-async fn check<T: HttpTransport + 'static>(
-    name: &str,
-    url: &str,
-    builder: ClientBuilder<T>,
-    user: usize,
-) -> Result<(), String> {
+async fn check(name: &str, url: &str, builder: ClientBuilder, user: usize) -> Result<(), String> {
     let client = builder
         .server_url(url)
-        .organization_id(ORG)
+        .organization(ORG)
         .secret_key(SECRET_KEY)
         .retry_policy(RetryPolicy::none())
         .build()
@@ -243,13 +226,10 @@ async fn check<T: HttpTransport + 'static>(
         ))
         .await
         .map_err(|e| format!("{name} against {url}: creating a credential failed: {e}"))?;
-    let login = client
+    client
         .authentication_tokens()
         .login(Login::password(&username, PASSWORD))
         .await
         .map_err(|e| format!("{name} against {url}: login failed: {e}"))?;
-    match login.token {
-        Some(_) => Ok(()),
-        None => Err(format!("{name} against {url}: no token")),
-    }
+    Ok(())
 }

@@ -123,11 +123,6 @@ impl Checker {
         self.text(&format!("{label} {{:#?}}"), &format!("{value:#?}"));
     }
 
-    fn shown(&mut self, label: &str, value: &(impl Debug + std::fmt::Display)) {
-        self.debug(label, value);
-        self.text(&format!("{label} {{}}"), &format!("{value}"));
-    }
-
     /// An error: `{}`, `{:?}`, `{:#?}`, and the same of every source.
     fn error(&mut self, label: &str, error: &(dyn StdError + 'static)) {
         let mut current = Some(error);
@@ -236,10 +231,10 @@ fn lines_from(output: &str, krate: &str) -> usize {
 }
 
 /// A client of `transport` for `url`, no retries (so each fault surfaces as it is).
-fn client<T: HttpTransport>(url: &str, transport: T) -> Client<T> {
+fn client(url: &str, transport: impl HttpTransport + 'static) -> Client {
     Client::builder()
         .server_url(url)
-        .organization_id(ORG)
+        .organization(ORG)
         .secret_key(SECRET_KEY)
         .retry_policy(RetryPolicy::none())
         .transport(transport)
@@ -249,10 +244,10 @@ fn client<T: HttpTransport>(url: &str, transport: T) -> Client<T> {
 
 /// The browser-and-backend flow with every kind of secret, over `transport`; returns the
 /// secrets the server generated.
-async fn flow<T: HttpTransport + 'static>(
+async fn flow(
     emulator: &Emulator,
     url: &str,
-    transport: T,
+    transport: impl HttpTransport + 'static,
     username: &str,
 ) -> Vec<String> {
     let client = client(url, transport);
@@ -391,11 +386,11 @@ async fn no_secret_in_any_output() {
     let mut checker = Checker::new();
 
     // --- Values that hold secrets.
-    checker.shown("Secret", &Secret::new(OTHER_SECRET));
-    checker.shown("SecretKey", &SecretKey::new(SECRET_KEY));
-    checker.shown("PublishableKey", &PublishableKey::new(PUBLISHABLE_KEY));
-    checker.shown("AuthToken", &AuthToken::new(TOKEN));
-    checker.shown("Jwt", &Jwt::new(JWT));
+    checker.debug("Secret", &Secret::new(OTHER_SECRET));
+    checker.debug("SecretKey", &SecretKey::new(SECRET_KEY));
+    checker.debug("PublishableKey", &PublishableKey::new(PUBLISHABLE_KEY));
+    checker.debug("AuthToken", &AuthToken::new(TOKEN));
+    checker.debug("Jwt", &Jwt::new(JWT));
     for auth in [
         Auth::secret_key(SECRET_KEY),
         Auth::publishable_key(PUBLISHABLE_KEY),
@@ -428,17 +423,17 @@ async fn no_secret_in_any_output() {
 
     // --- Clients of each transport, their builders, and a prepared request.
     let builder = rebilly_auth_reqwest::client_builder()
-        .organization_id(ORG)
+        .organization(ORG)
         .auth(Auth::publishable_key(PUBLISHABLE_KEY));
-    checker.debug("ClientBuilder<ReqwestTransport>", &builder);
+    checker.debug("ClientBuilder", &builder);
     let reqwest_client = builder.build().unwrap();
-    checker.debug("Client<ReqwestTransport>", &reqwest_client);
+    checker.debug("Client", &reqwest_client);
     let hyper_client = rebilly_auth_hyper::client_builder()
-        .organization_id(ORG)
+        .organization(ORG)
         .secret_key(SECRET_KEY)
         .build()
         .unwrap();
-    checker.debug("Client<HyperTransport>", &hyper_client);
+    checker.debug("Client", &hyper_client);
     checker.debug(
         "Request<PostAuthenticationToken>",
         &hyper_client
@@ -456,7 +451,7 @@ async fn no_secret_in_any_output() {
     // --- Errors built from answers: a Location holding a token, a body holding a token.
     let fake = RecordingTransport::new();
     let fake_client = Client::builder()
-        .organization_id(ORG)
+        .organization(ORG)
         .secret_key(SECRET_KEY)
         .retry_policy(RetryPolicy::none())
         .transport(fake.clone())
@@ -548,10 +543,17 @@ async fn no_secret_in_any_output() {
         .build();
     let server = emulator.serve_on_loopback().await.unwrap();
     let url = server.url();
-    for generated in flow(&emulator, &url, ReqwestTransport::new(), "ada-reqwest").await {
+    for generated in flow(
+        &emulator,
+        &url,
+        ReqwestTransport::new().unwrap(),
+        "ada-reqwest",
+    )
+    .await
+    {
         checker.add_secret(generated);
     }
-    for generated in flow(&emulator, &url, HyperTransport::new(), "ada-hyper").await {
+    for generated in flow(&emulator, &url, HyperTransport::new().unwrap(), "ada-hyper").await {
         checker.add_secret(generated);
     }
     // The same flow in HTTPS (rustls logs only during a handshake), trusting only the front's
@@ -575,7 +577,7 @@ async fn no_secret_in_any_output() {
     transport_errors(
         &mut checker,
         "reqwest",
-        ReqwestTransport::new(),
+        ReqwestTransport::new().unwrap(),
         &emulator,
         &url,
     )
@@ -583,7 +585,7 @@ async fn no_secret_in_any_output() {
     transport_errors(
         &mut checker,
         "hyper",
-        HyperTransport::new(),
+        HyperTransport::new().unwrap(),
         &emulator,
         &url,
     )

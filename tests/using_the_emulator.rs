@@ -19,7 +19,7 @@ use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::{Exchange, Jwt};
 use rebilly_auth_core::models::options::AuthenticationOptions;
 use rebilly_auth_core::models::token::Login;
-use rebilly_auth_core::{Auth, Client, Error, HttpTransport};
+use rebilly_auth_core::{Auth, Client, Error};
 use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher, Route};
 
 // ---------------------------------------------------------------------------------------------
@@ -30,8 +30,8 @@ use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher, Route};
 
 /// Logs `username` in and returns the customer's JWT. `ask_for_otp` is how your app prompts
 /// the customer for the code they were emailed; it is called only when one is required.
-async fn login_and_get_jwt<T: HttpTransport + 'static>(
-    client: &Client<T>,
+async fn login_and_get_jwt(
+    client: &Client,
     username: &str,
     password: &str,
     ask_for_otp: impl FnOnce() -> String,
@@ -60,12 +60,12 @@ const ORG: &str = "my-org";
 const SECRET_KEY: &str = "sk_test_123";
 
 /// An emulator with one organization, and a client that talks to it in process.
-async fn setup() -> (Emulator, Client<Emulator>) {
+async fn setup() -> (Emulator, Client) {
     let emulator = Emulator::builder()
         .organization(ORG, SECRET_KEY, Some("pk_test_123"))
         .build();
     let client = Client::builder()
-        .organization_id(ORG)
+        .organization(ORG)
         .secret_key(SECRET_KEY)
         .transport(emulator.clone()) // clones share state: keep `emulator` to inspect it
         .build()
@@ -213,7 +213,7 @@ async fn over_real_http_with_your_transport() {
     let server = emulator.serve_on_loopback().await.unwrap();
     let client = rebilly_auth_reqwest::client_builder()
         .server_url(server.url())
-        .organization_id(ORG)
+        .organization(ORG)
         .secret_key(SECRET_KEY)
         .build()
         .unwrap();

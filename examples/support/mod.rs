@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 use rebilly_auth_reqwest::ReqwestTransport;
-use rebilly_auth_reqwest::core::{Client, PublishableKey};
+use rebilly_auth_reqwest::auth_core::{Client, PublishableKey};
 use rebilly_auth_testing::emulator::{Emulator, ServerHandle};
 
 /// A configured client and what the example may need besides.
@@ -60,9 +60,9 @@ pub(crate) async fn setup() -> Result<Setup, Box<dyn std::error::Error>> {
     };
     let client = Client::builder()
         .server_url(url.clone())
-        .organization_id(organization.clone())
+        .organization(organization.clone())
         .secret_key(secret)
-        .shared_transport(ReqwestTransport::new())
+        .transport(ReqwestTransport::new()?)
         .build()?;
     let target = match &emulator {
         Some(_) => format!("the embedded emulator at {url} (organization {organization})"),

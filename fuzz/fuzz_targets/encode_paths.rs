@@ -9,7 +9,7 @@ use rebilly_auth_core::{Client, TransportError, transport_fn};
 fuzz_target!(|input: (String, String, String)| {
     let (org, token, id) = input;
     let client = Client::builder()
-        .organization_id("org")
+        .organization("org")
         .transport(transport_fn(|_| async { Err(TransportError::other("unused")) }))
         .build()
         .unwrap();

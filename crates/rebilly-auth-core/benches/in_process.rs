@@ -52,9 +52,9 @@ fn client() -> Client {
 
 fn client_on(transport: impl HttpTransport + 'static) -> Client {
     Client::builder()
-        .organization_id("org_0YV7DDSDD1C8DA64KHH2W33CPF")
+        .organization("org_0YV7DDSDD1C8DA64KHH2W33CPF")
         .secret_key("sk_sandbox_0123456789abcdef")
-        .shared_transport(transport)
+        .transport(transport)
         .build()
         .unwrap()
 }

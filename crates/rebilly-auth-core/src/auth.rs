@@ -58,7 +58,7 @@ impl Auth {
 
     /// The header this credential is sent in, marked sensitive so that HTTP stacks never log
     /// it. Rejects values with control bytes, CR or LF.
-    pub fn header(&self) -> Result<(HeaderName, HeaderValue), InvalidInput> {
+    pub(crate) fn header(&self) -> Result<(HeaderName, HeaderValue), InvalidInput> {
         static REB_APIKEY: HeaderName = HeaderName::from_static("reb-apikey");
         let (name, what, prefix, raw) = match self {
             Auth::SecretKey(key) => (REB_APIKEY.clone(), "secret key", "", key.expose()),

@@ -17,7 +17,7 @@ use tracing::Instrument;
 
 use crate::auth::{Auth, OrganizationId};
 use crate::encode;
-use crate::error::{Error, InvalidInput, TimeoutScope};
+use crate::error::{BuildError, Error, InvalidInput, TimeoutScope};
 use crate::response::{self, RawResponse, ResponseMeta, ServerWait};
 use crate::retry::{RetryClass, RetryPolicy, is_gateway_status};
 use crate::runtime::{Clock, Sleep, SleepFuture, SystemClock};
@@ -37,8 +37,8 @@ pub enum Environment {
 }
 
 impl Environment {
-    /// The server root, with no trailing slash.
-    pub fn root(&self) -> &str {
+    /// The server URL, with no trailing slash.
+    pub fn server_url(&self) -> &str {
         match self {
             Environment::Sandbox => "https://api-sandbox.rebilly.com",
             Environment::Live => "https://api.rebilly.com",
@@ -55,19 +55,19 @@ impl Environment {
 /// let transport = transport_fn(|_request| async { unreachable!("nothing is sent here") });
 /// let client = Client::builder()
 ///     .environment(Environment::Sandbox)
-///     .organization_id("my-org")
+///     .organization("my-org")
 ///     .auth(Auth::secret_key("sk_sandbox_xxx"))
 ///     .transport(transport)
 ///     .build()
 ///     .unwrap();
 /// assert!(!format!("{client:?}").contains("sk_sandbox_xxx"));
 /// ```
-pub struct Client<T = Arc<dyn HttpTransport>> {
-    inner: Arc<Inner<T>>,
+pub struct Client {
+    inner: Arc<Inner>,
 }
 
-struct Inner<T> {
-    transport: T,
+struct Inner {
+    transport: Arc<dyn HttpTransport>,
     root: String,
     /// The root, parsed once: every request URI is built from these parts.
     scheme: http::uri::Scheme,
@@ -87,7 +87,7 @@ struct Inner<T> {
     clock: Arc<dyn Clock>,
 }
 
-impl<T> Clone for Client<T> {
+impl Clone for Client {
     fn clone(&self) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
@@ -95,7 +95,7 @@ impl<T> Clone for Client<T> {
     }
 }
 
-impl<T> fmt::Debug for Client<T> {
+impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &self.inner;
         f.debug_struct("Client")
@@ -112,7 +112,7 @@ impl<T> fmt::Debug for Client<T> {
 
 impl Client {
     /// A builder; give it at least an organization id and a transport.
-    pub fn builder() -> ClientBuilder<()> {
+    pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
 }
@@ -137,19 +137,19 @@ struct Addressed {
     headers: http::HeaderMap,
 }
 
-impl<T> Client<T> {
+impl Client {
     /// The organization requests go to unless a call overrides it.
-    pub fn organization_id(&self) -> &OrganizationId {
+    pub fn organization(&self) -> &OrganizationId {
         &self.inner.organization
     }
 
-    /// The server root, such as `https://api-sandbox.rebilly.com`.
-    pub fn server_root(&self) -> &str {
+    /// The server URL, such as `https://api-sandbox.rebilly.com`.
+    pub fn server_url(&self) -> &str {
         &self.inner.root
     }
 
     /// The transport.
-    pub fn transport(&self) -> &T {
+    pub fn transport(&self) -> &Arc<dyn HttpTransport> {
         &self.inner.transport
     }
 
@@ -226,7 +226,7 @@ impl<T> Client<T> {
     }
 }
 
-impl<T: HttpTransport> Client<T> {
+impl Client {
     /// Sends `call`, retrying per the policy within the deadlines, inside one
     /// `rebilly_auth.call` span.
     pub(crate) async fn execute(&self, call: PreparedCall) -> Result<RawResponse, Error> {
@@ -427,10 +427,10 @@ impl Failure {
     }
 }
 
-/// Builds a [`Client`]. `T` is the transport, `()` until [`ClientBuilder::transport`] sets it.
+/// Builds a [`Client`]: give it at least an organization and a transport.
 #[must_use]
-pub struct ClientBuilder<T = ()> {
-    transport: T,
+pub struct ClientBuilder {
+    transport: Option<Result<Arc<dyn HttpTransport>, Box<dyn std::error::Error + Send + Sync>>>,
     environment: Environment,
     organization: Option<OrganizationId>,
     auth: Option<Auth>,
@@ -444,10 +444,10 @@ pub struct ClientBuilder<T = ()> {
     allow_insecure_http: bool,
 }
 
-impl Default for ClientBuilder<()> {
+impl Default for ClientBuilder {
     fn default() -> Self {
         Self {
-            transport: (),
+            transport: None,
             environment: Environment::default(),
             organization: None,
             auth: None,
@@ -463,7 +463,7 @@ impl Default for ClientBuilder<()> {
     }
 }
 
-impl<T> fmt::Debug for ClientBuilder<T> {
+impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("environment", &self.environment)
@@ -474,31 +474,26 @@ impl<T> fmt::Debug for ClientBuilder<T> {
     }
 }
 
-impl<T> ClientBuilder<T> {
-    /// The transport requests go through.
-    pub fn transport<U: HttpTransport>(self, transport: U) -> ClientBuilder<U> {
-        ClientBuilder {
-            transport,
-            environment: self.environment,
-            organization: self.organization,
-            auth: self.auth,
-            user_agent: self.user_agent,
-            retry: self.retry,
-            attempt_timeout: self.attempt_timeout,
-            call_timeout: self.call_timeout,
-            body_limit: self.body_limit,
-            sleep: self.sleep,
-            clock: self.clock,
-            allow_insecure_http: self.allow_insecure_http,
-        }
+impl ClientBuilder {
+    /// The transport requests go through (required): a transport crate's, a fake, the
+    /// emulator, a mock, or your own. The client shares it (`Arc`), so clones are cheap.
+    pub fn transport(mut self, transport: impl HttpTransport + 'static) -> Self {
+        self.transport = Some(Ok(Arc::new(transport)));
+        self
     }
 
-    /// The transport, type-erased: the client is then a plain [`Client`].
-    pub fn shared_transport(
-        self,
-        transport: impl HttpTransport + 'static,
-    ) -> ClientBuilder<Arc<dyn HttpTransport>> {
-        self.transport(Arc::new(transport) as Arc<dyn HttpTransport>)
+    /// A transport whose construction may have failed (such as a TLS setup): its error is
+    /// reported by [`build`](Self::build), as [`BuildError::Transport`].
+    pub fn try_transport<T, E>(mut self, transport: Result<T, E>) -> Self
+    where
+        T: HttpTransport + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        self.transport = Some(match transport {
+            Ok(transport) => Ok(Arc::new(transport)),
+            Err(error) => Err(Box::new(error)),
+        });
+        self
     }
 
     /// Sandbox (the default), Live, or a custom server root.
@@ -513,7 +508,7 @@ impl<T> ClientBuilder<T> {
     }
 
     /// The organization requests go to (required).
-    pub fn organization_id(mut self, organization: impl Into<OrganizationId>) -> Self {
+    pub fn organization(mut self, organization: impl Into<OrganizationId>) -> Self {
         self.organization = Some(organization.into());
         self
     }
@@ -579,21 +574,21 @@ impl<T> ClientBuilder<T> {
     }
 }
 
-impl<T: HttpTransport> ClientBuilder<T> {
+impl ClientBuilder {
     /// Checks the configuration and builds the client.
-    pub fn build(self) -> Result<Client<T>, Error> {
+    pub fn build(self) -> Result<Client, BuildError> {
         let organization = self
             .organization
-            .ok_or_else(|| Error::Config("an organization id is required".into()))?;
+            .ok_or_else(|| BuildError::Invalid("an organization id is required"))?;
         encode::check_segment("organization id", organization.as_str())?;
-        let root = self.environment.root().to_owned();
+        let root = self.environment.server_url().to_owned();
         let parsed_root = check_root(&root, self.allow_insecure_http)?;
         let mut root_parts = parsed_root.into_parts();
         let (Some(scheme), Some(authority)) =
             (root_parts.scheme.take(), root_parts.authority.take())
         else {
-            return Err(Error::Config(
-                "the server root needs a scheme and a host".into(),
+            return Err(BuildError::Invalid(
+                "the server root needs a scheme and a host",
             ));
         };
         let base_path = root_parts
@@ -615,7 +610,7 @@ impl<T: HttpTransport> ClientBuilder<T> {
             None => default_sleep()?,
         };
         if self.attempt_timeout.is_zero() || self.call_timeout.is_zero() {
-            return Err(Error::Config("timeouts must be greater than zero".into()));
+            return Err(BuildError::Invalid("timeouts must be greater than zero"));
         }
         let mut base_headers = http::HeaderMap::with_capacity(4);
         base_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
@@ -625,9 +620,13 @@ impl<T: HttpTransport> ClientBuilder<T> {
         }
         let mut organization_segment = String::new();
         encode::push_segment(&mut organization_segment, organization.as_str());
+        let transport = self
+            .transport
+            .ok_or(BuildError::Invalid("a transport is required"))?
+            .map_err(BuildError::Transport)?;
         Ok(Client {
             inner: Arc::new(Inner {
-                transport: self.transport,
+                transport,
                 root,
                 scheme,
                 authority,
@@ -648,40 +647,37 @@ impl<T: HttpTransport> ClientBuilder<T> {
 }
 
 #[cfg(feature = "tokio")]
-fn default_sleep() -> Result<Arc<dyn Sleep>, Error> {
+fn default_sleep() -> Result<Arc<dyn Sleep>, BuildError> {
     Ok(Arc::new(crate::runtime::TokioSleep))
 }
 
 #[cfg(not(feature = "tokio"))]
-fn default_sleep() -> Result<Arc<dyn Sleep>, Error> {
-    Err(Error::Config(
-        "without the `tokio` feature, give the builder a `Sleep` for timeouts and backoff".into(),
+fn default_sleep() -> Result<Arc<dyn Sleep>, BuildError> {
+    Err(BuildError::Invalid(
+        "without the `tokio` feature, give the builder a `Sleep` for timeouts and backoff",
     ))
 }
 
 /// Accepts `https://host[:port]` roots, and `http://` ones on loopback (or when allowed).
-fn check_root(root: &str, allow_insecure_http: bool) -> Result<http::Uri, Error> {
+fn check_root(root: &str, allow_insecure_http: bool) -> Result<http::Uri, BuildError> {
     let uri: http::Uri = root
         .parse()
-        .map_err(|_| Error::Config("the server root is not a valid URL".into()))?;
+        .map_err(|_| BuildError::Invalid("the server root is not a valid URL"))?;
     let host = uri
         .host()
-        .ok_or_else(|| Error::Config("the server root has no host".into()))?;
+        .ok_or_else(|| BuildError::Invalid("the server root has no host"))?;
     if uri.query().is_some() {
-        return Err(Error::Config(
-            "the server root must not have a query".into(),
-        ));
+        return Err(BuildError::Invalid("the server root must not have a query"));
     }
     match uri.scheme_str() {
         Some("https") => Ok(uri),
         Some("http") if allow_insecure_http || is_loopback(host) => Ok(uri),
-        Some("http") => Err(Error::Config(
+        Some("http") => Err(BuildError::Invalid(
             "http:// is refused for non-loopback hosts: the API key would travel in clear text \
-             (use https, or allow_insecure_http(true))"
-                .into(),
+             (use https, or allow_insecure_http(true))",
         )),
-        _ => Err(Error::Config(
-            "the server root must start with https:// or http://".into(),
+        _ => Err(BuildError::Invalid(
+            "the server root must start with https:// or http://",
         )),
     }
 }

@@ -8,7 +8,7 @@ use http::StatusCode;
 
 use crate::models::problem::{InvalidField, ProblemDetails};
 use crate::response::ResponseMeta;
-use crate::transport::TransportError;
+use crate::transport::{TransportError, TransportErrorKind};
 
 /// The result of every call.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -33,7 +33,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// The transport could not get a response.
-    #[error("{operation}: {source}")]
+    #[error("{operation}: the transport got no response")]
     Transport {
         /// The operation that failed, such as `GetCredential`.
         operation: &'static str,
@@ -67,7 +67,7 @@ pub enum Error {
     /// again. [`Error::status`] is `None` here, so code retrying on a 5xx does not replay it.
     #[error(
         "{operation}: the exchange may have succeeded and spent the authentication token, but its \
-         response was lost; it was not replayed: log in again ({source})"
+         response was lost; it was not replayed: log in again"
     )]
     ExchangeOutcomeUnknown {
         /// The operation (`PostAuthenticationTokenExchange`).
@@ -89,9 +89,6 @@ pub enum Error {
         /// The API's maximum offset.
         max: u64,
     },
-    /// The client is misconfigured.
-    #[error("invalid client configuration: {0}")]
-    Config(String),
 }
 
 impl Error {
@@ -127,9 +124,15 @@ impl Error {
         self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
     }
 
-    /// Whether a deadline passed.
+    /// Whether a deadline passed: the client's (per attempt or per call) or the transport's
+    /// own, also when it left an exchange's outcome unknown.
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Timeout { .. })
+        match self {
+            Error::Timeout { .. } => true,
+            Error::Transport { source, .. } => source.kind() == TransportErrorKind::Timeout,
+            Error::ExchangeOutcomeUnknown { source, .. } => source.is_timeout(),
+            _ => false,
+        }
     }
 
     /// The fields a 422 named as invalid (empty otherwise).
@@ -372,6 +375,29 @@ impl InvalidInput {
             what,
             reason: reason.into(),
         }
+    }
+}
+
+/// A client that could not be built: a configuration error, found by
+/// [`ClientBuilder::build`](crate::ClientBuilder::build) before any call. Separate from the
+/// per-call [`Error`], so code handling call failures never meets it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A required setting is missing or a setting is out of range.
+    #[error("invalid client configuration: {0}")]
+    Invalid(&'static str),
+    /// A value (organization, credential, user agent) cannot be sent.
+    #[error("invalid client configuration")]
+    InvalidValue(#[source] InvalidInput),
+    /// The transport could not be set up (such as its TLS configuration).
+    #[error("the transport could not be set up")]
+    Transport(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<InvalidInput> for BuildError {
+    fn from(value: InvalidInput) -> Self {
+        BuildError::InvalidValue(value)
     }
 }
 

@@ -20,7 +20,7 @@
 //!     Ok(http::Response::builder().status(201).body(Bytes::from(body)).unwrap())
 //! });
 //! let client = Client::builder()
-//!     .organization_id("my-org")
+//!     .organization("my-org")
 //!     .secret_key("sk_sandbox_xxx")
 //!     .transport(transport)
 //!     .build()?;
@@ -68,12 +68,12 @@ pub mod transport;
 pub use auth::{Auth, OrganizationId, PublishableKey, SecretKey};
 pub use client::{Client, ClientBuilder, Environment};
 pub use encode::{MAX_LIMIT, MAX_OFFSET};
-pub use error::{ApiError, DecodeError, Error, InvalidInput, Result, TimeoutScope};
+pub use error::{ApiError, BuildError, DecodeError, Error, InvalidInput, Result, TimeoutScope};
 pub use operations::{Deletion, Upserted};
 pub use pagination::{ListOperation, Page};
 pub use request::{Operation, Request};
-pub use response::{RateLimit, RawResponse, ResponseMeta, WithMeta};
-pub use retry::{RetryClass, RetryPolicy};
+pub use response::{RateLimit, ResponseMeta, WithMeta};
+pub use retry::RetryPolicy;
 #[cfg(feature = "tokio")]
 pub use runtime::TokioSleep;
 pub use runtime::{Clock, Sleep, SleepFuture, SystemClock};

@@ -9,7 +9,6 @@ use crate::encode::{MAX_LIMIT, MAX_OFFSET};
 use crate::error::Error;
 use crate::request::{Operation, Request};
 use crate::response::{RawResponse, header_u64};
-use crate::transport::HttpTransport;
 use http::HeaderName;
 
 /// One page of a listing, with the pagination headers (`None` when missing or malformed).
@@ -43,6 +42,7 @@ impl<I: DeserializeOwned> Page<I> {
 }
 
 /// A listing operation: one whose requests take `limit` and `offset` and answer a [`Page`].
+/// Sealed, like [`Operation`].
 pub trait ListOperation: Operation<Output = Page<Self::Item>> + Clone {
     /// The item type.
     type Item: Send + 'static;
@@ -56,7 +56,7 @@ pub trait ListOperation: Operation<Output = Page<Self::Item>> + Clone {
     fn set_offset(&mut self, offset: Option<u32>);
 }
 
-impl<Op: ListOperation, T> Request<Op, T> {
+impl<Op: ListOperation> Request<Op> {
     /// Items per page, 0 to 1000.
     pub fn limit(mut self, limit: u32) -> Self {
         self.operation_mut().set_limit(Some(limit));
@@ -70,7 +70,7 @@ impl<Op: ListOperation, T> Request<Op, T> {
     }
 }
 
-impl<Op: ListOperation, T: HttpTransport + 'static> Request<Op, T> {
+impl<Op: ListOperation> Request<Op> {
     /// Every item from this request's offset on, fetched page by page as the stream is read.
     ///
     /// Pages hold `limit` items (1000 when unset). The stream ends after the first error, on
@@ -131,8 +131,8 @@ impl<Op: ListOperation, T: HttpTransport + 'static> Request<Op, T> {
 }
 
 /// Where a stream of items stands.
-struct PageCursor<Op, T, I> {
-    next: Option<Request<Op, T>>,
+struct PageCursor<Op, I> {
+    next: Option<Request<Op>>,
     buffer: VecDeque<I>,
     ended_by: Option<Error>,
 }

@@ -3,7 +3,6 @@
 use std::borrow::Cow;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use http::Method;
@@ -14,34 +13,47 @@ use crate::client::{Client, PreparedCall};
 use crate::error::{Error, InvalidInput};
 use crate::response::{RawResponse, WithMeta};
 use crate::retry::RetryClass;
-use crate::transport::HttpTransport;
+
+/// Implemented by the SDK's 16 operation types only.
+pub(crate) mod sealed {
+    pub trait Sealed {}
+}
 
 /// One API operation: how to encode its request and decode its response. Each of the 16
 /// operations is a type implementing it (`GetCredential`, `PostAuthenticationToken`, …), named
 /// after the spec's `operationId`.
-pub trait Operation: Send + Sync + 'static {
+///
+/// Sealed: the SDK implements it for its operations and nothing else can. What a user names
+/// is [`Operation::Output`] (what a call returns) and [`Operation::NAME`].
+pub trait Operation: sealed::Sealed + Send + Sync + 'static {
     /// What a successful call returns.
     type Output: Send + 'static;
     /// The spec's `operationId`, such as `GetCredential`.
     const NAME: &'static str;
     /// The path template, such as `/credentials/{id}` (what spans record; never the real path).
+    #[doc(hidden)]
     const ROUTE: &'static str;
     /// The HTTP method.
+    #[doc(hidden)]
     const METHOD: Method;
 
+    #[doc(hidden)]
     /// The path after `/organizations/{organizationId}`, percent-encoded; rejects bad ids.
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput>;
 
+    #[doc(hidden)]
     /// The query string, if any.
     fn query(&self) -> Result<Option<String>, InvalidInput> {
         Ok(None)
     }
 
+    #[doc(hidden)]
     /// The JSON body, if any.
     fn body(&self) -> Result<Option<Bytes>, Error> {
         Ok(None)
     }
 
+    #[doc(hidden)]
     /// How safe a replay is; by default from the method.
     fn retry_class(&self) -> RetryClass {
         if Self::METHOD == Method::POST {
@@ -51,6 +63,7 @@ pub trait Operation: Send + Sync + 'static {
         }
     }
 
+    #[doc(hidden)]
     /// Decodes the answer.
     fn decode(&self, response: &RawResponse) -> Result<Self::Output, Error>;
 }
@@ -77,14 +90,14 @@ pub(crate) fn json_body(value: &impl Serialize) -> Result<Option<Bytes>, Error> 
 /// # Ok(()) }
 /// ```
 #[must_use = "a request does nothing until awaited"]
-pub struct Request<Op, T = Arc<dyn HttpTransport>> {
-    client: Client<T>,
+pub struct Request<Op> {
+    client: Client,
     operation: Op,
     organization: Option<OrganizationId>,
     auth: Option<Auth>,
 }
 
-impl<Op: std::fmt::Debug, T> std::fmt::Debug for Request<Op, T> {
+impl<Op: std::fmt::Debug> std::fmt::Debug for Request<Op> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Request")
             .field("operation", &self.operation)
@@ -94,7 +107,7 @@ impl<Op: std::fmt::Debug, T> std::fmt::Debug for Request<Op, T> {
     }
 }
 
-impl<Op: Clone, T> Clone for Request<Op, T> {
+impl<Op: Clone> Clone for Request<Op> {
     fn clone(&self) -> Self {
         Self {
             client: self.client.clone(),
@@ -105,8 +118,8 @@ impl<Op: Clone, T> Clone for Request<Op, T> {
     }
 }
 
-impl<Op: Operation, T> Request<Op, T> {
-    pub(crate) fn new(client: Client<T>, operation: Op) -> Self {
+impl<Op: Operation> Request<Op> {
+    pub(crate) fn new(client: Client, operation: Op) -> Self {
         Self {
             client,
             operation,
@@ -158,7 +171,7 @@ impl<Op: Operation, T> Request<Op, T> {
     }
 }
 
-impl<Op: Operation, T: HttpTransport + 'static> Request<Op, T> {
+impl<Op: Operation> Request<Op> {
     /// Sends the call and decodes the answer.
     pub async fn send(self) -> Result<Op::Output, Error> {
         let raw = self.client.execute(self.prepare()?).await?;
@@ -177,7 +190,7 @@ impl<Op: Operation, T: HttpTransport + 'static> Request<Op, T> {
     }
 }
 
-impl<Op: Operation, T: HttpTransport + 'static> IntoFuture for Request<Op, T> {
+impl<Op: Operation> IntoFuture for Request<Op> {
     type Output = Result<Op::Output, Error>;
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'static>>;
 

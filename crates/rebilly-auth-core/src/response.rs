@@ -102,7 +102,9 @@ pub struct WithMeta<T> {
     pub meta: ResponseMeta,
 }
 
-/// A raw response handed to an operation's decoder.
+/// A raw response handed to an operation's decoder. Internal (the sealed
+/// [`Operation`](crate::Operation)'s input): not part of the API.
+#[doc(hidden)]
 ///
 /// Its `Debug` shows the body's length, never the body: a login answer holds a token.
 pub struct RawResponse {

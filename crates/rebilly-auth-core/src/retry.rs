@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-/// How safe it is to send an operation's request twice.
+/// How safe it is to send an operation's request twice. Internal: how each operation
+/// retries is fixed by the SDK (see the module docs).
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RetryClass {
@@ -127,7 +129,7 @@ impl RetryPolicy {
 
     /// The wait before retry number `retry` (1 for the first retry): full jitter, a uniformly
     /// random duration between zero and the capped exponential ceiling.
-    pub fn backoff(&self, retry: u32) -> Duration {
+    pub(crate) fn backoff(&self, retry: u32) -> Duration {
         let ceiling = self
             .initial_backoff
             .saturating_mul(2u32.saturating_pow(retry.saturating_sub(1)))

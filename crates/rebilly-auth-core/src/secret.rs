@@ -1,7 +1,7 @@
 //! [`Secret`]: a string that never prints.
 //!
 //! API keys, JWTs, passwords, one-time passwords and token values all travel in a `Secret`.
-//! Its `Debug` and `Display` print [`REDACTED`]; only the JSON serializer and the header writer
+//! Its `Debug` prints [`REDACTED`] and it has no `Display`; only the JSON serializer and the header writer
 //! read the value, through [`Secret::expose`].
 //!
 //! A `Secret` zeroizes its memory when dropped and compares in constant time (for equal
@@ -16,14 +16,24 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// What every secret prints as.
 pub const REDACTED: &str = "[REDACTED]";
 
-/// A secret string: prints as [`REDACTED`], serializes as the plain value.
+/// A secret string: `Debug` prints [`REDACTED`], the JSON serializer writes the value, and
+/// [`Secret::expose`] is the one explicit way to read it.
+///
+/// It has no `Display`, so a secret cannot be formatted into a header or a URL by mistake
+/// (`format!("Bearer {jwt}")` does not compile, where a redacting `Display` would silently
+/// send the placeholder):
 ///
 /// ```
 /// use rebilly_auth_core::Secret;
 ///
 /// let password = Secret::new("hunter2");
-/// assert_eq!(format!("{password:?} {password}"), "[REDACTED] [REDACTED]");
+/// assert_eq!(format!("{password:?}"), "[REDACTED]");
 /// assert_eq!(password.expose(), "hunter2");
+/// ```
+///
+/// ```compile_fail
+/// let jwt = rebilly_auth_core::Secret::new("eyJ...");
+/// let header = format!("Bearer {jwt}"); // error: `Secret` doesn't implement `Display`
 /// ```
 #[derive(Clone, Default)]
 pub struct Secret(String);
@@ -73,12 +83,6 @@ impl Secret {
 }
 
 impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(REDACTED)
-    }
-}
-
-impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(REDACTED)
     }
@@ -134,11 +138,6 @@ macro_rules! secret_newtype {
             }
         }
 
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str($crate::secret::REDACTED)
-            }
-        }
 
         impl From<String> for $name {
             fn from(value: String) -> Self {
@@ -168,7 +167,7 @@ mod tests {
     #[test]
     fn secret_never_prints_but_serializes() {
         let s = Secret::new("s3cr3t-value");
-        assert!(!format!("{s:?}{s}{s:#?}").contains("s3cr3t"));
+        assert!(!format!("{s:?}{s:#?}").contains("s3cr3t"));
         assert_eq!(serde_json::to_string(&s).unwrap(), "\"s3cr3t-value\"");
         let back: Secret = serde_json::from_str("\"abc\"").unwrap();
         assert_eq!(back.expose(), "abc");

@@ -372,13 +372,10 @@ impl fmt::Debug for TransportError {
     }
 }
 
+/// The kind only: the cause is reached through `source()`, so a chain reads once.
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.kind)?;
-        match &self.source {
-            Some(source) if !source.to_string().is_empty() => write!(f, ": {source}"),
-            _ => Ok(()),
-        }
+        fmt::Display::fmt(&self.kind, f)
     }
 }
 

@@ -12,15 +12,15 @@ use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::Exchange;
 use rebilly_auth_core::models::token::Login;
 use rebilly_auth_core::{
-    Client, Deletion, Error, RetryPolicy, TimeoutScope, TransportError, Upserted,
+    BuildError, Client, Deletion, Error, RetryPolicy, TimeoutScope, TransportError, Upserted,
 };
 
 const CREDENTIAL: &str = r#"{"id":"cus_crd_1","username":"ada","customerId":"cus_1"}"#;
 
-fn retrying_client(fake: &Arc<Fake>, sleep: Arc<FakeSleep>) -> Client<Arc<Fake>> {
+fn retrying_client(fake: &Arc<Fake>, sleep: Arc<FakeSleep>) -> Client {
     Client::builder()
         .server_url(ROOT)
-        .organization_id("org_1")
+        .organization("org_1")
         .secret_key(SECRET_KEY)
         .retry_policy(RetryPolicy::default().max_attempts(3))
         .sleep(sleep)
@@ -299,7 +299,7 @@ async fn the_call_deadline_bounds_everything() {
     fake.hang.store(true, std::sync::atomic::Ordering::SeqCst);
     let client = Client::builder()
         .server_url(ROOT)
-        .organization_id("org_1")
+        .organization("org_1")
         .attempt_timeout(Duration::from_secs(30))
         .call_timeout(Duration::from_millis(50))
         .transport(fake.clone())
@@ -408,19 +408,19 @@ async fn bad_input_is_refused_before_sending() {
     assert_eq!(fake.count(), 0, "nothing was sent");
 
     let built = Client::builder()
-        .organization_id("o")
+        .organization("o")
         .user_agent("me\r\nX: y")
         .transport(fake.clone())
         .build();
-    assert!(matches!(built, Err(Error::InvalidInput(_))));
+    assert!(matches!(built, Err(BuildError::InvalidValue(_))));
     let built = Client::builder()
         .server_url("http://example.com")
-        .organization_id("o")
+        .organization("o")
         .transport(fake.clone())
         .build();
-    assert!(matches!(built, Err(Error::Config(_))));
+    assert!(matches!(built, Err(BuildError::Invalid(_))));
     let built = Client::builder().transport(fake.clone()).build();
-    assert!(matches!(built, Err(Error::Config(_))));
+    assert!(matches!(built, Err(BuildError::Invalid(_))));
 }
 
 #[tokio::test]
@@ -572,8 +572,8 @@ fn futures_and_streams_are_send_and_static() {
     assert_send_static(&client.credentials().list().stream());
     assert_send_static(&client.password_tokens().list().stream());
     let dyn_client: Client = Client::builder()
-        .organization_id("o")
-        .shared_transport(rebilly_auth_core::transport_fn(|_| async {
+        .organization("o")
+        .transport(rebilly_auth_core::transport_fn(|_| async {
             Err(TransportError::other("x"))
         }))
         .build()
@@ -617,7 +617,7 @@ async fn secrets_never_print() {
         .send_with_meta()
         .await
         .unwrap();
-    shown += &format!("{token:?} {}", token.value.token);
+    shown += &format!("{token:?} {:?}", token.value.token);
     fake.reply_with(
         404,
         &[("Location", "https://x/TOKEN_abc")],
@@ -656,7 +656,7 @@ async fn a_server_root_may_carry_a_base_path() {
     let fake = Fake::new();
     let client = Client::builder()
         .server_url("http://127.0.0.1:8080/rebilly/")
-        .organization_id("org_1")
+        .organization("org_1")
         .transport(fake.clone())
         .build()
         .unwrap();

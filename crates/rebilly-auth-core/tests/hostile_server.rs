@@ -17,10 +17,10 @@ use rebilly_auth_core::models::password_token::NewResetPasswordToken;
 use rebilly_auth_core::models::token::Login;
 use rebilly_auth_core::{Client, Error, RetryPolicy};
 
-fn retrying_client(fake: &Arc<Fake>) -> Client<Arc<Fake>> {
+fn retrying_client(fake: &Arc<Fake>) -> Client {
     Client::builder()
         .server_url(common::ROOT)
-        .organization_id("org_1")
+        .organization("org_1")
         .secret_key(SECRET_KEY)
         .retry_policy(RetryPolicy::default().max_attempts(3))
         .sleep(Arc::new(FakeSleep::default()))

@@ -23,7 +23,7 @@ async fn a_mockall_mock_drives_a_client() {
                 .unwrap())
         });
     let client = Client::builder()
-        .organization_id("org")
+        .organization("org")
         .secret_key("sk")
         .retry_policy(RetryPolicy::none())
         .transport(mock)

@@ -10,7 +10,7 @@
 //!
 //! # async fn run() -> Result<(), rebilly_auth_hyper::Error> {
 //! let client = rebilly_auth_hyper::client_builder()
-//!     .organization_id("my-org")
+//!     .organization("my-org")
 //!     .secret_key("sk_sandbox_xxx")
 //!     .build()?;
 //! let token = client.authentication_tokens().login(Login::password("ada", "pw")).await?;
@@ -83,7 +83,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rebilly_auth_core::tls::{self, connect_failure_kind, error_chain};
 use rebilly_auth_core::{BodyBuffer, BodyLimit, TransportError};
 
-pub use rebilly_auth_core as core;
+pub use rebilly_auth_core as auth_core;
 pub use rebilly_auth_core::{
     Client, ClientBuilder, Environment, Error, HttpTransport, Result, RetryPolicy, SecretKey,
     TransportErrorKind, models,
@@ -100,17 +100,16 @@ pub type RequestBody = Full<Bytes>;
 ///
 /// ```no_run
 /// let client = rebilly_auth_hyper::client_builder()
-///     .organization_id("my-org")
+///     .organization("my-org")
 ///     .secret_key("sk_sandbox_xxx")
 ///     .build()?;
 /// # Ok::<_, rebilly_auth_hyper::Error>(())
 /// ```
 ///
-/// # Panics
-///
-/// As [`HyperTransport::new`].
-pub fn client_builder() -> ClientBuilder<HyperTransport> {
-    rebilly_auth_core::Client::builder().transport(HyperTransport::new())
+/// It never panics: a transport that cannot be set up (its TLS configuration) is reported by
+/// `build()` as [`BuildError::Transport`](rebilly_auth_core::BuildError::Transport).
+pub fn client_builder() -> ClientBuilder {
+    rebilly_auth_core::Client::builder().try_transport(HyperTransport::new())
 }
 
 /// The default TLS config: rustls with the ring provider (explicit, not process-wide) and the
@@ -169,7 +168,7 @@ impl From<tls::TlsConfigError> for BuildError {
 ///     .pool_idle_timeout(Duration::from_secs(60))
 ///     .build()?;
 /// let client = rebilly_auth_hyper::Client::builder()
-///     .organization_id("my-org")
+///     .organization("my-org")
 ///     .secret_key("sk_sandbox_xxx")
 ///     .transport(transport)
 ///     .build()?;
@@ -185,18 +184,13 @@ impl HyperTransport {
     /// A transport with the defaults of [`HyperTransportBuilder`].
     ///
     /// ```no_run
-    /// let transport = rebilly_auth_hyper::HyperTransport::new();
+    /// let transport = rebilly_auth_hyper::HyperTransport::new().unwrap();
     /// ```
     ///
-    /// # Panics
     ///
-    /// If the platform's TLS verifier cannot be set up; use [`HyperTransport::builder`] to get
-    /// the error instead.
-    pub fn new() -> Self {
-        match Self::builder().build() {
-            Ok(transport) => transport,
-            Err(e) => panic!("{e}"),
-        }
+    /// Fails only if the TLS configuration cannot be set up (the platform's verifier).
+    pub fn new() -> std::result::Result<Self, BuildError> {
+        Self::builder().build()
     }
 
     /// Options for a transport built by this crate.
@@ -207,12 +201,6 @@ impl HyperTransport {
     /// ```
     pub fn builder() -> HyperTransportBuilder {
         HyperTransportBuilder::default()
-    }
-}
-
-impl Default for HyperTransport {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -270,7 +258,7 @@ where
     ///
     /// ```no_run
     /// # use std::time::Duration;
-    /// let transport = rebilly_auth_hyper::HyperTransport::new().with_timeout(Duration::from_secs(20));
+    /// let transport = rebilly_auth_hyper::HyperTransport::new().unwrap().with_timeout(Duration::from_secs(20));
     /// ```
     pub fn with_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.timeout = timeout.into();
@@ -280,7 +268,7 @@ where
     /// The underlying hyper-util client.
     ///
     /// ```no_run
-    /// let transport = rebilly_auth_hyper::HyperTransport::new();
+    /// let transport = rebilly_auth_hyper::HyperTransport::new().unwrap();
     /// let _client = transport.client();
     /// ```
     pub fn client(&self) -> &LegacyClient<C, RequestBody> {
@@ -554,7 +542,11 @@ mod tests {
     #[tokio::test]
     async fn relative_uri_is_never_sent() {
         let request = http::Request::get("/relative").body(Bytes::new()).unwrap();
-        let err = HyperTransport::new().send(request).await.unwrap_err();
+        let err = HyperTransport::new()
+            .unwrap()
+            .send(request)
+            .await
+            .unwrap_err();
         assert!(!err.may_have_reached_server(), "{err:?}");
     }
 

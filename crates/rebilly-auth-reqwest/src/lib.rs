@@ -9,7 +9,7 @@
 //!
 //! # async fn run() -> Result<(), rebilly_auth_reqwest::Error> {
 //! let client = rebilly_auth_reqwest::client_builder()
-//!     .organization_id("my-org")
+//!     .organization("my-org")
 //!     .secret_key("sk_sandbox_xxx")
 //!     .build()?;
 //! let token = client.authentication_tokens().login(Login::password("ada", "pw")).await?;
@@ -86,7 +86,7 @@ use bytes::Bytes;
 use rebilly_auth_core::tls::{self, connect_failure_kind};
 use rebilly_auth_core::{BodyBuffer, BodyLimit, TransportError};
 
-pub use rebilly_auth_core as core;
+pub use rebilly_auth_core as auth_core;
 pub use rebilly_auth_core::{
     Client, ClientBuilder, Environment, Error, HttpTransport, Result, RetryPolicy, SecretKey,
     TransportErrorKind, models,
@@ -98,17 +98,16 @@ pub use rustls;
 ///
 /// ```no_run
 /// let client = rebilly_auth_reqwest::client_builder()
-///     .organization_id("my-org")
+///     .organization("my-org")
 ///     .secret_key("sk_sandbox_xxx")
 ///     .build()?;
 /// # Ok::<_, rebilly_auth_reqwest::Error>(())
 /// ```
 ///
-/// # Panics
-///
-/// As [`ReqwestTransport::new`].
-pub fn client_builder() -> ClientBuilder<ReqwestTransport> {
-    rebilly_auth_core::Client::builder().transport(ReqwestTransport::new())
+/// It never panics: a transport that cannot be set up (its TLS configuration) is reported by
+/// `build()` as [`BuildError::Transport`](rebilly_auth_core::BuildError::Transport).
+pub fn client_builder() -> ClientBuilder {
+    rebilly_auth_core::Client::builder().try_transport(ReqwestTransport::new())
 }
 
 fn alpn(config: &mut rustls::ClientConfig) {
@@ -179,7 +178,7 @@ impl From<tls::TlsConfigError> for BuildError {
 ///     .pool_idle_timeout(Duration::from_secs(60))
 ///     .build()?;
 /// let client = rebilly_auth_reqwest::Client::builder()
-///     .organization_id("my-org")
+///     .organization("my-org")
 ///     .secret_key("sk_sandbox_xxx")
 ///     .transport(transport)
 ///     .build()?;
@@ -194,18 +193,13 @@ impl ReqwestTransport {
     /// A transport with the defaults of [`ReqwestTransportBuilder`].
     ///
     /// ```no_run
-    /// let transport = rebilly_auth_reqwest::ReqwestTransport::new();
+    /// let transport = rebilly_auth_reqwest::ReqwestTransport::new().unwrap();
     /// ```
     ///
-    /// # Panics
     ///
-    /// If the TLS backend cannot be initialized (as `reqwest::Client::new`); use
-    /// [`ReqwestTransport::builder`] to get the error instead.
-    pub fn new() -> Self {
-        match Self::builder().build() {
-            Ok(transport) => transport,
-            Err(e) => panic!("{e}"),
-        }
+    /// Fails only if the TLS configuration cannot be set up (the platform's verifier).
+    pub fn new() -> std::result::Result<Self, BuildError> {
+        Self::builder().build()
     }
 
     /// Options for a transport built by this crate.
@@ -247,17 +241,11 @@ impl ReqwestTransport {
     /// The underlying reqwest client.
     ///
     /// ```no_run
-    /// let transport = rebilly_auth_reqwest::ReqwestTransport::new();
+    /// let transport = rebilly_auth_reqwest::ReqwestTransport::new().unwrap();
     /// let _client: &rebilly_auth_reqwest::reqwest::Client = transport.client();
     /// ```
     pub fn client(&self) -> &reqwest::Client {
         &self.client
-    }
-}
-
-impl Default for ReqwestTransport {
-    fn default() -> Self {
-        Self::new()
     }
 }
 

@@ -14,7 +14,7 @@
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! // Record once (against the emulator here; against the sandbox in real life).
 //! let recorder = Recorder::new(Emulator::builder().organization("org", "sk_live_secret", None).build());
-//! let client = Client::builder().organization_id("org").secret_key("sk_live_secret")
+//! let client = Client::builder().organization("org").secret_key("sk_live_secret")
 //!     .transport(recorder.clone()).build().unwrap();
 //! client.authentication_options().get().await.unwrap();
 //! let json = recorder.cassette().to_json();
@@ -22,7 +22,7 @@
 //!
 //! // Replay in CI.
 //! let replayer = Replayer::new(serde_json::from_str(&json).unwrap());
-//! let client = Client::builder().organization_id("org").secret_key("another_key")
+//! let client = Client::builder().organization("org").secret_key("another_key")
 //!     .transport(replayer.clone()).build().unwrap();
 //! assert_eq!(client.authentication_options().get().await.unwrap().auth_token_ttl, Some(3600));
 //! replayer.assert_all_used();

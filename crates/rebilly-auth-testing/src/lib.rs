@@ -23,7 +23,7 @@
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! let fake = RecordingTransport::new();
 //! fake.push(json_response(201, &json!({"username": "ada", "token": "t0k", "expiredTime": null})));
-//! let client = Client::builder().organization_id("org").secret_key("sk_x")
+//! let client = Client::builder().organization("org").secret_key("sk_x")
 //!     .transport(fake.clone()).build().unwrap();
 //! client.authentication_tokens().login(Login::password("ada", "pw")).await.unwrap();
 //! fake.last_request().unwrap()
@@ -46,7 +46,7 @@
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! let emulator = Emulator::builder().organization("org", "sk_x", Some("pk_x")).build();
-//! let client = Client::builder().organization_id("org").secret_key("sk_x")
+//! let client = Client::builder().organization("org").secret_key("sk_x")
 //!     .transport(emulator.clone()).build()?;
 //! client.credentials().create(NewCredential::new("ada", "pw", "cus_1")).await?;
 //!

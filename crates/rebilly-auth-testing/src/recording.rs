@@ -10,7 +10,7 @@
 //! let transport = RecordingTransport::new();
 //! transport.push(json_response(200, &json!({"id": "cus_crd_1", "username": "ada", "customerId": "cus_1"})));
 //! let client = Client::builder()
-//!     .organization_id("org")
+//!     .organization("org")
 //!     .secret_key("sk_test")
 //!     .transport(transport.clone())
 //!     .build()

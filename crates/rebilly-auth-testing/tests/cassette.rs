@@ -11,9 +11,7 @@ use rebilly_auth_core::models::token::Login;
 use rebilly_auth_core::{Client, RetryPolicy};
 use rebilly_auth_testing::cassette::{Cassette, Recorder, Replayer};
 
-async fn scenario<T: rebilly_auth_core::HttpTransport + Clone + 'static>(
-    client: &Client<T>,
-) -> Vec<String> {
+async fn scenario(client: &Client) -> Vec<String> {
     let mut seen = Vec::new();
     let cred = client
         .credentials()
@@ -58,7 +56,7 @@ async fn round_trip_without_secrets() {
     let emu = emulator();
     let recorder = Recorder::new(emu.clone());
     let client = Client::builder()
-        .organization_id(ORG)
+        .organization(ORG)
         .secret_key(SK)
         .retry_policy(RetryPolicy::none())
         .transport(recorder.clone())
@@ -99,7 +97,7 @@ async fn round_trip_without_secrets() {
     // Replay with another key: same results, every interaction used.
     let replayer = Replayer::load(&file).unwrap();
     let replay_client = Client::builder()
-        .organization_id(ORG)
+        .organization(ORG)
         .secret_key("sk_other")
         .retry_policy(RetryPolicy::none())
         .transport(replayer.clone())
@@ -112,7 +110,7 @@ async fn round_trip_without_secrets() {
     // A mismatch explains itself.
     let replayer = Replayer::new(Cassette::load(&file).unwrap_or_else(|_| recorder.cassette()));
     let client = Client::builder()
-        .organization_id(ORG)
+        .organization(ORG)
         .secret_key(SK)
         .retry_policy(RetryPolicy::none())
         .transport(replayer)

@@ -55,7 +55,7 @@ async fn status_faults_and_retries() {
     let emu = emulator();
     // With retries on, a 503 on a GET is retried and the second attempt succeeds.
     let retrying = Client::builder()
-        .organization_id(ORG)
+        .organization(ORG)
         .secret_key(SK)
         .retry_policy(RetryPolicy::default())
         .transport(emu.clone())
@@ -174,7 +174,7 @@ async fn garbled_bodies() {
     );
 
     let small = Client::builder()
-        .organization_id(ORG)
+        .organization(ORG)
         .secret_key(SK)
         .retry_policy(RetryPolicy::none())
         .body_limit(1024)

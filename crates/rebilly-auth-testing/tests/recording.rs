@@ -10,9 +10,9 @@ use rebilly_auth_testing::RecordingTransport;
 use rebilly_auth_testing::recording::{empty_response, json_response, problem_response};
 use serde_json::json;
 
-fn client(transport: &RecordingTransport) -> Client<RecordingTransport> {
+fn client(transport: &RecordingTransport) -> Client {
     Client::builder()
-        .organization_id("org")
+        .organization("org")
         .secret_key("sk_secret_value")
         .retry_policy(RetryPolicy::none())
         .transport(transport.clone())

@@ -36,6 +36,8 @@ pub struct PostCredential {
     pub credential: NewCredential,
 }
 
+impl crate::request::sealed::Sealed for PostCredential {}
+
 impl Operation for PostCredential {
     type Output = Credential;
     const NAME: &'static str = "PostCredential";
@@ -63,6 +65,8 @@ pub struct GetCredential {
     pub id: CredentialId,
 }
 
+impl crate::request::sealed::Sealed for GetCredential {}
+
 impl Operation for GetCredential {
     type Output = Credential;
     const NAME: &'static str = "GetCredential";
@@ -87,6 +91,8 @@ pub struct PutCredential {
     /// The credential.
     pub credential: NewCredential,
 }
+
+impl crate::request::sealed::Sealed for PutCredential {}
 
 impl Operation for PutCredential {
     type Output = Upserted<Credential>;
@@ -121,6 +127,8 @@ pub struct DeleteCredential {
     pub id: CredentialId,
 }
 
+impl crate::request::sealed::Sealed for DeleteCredential {}
+
 impl Operation for DeleteCredential {
     type Output = Deletion;
     const NAME: &'static str = "DeleteCredential";
@@ -136,19 +144,19 @@ impl Operation for DeleteCredential {
     }
 }
 
-impl<T> CredentialsApi<T> {
+impl CredentialsApi {
     /// Lists credentials; `.limit()`, `.offset()`, `.stream()` refine it.
-    pub fn list(&self) -> Request<GetCredentialCollection, T> {
+    pub fn list(&self) -> Request<GetCredentialCollection> {
         Request::new(self.client.clone(), GetCredentialCollection::default())
     }
 
     /// Creates a credential.
-    pub fn create(&self, credential: NewCredential) -> Request<PostCredential, T> {
+    pub fn create(&self, credential: NewCredential) -> Request<PostCredential> {
         Request::new(self.client.clone(), PostCredential { credential })
     }
 
     /// Reads a credential.
-    pub fn get(&self, id: impl Into<CredentialId>) -> Request<GetCredential, T> {
+    pub fn get(&self, id: impl Into<CredentialId>) -> Request<GetCredential> {
         Request::new(self.client.clone(), GetCredential { id: id.into() })
     }
 
@@ -157,7 +165,7 @@ impl<T> CredentialsApi<T> {
         &self,
         id: impl Into<CredentialId>,
         credential: NewCredential,
-    ) -> Request<PutCredential, T> {
+    ) -> Request<PutCredential> {
         Request::new(
             self.client.clone(),
             PutCredential {
@@ -168,7 +176,7 @@ impl<T> CredentialsApi<T> {
     }
 
     /// Deletes a credential.
-    pub fn delete(&self, id: impl Into<CredentialId>) -> Request<DeleteCredential, T> {
+    pub fn delete(&self, id: impl Into<CredentialId>) -> Request<DeleteCredential> {
         Request::new(self.client.clone(), DeleteCredential { id: id.into() })
     }
 }

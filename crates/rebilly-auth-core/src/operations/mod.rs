@@ -100,13 +100,13 @@ macro_rules! resource_handle {
     ($(#[$meta:meta])* $name:ident, $method:ident) => {
         $(#[$meta])*
         #[derive(Debug)]
-        pub struct $name<T = std::sync::Arc<dyn crate::transport::HttpTransport>> {
-            client: Client<T>,
+        pub struct $name {
+            client: Client,
         }
 
-        impl<T> Client<T> {
+        impl Client {
             $(#[$meta])*
-            pub fn $method(&self) -> $name<T> {
+            pub fn $method(&self) -> $name {
                 $name { client: self.clone() }
             }
         }
@@ -146,6 +146,9 @@ macro_rules! list_operation {
             /// Where the page starts.
             pub offset: Option<u32>,
         }
+
+        impl crate::request::sealed::Sealed for $name {}
+
 
         impl crate::request::Operation for $name {
             type Output = crate::pagination::Page<$item>;

@@ -16,6 +16,8 @@ use crate::response::RawResponse;
 #[non_exhaustive]
 pub struct GetAuthenticationOption;
 
+impl crate::request::sealed::Sealed for GetAuthenticationOption {}
+
 impl Operation for GetAuthenticationOption {
     type Output = AuthenticationOptions;
     const NAME: &'static str = "GetAuthenticationOption";
@@ -39,6 +41,8 @@ pub struct PutAuthenticationOption {
     pub options: AuthenticationOptions,
 }
 
+impl crate::request::sealed::Sealed for PutAuthenticationOption {}
+
 impl Operation for PutAuthenticationOption {
     type Output = AuthenticationOptions;
     const NAME: &'static str = "PutAuthenticationOption";
@@ -58,14 +62,14 @@ impl Operation for PutAuthenticationOption {
     }
 }
 
-impl<T> AuthenticationOptionsApi<T> {
+impl AuthenticationOptionsApi {
     /// Reads the organization's authentication options.
-    pub fn get(&self) -> Request<GetAuthenticationOption, T> {
+    pub fn get(&self) -> Request<GetAuthenticationOption> {
         Request::new(self.client.clone(), GetAuthenticationOption)
     }
 
     /// Replaces the organization's authentication options.
-    pub fn update(&self, options: AuthenticationOptions) -> Request<PutAuthenticationOption, T> {
+    pub fn update(&self, options: AuthenticationOptions) -> Request<PutAuthenticationOption> {
         Request::new(self.client.clone(), PutAuthenticationOption { options })
     }
 }

@@ -35,6 +35,8 @@ pub struct PostPasswordToken {
     pub request: NewResetPasswordToken,
 }
 
+impl crate::request::sealed::Sealed for PostPasswordToken {}
+
 impl Operation for PostPasswordToken {
     type Output = ResetPasswordToken;
     const NAME: &'static str = "PostPasswordToken";
@@ -64,6 +66,8 @@ pub struct GetPasswordToken {
     pub token: ResetToken,
 }
 
+impl crate::request::sealed::Sealed for GetPasswordToken {}
+
 impl Operation for GetPasswordToken {
     type Output = ResetPasswordToken;
     const NAME: &'static str = "GetPasswordToken";
@@ -87,6 +91,8 @@ pub struct DeletePasswordToken {
     pub token: ResetToken,
 }
 
+impl crate::request::sealed::Sealed for DeletePasswordToken {}
+
 impl Operation for DeletePasswordToken {
     type Output = Deletion;
     const NAME: &'static str = "DeletePasswordToken";
@@ -102,19 +108,19 @@ impl Operation for DeletePasswordToken {
     }
 }
 
-impl<T> PasswordTokensApi<T> {
+impl PasswordTokensApi {
     /// Lists reset-password tokens; `.limit()`, `.offset()`, `.stream()` refine it.
-    pub fn list(&self) -> Request<GetPasswordTokenCollection, T> {
+    pub fn list(&self) -> Request<GetPasswordTokenCollection> {
         Request::new(self.client.clone(), GetPasswordTokenCollection::default())
     }
 
     /// Creates a reset-password token for a username.
-    pub fn create(&self, request: NewResetPasswordToken) -> Request<PostPasswordToken, T> {
+    pub fn create(&self, request: NewResetPasswordToken) -> Request<PostPasswordToken> {
         Request::new(self.client.clone(), PostPasswordToken { request })
     }
 
     /// Reads a reset-password token by its value.
-    pub fn get(&self, token: impl Into<ResetToken>) -> Request<GetPasswordToken, T> {
+    pub fn get(&self, token: impl Into<ResetToken>) -> Request<GetPasswordToken> {
         Request::new(
             self.client.clone(),
             GetPasswordToken {
@@ -124,7 +130,7 @@ impl<T> PasswordTokensApi<T> {
     }
 
     /// Deletes a reset-password token by its value.
-    pub fn delete(&self, token: impl Into<ResetToken>) -> Request<DeletePasswordToken, T> {
+    pub fn delete(&self, token: impl Into<ResetToken>) -> Request<DeletePasswordToken> {
         Request::new(
             self.client.clone(),
             DeletePasswordToken {

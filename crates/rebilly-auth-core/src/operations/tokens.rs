@@ -30,6 +30,8 @@ pub struct PostAuthenticationToken {
     pub login: Login,
 }
 
+impl crate::request::sealed::Sealed for PostAuthenticationToken {}
+
 impl Operation for PostAuthenticationToken {
     type Output = IssuedToken;
     const NAME: &'static str = "PostAuthenticationToken";
@@ -68,6 +70,8 @@ pub struct GetAuthenticationTokenVerification {
     /// The token to verify.
     pub token: AuthToken,
 }
+
+impl crate::request::sealed::Sealed for GetAuthenticationTokenVerification {}
 
 impl Operation for GetAuthenticationTokenVerification {
     type Output = Option<TokenVerification>;
@@ -133,6 +137,8 @@ pub struct DeleteAuthenticationToken {
     pub token: AuthToken,
 }
 
+impl crate::request::sealed::Sealed for DeleteAuthenticationToken {}
+
 impl Operation for DeleteAuthenticationToken {
     type Output = Deletion;
     const NAME: &'static str = "DeleteAuthenticationToken";
@@ -157,6 +163,8 @@ pub struct PostAuthenticationTokenExchange {
     /// The exchange's options.
     pub exchange: Exchange,
 }
+
+impl crate::request::sealed::Sealed for PostAuthenticationTokenExchange {}
 
 impl Operation for PostAuthenticationTokenExchange {
     type Output = CustomerJwt;
@@ -195,9 +203,9 @@ impl Operation for PostAuthenticationTokenExchange {
     }
 }
 
-impl<T> AuthenticationTokensApi<T> {
+impl AuthenticationTokensApi {
     /// Lists authentication tokens; `.limit()`, `.offset()`, `.stream()` refine it.
-    pub fn list(&self) -> Request<GetAuthenticationTokenCollection, T> {
+    pub fn list(&self) -> Request<GetAuthenticationTokenCollection> {
         Request::new(
             self.client.clone(),
             GetAuthenticationTokenCollection::default(),
@@ -205,7 +213,7 @@ impl<T> AuthenticationTokensApi<T> {
     }
 
     /// Logs a customer in, by password or passwordless.
-    pub fn login(&self, login: Login) -> Request<PostAuthenticationToken, T> {
+    pub fn login(&self, login: Login) -> Request<PostAuthenticationToken> {
         Request::new(self.client.clone(), PostAuthenticationToken { login })
     }
 
@@ -215,7 +223,7 @@ impl<T> AuthenticationTokensApi<T> {
     pub fn verify(
         &self,
         token: impl Into<AuthToken>,
-    ) -> Request<GetAuthenticationTokenVerification, T> {
+    ) -> Request<GetAuthenticationTokenVerification> {
         Request::new(
             self.client.clone(),
             GetAuthenticationTokenVerification {
@@ -225,7 +233,7 @@ impl<T> AuthenticationTokensApi<T> {
     }
 
     /// Logs a customer out by invalidating the token.
-    pub fn logout(&self, token: impl Into<AuthToken>) -> Request<DeleteAuthenticationToken, T> {
+    pub fn logout(&self, token: impl Into<AuthToken>) -> Request<DeleteAuthenticationToken> {
         Request::new(
             self.client.clone(),
             DeleteAuthenticationToken {
@@ -240,7 +248,7 @@ impl<T> AuthenticationTokensApi<T> {
         &self,
         token: impl Into<AuthToken>,
         exchange: Exchange,
-    ) -> Request<PostAuthenticationTokenExchange, T> {
+    ) -> Request<PostAuthenticationTokenExchange> {
         Request::new(
             self.client.clone(),
             PostAuthenticationTokenExchange {

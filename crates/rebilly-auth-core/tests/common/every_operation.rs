@@ -80,12 +80,12 @@ fn client_answering(answers: &Arc<Vec<Answer>>, attempt: &Arc<AtomicUsize>) -> C
     let attempt = Arc::clone(attempt);
     Client::builder()
         .server_url("https://api.test")
-        .organization_id("org_1")
+        .organization("org_1")
         .secret_key(API_KEY)
         .retry_policy(RetryPolicy::default().max_attempts(3))
         .sleep(Arc::new(NoWait))
         .clock(Arc::new(FixedNow))
-        .shared_transport(transport_fn(move |_request| {
+        .transport(transport_fn(move |_request| {
             let n = attempt.fetch_add(1, Ordering::SeqCst);
             let answer = answers.get(n).or(answers.last()).map(Answer::to_response);
             async move { answer.ok_or_else(|| TransportError::connect("no answer scripted")) }

@@ -145,10 +145,10 @@ impl Clock for FixedClock {
 }
 
 /// A client on `fake` with no retries and no timeouts firing.
-pub fn client(fake: &Arc<Fake>) -> Client<Arc<Fake>> {
+pub fn client(fake: &Arc<Fake>) -> Client {
     Client::builder()
         .server_url(ROOT)
-        .organization_id("org_1")
+        .organization("org_1")
         .secret_key(SECRET_KEY)
         .retry_policy(RetryPolicy::none())
         .sleep(Arc::new(NeverSleep::default()))

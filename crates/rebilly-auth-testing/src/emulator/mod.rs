@@ -12,7 +12,7 @@
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! let emulator = Emulator::builder().organization("org", "sk_test", Some("pk_test")).build();
 //! let admin = Client::builder()
-//!     .organization_id("org")
+//!     .organization("org")
 //!     .secret_key("sk_test")
 //!     .transport(emulator.clone())
 //!     .build()?;

@@ -18,9 +18,9 @@ pub fn emulator() -> Emulator {
         .build()
 }
 
-pub fn client(emulator: &Emulator) -> Client<Emulator> {
+pub fn client(emulator: &Emulator) -> Client {
     Client::builder()
-        .organization_id(ORG)
+        .organization(ORG)
         .secret_key(SK)
         .retry_policy(RetryPolicy::none())
         .transport(emulator.clone())
