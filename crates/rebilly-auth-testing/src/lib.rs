@@ -165,7 +165,7 @@ pub mod emulator;
 
 #[cfg(feature = "emulator")]
 pub use emulator::Emulator;
-pub use recording::{RecordedRequest, RecordingTransport, json_response};
+pub use recording::{ManualClock, RecordedRequest, RecordingTransport, json_response};
 
 /// The transport conformance suite: checks any [`rebilly_auth_core::HttpTransport`] against loopback servers.
 #[cfg(feature = "conformance")]

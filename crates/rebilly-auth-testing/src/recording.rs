@@ -36,7 +36,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, Uri};
-use rebilly_auth_core::{HttpTransport, TransportError};
+use rebilly_auth_core::{
+    Client, Clock, HttpTransport, RetryPolicy, Sleep, SleepFuture, TransportError,
+};
 use serde_json::Value;
 
 use crate::redact::{REDACTED, redact_body, redact_headers, redact_path};
@@ -336,6 +338,57 @@ impl RecordingTransport {
         self.push(json_response(status, value))
     }
 
+    /// Queues a response whose JSON body is `model`: one of the SDK's response models (such as
+    /// `TokenVerification` or `Credential`) or any `Serialize` type.
+    ///
+    /// ```
+    /// use rebilly_auth_core::models::token::TokenVerification;
+    /// use rebilly_auth_testing::RecordingTransport;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let fake = RecordingTransport::new();
+    /// fake.respond(200, &TokenVerification::new("ada"));
+    /// let client = fake.client();
+    /// let verified = client.authentication_tokens().verify("tok_1").await?;
+    /// assert_eq!(verified.map(|v| v.username).as_deref(), Some("ada"));
+    /// # Ok::<_, rebilly_auth_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn respond<M: serde::Serialize>(&self, status: u16, model: &M) -> &Self {
+        match serde_json::to_value(model) {
+            Ok(value) => self.push_json(status, &value),
+            Err(error) => self.push_error(TransportError::other(format!(
+                "the scripted model could not be serialized: {error}"
+            ))),
+        }
+    }
+
+    /// A client over this transport for unit tests, in one line: organization `org_test`,
+    /// secret key `sk_test`, no retries (so an unscripted request fails once and is never
+    /// retried), sleeps that end at once, and the [`ManualClock`] it returns with it fixed at
+    /// 2026-01-01T00:00:00Z. Keep `self` (a clone) to script answers and read requests.
+    pub fn client(&self) -> Client {
+        self.client_with_clock().0
+    }
+
+    /// [`client`](Self::client), and its clock to move by hand.
+    pub fn client_with_clock(&self) -> (Client, ManualClock) {
+        let clock = ManualClock::default();
+        let client = Client::builder()
+            .organization("org_test")
+            .secret_key("sk_test")
+            .retry_policy(RetryPolicy::none())
+            .sleep(Arc::new(NoWait))
+            .clock(Arc::new(clock.clone()))
+            .transport(self.clone())
+            .build();
+        match client {
+            Ok(client) => (client, clock),
+            // The settings above are all valid: this cannot happen.
+            Err(error) => unreachable!("the test client's fixed settings are valid: {error}"),
+        }
+    }
+
     /// Queues a transport failure.
     pub fn push_error(&self, error: TransportError) -> &Self {
         self.lock().queue.push_back(Scripted::Error(error));
@@ -415,5 +468,45 @@ impl HttpTransport for RecordingTransport {
                 redact_path(recorded.path())
             ))),
         }
+    }
+}
+
+/// A sleep that ends at once: what [`RecordingTransport::client`] waits with.
+#[derive(Debug)]
+struct NoWait;
+
+impl Sleep for NoWait {
+    fn sleep(&self, _: std::time::Duration) -> SleepFuture {
+        Box::pin(std::future::ready(()))
+    }
+}
+
+/// A wall clock that moves only when told: what [`RecordingTransport::client_with_clock`]
+/// returns. Clones share the time.
+#[derive(Debug, Clone)]
+pub struct ManualClock(Arc<Mutex<std::time::SystemTime>>);
+
+impl Default for ManualClock {
+    /// 2026-01-01T00:00:00Z.
+    fn default() -> Self {
+        Self(Arc::new(Mutex::new(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600),
+        )))
+    }
+}
+
+impl ManualClock {
+    /// Moves the clock forward by `by` (saturating at the largest time it can hold).
+    pub fn advance(&self, by: std::time::Duration) {
+        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(later) = now.checked_add(by) {
+            *now = later;
+        }
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> std::time::SystemTime {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
