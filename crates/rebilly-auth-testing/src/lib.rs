@@ -129,6 +129,8 @@
 //! - **`DELETE /password-tokens/{id}` answers 409** when the token is no longer pending: it
 //!   expired, or it was used, i.e. its credential's password changed (`PUT /credentials/{id}`)
 //!   after it was issued. `GET` answers 404 for such a token; an unknown token is 404 for both.
+//!   Such a token is remembered (for the 409) for one emulated day after it stopped being
+//!   pending; after that it is purged and is 404 for both.
 //! - **Deleting a credential** also ends its authentication and reset-password tokens.
 //! - **`PUT /credentials/{id}`**: 201 when created, 200 when replaced; an id that breaks the
 //!   spec's `resourceId` rule (≤ 50 chars of `[@~\-.\w]`) is 422.
@@ -153,6 +155,48 @@
 //!   empty, with a status the spec lists for the operation (checked against the spec file by
 //!   `tests/spec.rs`); no write-only member (`password`, `oneTimePassword`, `invalidate`,
 //!   `mode`) ever appears in a response. Unknown routes are 404, other methods 405.
+//!
+//! ## Hostile input and bounded memory
+//!
+//! No sequence of requests makes the emulator panic or leaves a connection unanswered (except an
+//! injected [`Fault::DropBeforeProcessing`](emulator::Fault::DropBeforeProcessing) /
+//! `DropAfterProcessing`). Every value that feeds arithmetic or time math is checked:
+//!
+//! | input | out of range | outcome |
+//! |---|---|---|
+//! | `credentialTtl`, `authTokenTtl`, `resetTokenTtl` (`PUT /authentication-options`) | negative, over [`MAX_TTL_SECONDS`](emulator::MAX_TTL_SECONDS) (100 years), beyond `i64`/`u64`, fractional, not a number | **422**, `invalidFields` names the member; the options are unchanged |
+//! | `expiredTime` (credential create/upsert, login, exchange, reset-password token) | not an RFC 3339 date-time | **422** with `invalidFields` (**403** on exchange, which lists no 422); a past one on login, exchange and reset-password tokens is refused the same way |
+//! | an expiry computed from a TTL or the JWT's 1-hour default | later than 9999-12-31T23:59:59Z | **saturates** there (also if the clock was moved near the end of time) |
+//! | `limit`, `offset` | outside 0..=1000, or any size of integer | **saturate** (clamped into 0..=1000); unparsable: the defaults (100, 0) |
+//! | [`EmulatorClock::advance`](emulator::EmulatorClock::advance) | past the end of year 9999 | **saturates** there |
+//! | the rate-limit window and [`Fault::RateLimited`](emulator::Fault::RateLimited)'s reset time | past the end of year 9999 | **saturate** |
+//! | stored records per organization, per kind (credentials, authentication tokens, reset-password tokens, JWT sessions) | more than [`max_records_per_kind`](emulator::EmulatorBuilder::max_records_per_kind) (default [`DEFAULT_MAX_RECORDS_PER_KIND`](emulator::DEFAULT_MAX_RECORDS_PER_KIND), 10,000) | **429** problem body, after purging what had expired; the request is counted as executed, nothing is stored |
+//! | a request body over loopback HTTP | more than [`ServeOptions::max_request_body`](emulator::ServeOptions::max_request_body) (default 1 MiB) | **413** problem body, decided from `Content-Length` before a byte of the body is read (chunked bodies: once the limit is passed); the connection closes |
+//!
+//! Memory stays bounded however long the emulator runs:
+//!
+//! - **Expired records are purged as it writes**: every non-GET request that passes
+//!   authentication and the rate limit first drops expired authentication tokens and JWT
+//!   sessions, and reset-password tokens one emulated day after they stopped being pending
+//!   (constant time when nothing is due). Credentials are never purged (an expired credential
+//!   stays listed until deleted); they count against the cap. The one-time password "sent" to a
+//!   username is forgotten when its credential is deleted or renamed.
+//!   [`Emulator::stored_records`](emulator::Emulator::stored_records) shows what is stored.
+//! - **The request journal is a ring buffer** of the latest
+//!   [`journal_capacity`](emulator::EmulatorBuilder::journal_capacity) requests (default
+//!   [`DEFAULT_JOURNAL_CAPACITY`](emulator::DEFAULT_JOURNAL_CAPACITY), 10,000). The counters of
+//!   [`requests_seen`](emulator::Emulator::requests_seen) and
+//!   [`executed`](emulator::Emulator::executed) are kept apart and never evicted (only
+//!   [`clear_request_log`](emulator::Emulator::clear_request_log) resets them); extension
+//!   methods are counted for at most 256 distinct (method, route) pairs.
+//! - **Over HTTP** ([`ServeOptions`](emulator::ServeOptions)): at most
+//!   [`max_connections`](emulator::ServeOptions::max_connections) open connections (default
+//!   512; further clients wait in the listen backlog), a request head must arrive within
+//!   [`header_read_timeout`](emulator::ServeOptions::header_read_timeout) (default 30 s; then
+//!   the connection closes), and an accept error (e.g. out of file descriptors) pauses the
+//!   accept loop for 75 ms instead of spinning.
+//! - **A bug** in a handler answers **500** with a problem body instead of unwinding into the
+//!   caller or dropping the connection (the panic message still reaches the panic hook).
 
 #![forbid(unsafe_code)]
 

@@ -32,7 +32,9 @@ pub mod routes;
 pub mod server;
 mod state;
 
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -44,7 +46,7 @@ use time::OffsetDateTime;
 pub use clock::EmulatorClock;
 pub use faults::{Fault, RequestMatcher};
 pub use routes::Route;
-pub use server::ServerHandle;
+pub use server::{ServeOptions, ServerHandle};
 
 use handlers::{Ctx, Reply};
 use state::{Organization, State};
@@ -57,6 +59,35 @@ pub const DEFAULT_RATE_LIMIT: u64 = 3000;
 /// (and negative, fractional or non-numeric ones) are refused with 422 and `invalidFields`.
 pub const MAX_TTL_SECONDS: i64 = 3_155_760_000;
 const RATE_WINDOW: time::Duration = time::Duration::minutes(10);
+
+/// The default cap on stored records of each kind (credentials, authentication tokens,
+/// reset-password tokens, JWT sessions) per organization; see
+/// [`EmulatorBuilder::max_records_per_kind`].
+pub const DEFAULT_MAX_RECORDS_PER_KIND: usize = 10_000;
+
+/// The default number of entries the request journal ([`Emulator::request_log`]) keeps; see
+/// [`EmulatorBuilder::journal_capacity`].
+pub const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;
+
+/// How many distinct (method, route) pairs the per-operation counters track: the standard
+/// methods are always counted; extension methods (`FOO /credentials`) only while fewer pairs
+/// than this are tracked, so that a stream of invented methods cannot grow memory.
+const MAX_COUNTED_OPERATIONS: usize = 256;
+
+/// How many records of each kind an organization stores right now (see
+/// [`Emulator::stored_records`]). Expired records count until they are purged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecordCounts {
+    /// Credentials (expired ones included: they stay listed until deleted).
+    pub credentials: usize,
+    /// Authentication tokens.
+    pub authentication_tokens: usize,
+    /// Reset-password tokens.
+    pub reset_password_tokens: usize,
+    /// JWT sessions (one per exchange).
+    pub sessions: usize,
+}
 
 /// One request the emulator saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,12 +118,81 @@ pub(crate) enum Outcome {
     Truncated(Reply),
 }
 
+/// Per-operation counts, kept apart from the journal and never evicted.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts {
+    seen: usize,
+    executed: usize,
+}
+
+/// The request journal (a ring buffer of the latest requests) and the per-operation counters.
+#[derive(Debug)]
+struct Journal {
+    entries: VecDeque<LoggedRequest>,
+    capacity: usize,
+    counts: HashMap<(Method, Route), Counts>,
+}
+
+impl Journal {
+    fn new(capacity: usize) -> Self {
+        Self {
+            entries: VecDeque::with_capacity(capacity.min(1024)),
+            capacity,
+            counts: HashMap::new(),
+        }
+    }
+
+    fn record(&mut self, entry: LoggedRequest) {
+        if let Some(route) = entry.route {
+            let standard = matches!(
+                entry.method,
+                Method::GET
+                    | Method::POST
+                    | Method::PUT
+                    | Method::DELETE
+                    | Method::HEAD
+                    | Method::OPTIONS
+                    | Method::PATCH
+                    | Method::TRACE
+                    | Method::CONNECT
+            );
+            let key = (entry.method.clone(), route);
+            let counts = if standard || self.counts.len() < MAX_COUNTED_OPERATIONS {
+                Some(self.counts.entry(key).or_default())
+            } else {
+                self.counts.get_mut(&key)
+            };
+            if let Some(counts) = counts {
+                counts.seen = counts.seen.saturating_add(1);
+                if entry.executed {
+                    counts.executed = counts.executed.saturating_add(1);
+                }
+            }
+        }
+        if self.capacity == 0 {
+            return;
+        }
+        while self.entries.len() >= self.capacity {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(entry);
+    }
+
+    fn counts(&self, method: Method, route: Route) -> Counts {
+        self.counts
+            .get(&(method, route))
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
 struct Shared {
     state: Mutex<State>,
     clock: EmulatorClock,
     faults: Mutex<Vec<faults::FaultRule>>,
-    log: Mutex<Vec<LoggedRequest>>,
+    journal: Mutex<Journal>,
     rate_limit: u64,
+    max_records: usize,
 }
 
 /// The emulator. Cheap to clone; clones share state, clock, faults and log.
@@ -126,6 +226,8 @@ pub struct EmulatorBuilder {
     organizations: Vec<(String, String, Option<String>)>,
     start: Option<OffsetDateTime>,
     rate_limit: Option<u64>,
+    max_records: Option<usize>,
+    journal_capacity: Option<usize>,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -167,6 +269,23 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The most records of each kind one organization may store (default
+    /// [`DEFAULT_MAX_RECORDS_PER_KIND`]): credentials, authentication tokens, reset-password
+    /// tokens and JWT sessions are capped separately. A write that would store one more answers
+    /// 429 with a problem body, after the emulator purged what had expired.
+    pub fn max_records_per_kind(mut self, max: usize) -> Self {
+        self.max_records = Some(max);
+        self
+    }
+
+    /// How many of the latest requests [`Emulator::request_log`] keeps (default
+    /// [`DEFAULT_JOURNAL_CAPACITY`]; 0 keeps none). Older entries are evicted; the counters of
+    /// [`Emulator::requests_seen`] and [`Emulator::executed`] are kept apart and never evicted.
+    pub fn journal_capacity(mut self, entries: usize) -> Self {
+        self.journal_capacity = Some(entries);
+        self
+    }
+
     /// Builds the emulator.
     pub fn build(self) -> Emulator {
         let clock = EmulatorClock::starting_at(self.start.unwrap_or_else(clock::system_now));
@@ -175,8 +294,11 @@ impl EmulatorBuilder {
                 state: Mutex::new(State::default()),
                 clock,
                 faults: Mutex::new(Vec::new()),
-                log: Mutex::new(Vec::new()),
+                journal: Mutex::new(Journal::new(
+                    self.journal_capacity.unwrap_or(DEFAULT_JOURNAL_CAPACITY),
+                )),
                 rate_limit: self.rate_limit.unwrap_or(DEFAULT_RATE_LIMIT),
+                max_records: self.max_records.unwrap_or(DEFAULT_MAX_RECORDS_PER_KIND),
             }),
         };
         for (id, secret, publishable) in self.organizations {
@@ -258,30 +380,62 @@ impl Emulator {
         lock(&self.shared.faults).iter().map(|r| r.remaining).sum()
     }
 
-    /// Every request seen so far, in order of completion.
+    /// The latest requests seen, in order of completion: at most
+    /// [`journal_capacity`](EmulatorBuilder::journal_capacity) of them (a ring buffer; the
+    /// oldest are evicted first).
     pub fn request_log(&self) -> Vec<LoggedRequest> {
-        lock(&self.shared.log).clone()
+        lock(&self.shared.journal).entries.iter().cloned().collect()
     }
 
-    /// Forgets the request log.
+    /// Forgets the request log and resets the counters of [`requests_seen`](Self::requests_seen)
+    /// and [`executed`](Self::executed) (they count from the last clear).
     pub fn clear_request_log(&self) {
-        lock(&self.shared.log).clear();
+        let mut journal = lock(&self.shared.journal);
+        journal.entries.clear();
+        journal.counts.clear();
     }
 
-    /// How many requests for `method` on `route` the emulator saw (faulted ones included).
+    /// How many requests for `method` on `route` the emulator saw (faulted ones included), since
+    /// it was built or [`clear_request_log`](Self::clear_request_log) was called. Counted apart
+    /// from the request log: evicting old log entries does not change it.
     pub fn requests_seen(&self, method: Method, route: Route) -> usize {
-        lock(&self.shared.log)
-            .iter()
-            .filter(|r| r.method == method && r.route == Some(route))
-            .count()
+        lock(&self.shared.journal).counts(method, route).seen
     }
 
-    /// How many requests for `method` on `route` the emulator executed against its state.
+    /// How many requests for `method` on `route` the emulator executed against its state (same
+    /// counting rules as [`requests_seen`](Self::requests_seen)).
     pub fn executed(&self, method: Method, route: Route) -> usize {
-        lock(&self.shared.log)
-            .iter()
-            .filter(|r| r.method == method && r.route == Some(route) && r.executed)
-            .count()
+        lock(&self.shared.journal).counts(method, route).executed
+    }
+
+    /// How many records of each kind `organization` stores right now, or `None` for an unknown
+    /// organization. For tests of the emulator's memory bounds: expired authentication tokens
+    /// and JWT sessions are purged by the next write to the organization (any non-GET request
+    /// that passes authentication and the rate limit), reset-password tokens one day (emulated)
+    /// after they stopped being pending; credentials are never purged.
+    pub fn stored_records(&self, organization: &str) -> Option<RecordCounts> {
+        let state = lock(&self.shared.state);
+        let org = state.organizations.get(organization)?;
+        Some(RecordCounts {
+            credentials: org.credentials.len(),
+            authentication_tokens: org.auth_tokens.len(),
+            reset_password_tokens: org.reset_tokens.len(),
+            sessions: org.sessions.len(),
+        })
+    }
+
+    /// Records a request the HTTP face refused before the handler saw it (e.g. 413).
+    pub(crate) fn record_refused(&self, parts: &http::request::Parts, status: StatusCode) {
+        let parsed = routes::parse(parts.uri.path());
+        let entry = LoggedRequest {
+            method: parts.method.clone(),
+            route: parsed.as_ref().map(|p| p.route),
+            organization: parsed.and_then(|p| p.organization),
+            fault: None,
+            executed: false,
+            status: Some(status.as_u16()),
+        };
+        lock(&self.shared.journal).record(entry);
     }
 
     /// The shared request handler of both faces.
@@ -321,7 +475,22 @@ impl Emulator {
             }
             Some(Fault::DropBeforeProcessing) => Outcome::Drop,
             _ => {
-                let (reply, organization, executed) = self.execute(&parts, parsed, &body);
+                // A bug must not take the connection (or the caller's thread) down with it: a
+                // panic becomes a 500 problem (the panic hook still reports it).
+                let (reply, organization, executed) =
+                    std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        self.execute(&parts, parsed, &body)
+                    }))
+                    .unwrap_or_else(|_| {
+                        (
+                            Reply::problem(
+                                StatusCode::INTERNAL_SERVER_ERROR,
+                                "the emulator failed on this request (a bug in the emulator)",
+                            ),
+                            None,
+                            true,
+                        )
+                    });
                 entry.organization = organization;
                 entry.executed = executed;
                 apply_fault(fault.as_ref(), reply)
@@ -334,7 +503,7 @@ impl Emulator {
             Outcome::Reply(reply) | Outcome::Truncated(reply) => Some(reply.status.as_u16()),
             Outcome::Drop => None,
         };
-        lock(&self.shared.log).push(entry);
+        lock(&self.shared.journal).record(entry);
         outcome
     }
 
@@ -418,6 +587,8 @@ impl Emulator {
                 return (reply, Some(organization), false);
             }
             org.rate_used = org.rate_used.saturating_add(1);
+            // Writes purge what expired: memory stays bounded however long the emulator runs.
+            org.purge_due(now);
         }
         let mut ctx = Ctx {
             method: &parts.method,
@@ -430,6 +601,7 @@ impl Emulator {
             now,
             base: &base,
             seq,
+            max_records: self.shared.max_records,
         };
         let mut reply = handlers::dispatch(&mut ctx);
         if limited && reply.status.is_success() {

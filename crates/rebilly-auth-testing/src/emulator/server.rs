@@ -1,24 +1,110 @@
 //! The HTTP face: the emulator served over loopback with hyper 1 (HTTP/1.1), running exactly
 //! the in-process request handler.
+//!
+//! It defends itself ([`ServeOptions`]): request bodies are limited before they are buffered
+//! (413 with a problem body), a client must send its request head within a timeout (slowloris),
+//! the number of open connections is capped (further clients wait in the listen backlog), and
+//! an accept error (such as running out of file descriptors) pauses the accept loop briefly
+//! instead of spinning.
 
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
+use http::StatusCode;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
+use super::handlers::Reply;
 use super::{Emulator, Outcome, into_response};
+
+/// The default cap on open connections ([`ServeOptions::max_connections`]).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+
+/// The default time a client has to send a request head ([`ServeOptions::header_read_timeout`]).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default limit on a request body, 1 MiB ([`ServeOptions::max_request_body`]).
+pub const DEFAULT_MAX_REQUEST_BODY: usize = 1024 * 1024;
+
+/// How long the accept loop pauses after an accept error (e.g. `EMFILE`).
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(75);
+
+/// How the HTTP face defends itself; give it to [`Emulator::serve_with`].
+///
+/// ```
+/// use std::time::Duration;
+/// use rebilly_auth_testing::emulator::{Emulator, ServeOptions};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let emulator = Emulator::builder().organization("org", "sk", None).build();
+/// let options = ServeOptions::new()
+///     .max_connections(64)
+///     .header_read_timeout(Duration::from_secs(5))
+///     .max_request_body(64 * 1024);
+/// let server = emulator.serve_on_loopback_with(options).await.unwrap();
+/// server.shutdown().await;
+/// # });
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct ServeOptions {
+    max_connections: usize,
+    header_read_timeout: Duration,
+    max_request_body: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            max_request_body: DEFAULT_MAX_REQUEST_BODY,
+        }
+    }
+}
+
+impl ServeOptions {
+    /// The defaults: [`DEFAULT_MAX_CONNECTIONS`], [`DEFAULT_HEADER_READ_TIMEOUT`],
+    /// [`DEFAULT_MAX_REQUEST_BODY`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The most connections served at once (at least 1). The server stops accepting while
+    /// this many are open: further clients wait in the listen backlog until one closes.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max.clamp(1, Semaphore::MAX_PERMITS);
+        self
+    }
+
+    /// How long a client has to send a complete request head (each request of a keep-alive
+    /// connection, once its previous answer was sent); past it the connection is closed.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// The largest request body accepted, in bytes. A larger `Content-Length` is refused with
+    /// 413 before any of the body is read; a chunked body is read up to the limit, then refused
+    /// the same way. Either way the connection is closed after the answer.
+    pub fn max_request_body(mut self, bytes: usize) -> Self {
+        self.max_request_body = bytes;
+        self
+    }
+}
 
 /// A running server; dropping it (or [`ServerHandle::shutdown`]) stops it.
 pub struct ServerHandle {
@@ -118,13 +204,47 @@ impl fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
+/// The 413 for a body over the limit (the connection closes after it: the rest of the body is
+/// never read).
+fn too_large(
+    emulator: &Emulator,
+    parts: &http::request::Parts,
+    limit: usize,
+) -> http::Response<EmulatorBody> {
+    emulator.record_refused(parts, StatusCode::PAYLOAD_TOO_LARGE);
+    let reply = Reply::problem(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &format!("the request body is larger than the emulator's limit of {limit} bytes"),
+    )
+    .with_header("connection", "close");
+    let (mut parts, body) = into_response(reply).into_parts();
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    http::Response::from_parts(
+        parts,
+        EmulatorBody {
+            announced: body.len() as u64,
+            data: Some(body),
+            fail: false,
+            pause: None,
+        },
+    )
+}
+
 async fn handle(
     emulator: Emulator,
+    limit: usize,
     request: http::Request<Incoming>,
 ) -> Result<http::Response<EmulatorBody>, Dropped> {
     let (parts, body) = request.into_parts();
-    let body = match body.collect().await {
+    // A declared length over the limit is refused before a byte of the body is read.
+    if body.size_hint().lower() > u64::try_from(limit).unwrap_or(u64::MAX) {
+        return Ok(too_large(&emulator, &parts, limit));
+    }
+    let body = match Limited::new(body, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
+        Err(error) if error.is::<LengthLimitError>() => {
+            return Ok(too_large(&emulator, &parts, limit));
+        }
         Err(_) => return Err(Dropped),
     };
     let request = http::Request::from_parts(parts, body);
@@ -153,32 +273,65 @@ async fn handle(
 }
 
 impl Emulator {
-    /// Serves the emulator on `addr` (port 0 picks a free port) until the returned handle is
-    /// shut down or dropped. Needs a tokio runtime.
+    /// Serves the emulator on `addr` (port 0 picks a free port) with the default
+    /// [`ServeOptions`] until the returned handle is shut down or dropped. Needs a tokio runtime.
     pub async fn serve(&self, addr: SocketAddr) -> io::Result<ServerHandle> {
+        self.serve_with(addr, ServeOptions::default()).await
+    }
+
+    /// Serves the emulator on `addr` with `options` (connection cap, header-read timeout,
+    /// request body limit). Needs a tokio runtime with its timer enabled.
+    pub async fn serve_with(
+        &self,
+        addr: SocketAddr,
+        options: ServeOptions,
+    ) -> io::Result<ServerHandle> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
         let emulator = self.clone();
+        let slots = Arc::new(Semaphore::new(options.max_connections));
         let task = tokio::spawn(async move {
             let mut connections: JoinSet<()> = JoinSet::new();
             loop {
-                tokio::select! {
+                // A free connection slot first: at the cap, clients wait in the backlog.
+                let permit = tokio::select! {
                     _ = stopped.changed() => break,
-                    accepted = listener.accept() => {
-                        let Ok((stream, _)) = accepted else { continue };
-                        let _ = stream.set_nodelay(true);
-                        while connections.try_join_next().is_some() {}
-                        let emulator = emulator.clone();
-                        connections.spawn(async move {
-                            let service = service_fn(move |request| handle(emulator.clone(), request));
-                            let _ = http1::Builder::new()
-                                .keep_alive(true)
-                                .serve_connection(TokioIo::new(stream), service)
-                                .await;
-                        });
-                    }
-                }
+                    permit = Arc::clone(&slots).acquire_owned() => match permit {
+                        Ok(permit) => permit,
+                        Err(_) => break,
+                    },
+                };
+                let stream = tokio::select! {
+                    _ = stopped.changed() => break,
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, _)) => stream,
+                        Err(_) => {
+                            // E.g. out of file descriptors: pause instead of spinning.
+                            drop(permit);
+                            tokio::select! {
+                                _ = stopped.changed() => break,
+                                () = tokio::time::sleep(ACCEPT_ERROR_PAUSE) => continue,
+                            }
+                        }
+                    },
+                };
+                let _ = stream.set_nodelay(true);
+                while connections.try_join_next().is_some() {}
+                let emulator = emulator.clone();
+                let options = options.clone();
+                connections.spawn(async move {
+                    let limit = options.max_request_body;
+                    let service =
+                        service_fn(move |request| handle(emulator.clone(), limit, request));
+                    let _ = http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(options.header_read_timeout)
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                    drop(permit);
+                });
             }
             connections.shutdown().await;
         });
@@ -189,8 +342,14 @@ impl Emulator {
         })
     }
 
-    /// Serves on `127.0.0.1` with a free port.
+    /// Serves on `127.0.0.1` with a free port and the default [`ServeOptions`].
     pub async fn serve_on_loopback(&self) -> io::Result<ServerHandle> {
         self.serve(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await
+    }
+
+    /// Serves on `127.0.0.1` with a free port and `options`.
+    pub async fn serve_on_loopback_with(&self, options: ServeOptions) -> io::Result<ServerHandle> {
+        self.serve_with(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), options)
+            .await
     }
 }

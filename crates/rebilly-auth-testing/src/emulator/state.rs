@@ -5,6 +5,33 @@ use std::collections::{BTreeMap, HashMap};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use super::clock::saturating_add;
+
+/// How long a reset-password token that is no longer pending (expired, or spent by a password
+/// change) is remembered, so that `DELETE` can still tell it (409) from an unknown one (404).
+pub(crate) const RESET_TOKEN_RETENTION: time::Duration = time::Duration::hours(24);
+
+/// The kinds of records an organization stores, each capped separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Credential,
+    AuthenticationToken,
+    ResetPasswordToken,
+    Session,
+}
+
+impl Kind {
+    /// What the 429 calls it.
+    pub(crate) fn plural(self) -> &'static str {
+        match self {
+            Kind::Credential => "credentials",
+            Kind::AuthenticationToken => "authentication tokens",
+            Kind::ResetPasswordToken => "reset-password tokens",
+            Kind::Session => "JWT sessions",
+        }
+    }
+}
+
 /// Authentication options of one organization (the defaults are documented on the crate).
 #[derive(Debug, Clone)]
 pub(crate) struct Options {
@@ -85,6 +112,19 @@ pub(crate) struct ResetTokenRecord {
     pub(crate) credential_id: String,
     pub(crate) expired_time: Option<OffsetDateTime>,
     pub(crate) password_version: u64,
+    /// When a password change spent it (`None` while its credential's password is unchanged).
+    pub(crate) spent_at: Option<OffsetDateTime>,
+}
+
+impl ResetTokenRecord {
+    /// When it may be forgotten: [`RESET_TOKEN_RETENTION`] after it stopped being pending.
+    pub(crate) fn purge_at(&self) -> Option<OffsetDateTime> {
+        let ended = match (self.expired_time, self.spent_at) {
+            (Some(expired), Some(spent)) => Some(expired.min(spent)),
+            (expired, spent) => expired.or(spent),
+        };
+        ended.map(|at| saturating_add(at, RESET_TOKEN_RETENTION))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +149,8 @@ pub(crate) struct Organization {
     pub(crate) sent_otps: HashMap<String, String>,
     pub(crate) rate_window_start: OffsetDateTime,
     pub(crate) rate_used: u64,
+    /// The earliest time a stored record may be purged (`None`: nothing will ever be).
+    next_purge: Option<OffsetDateTime>,
 }
 
 impl Organization {
@@ -132,7 +174,86 @@ impl Organization {
             sent_otps: HashMap::new(),
             rate_window_start: now,
             rate_used: 0,
+            next_purge: None,
         }
+    }
+
+    /// How many records of `kind` are stored (expired ones not yet purged included).
+    pub(crate) fn count(&self, kind: Kind) -> usize {
+        match kind {
+            Kind::Credential => self.credentials.len(),
+            Kind::AuthenticationToken => self.auth_tokens.len(),
+            Kind::ResetPasswordToken => self.reset_tokens.len(),
+            Kind::Session => self.sessions.len(),
+        }
+    }
+
+    /// Notes that a record just stored (or changed) may be purged from `at` on.
+    pub(crate) fn schedule_purge(&mut self, at: Option<OffsetDateTime>) {
+        if let Some(at) = at {
+            self.next_purge = Some(self.next_purge.map_or(at, |next| next.min(at)));
+        }
+    }
+
+    /// Purges what is due, if anything is: authentication tokens and JWT sessions once they
+    /// expired, reset-password tokens [`RESET_TOKEN_RETENTION`] after they stopped being
+    /// pending. Constant time when nothing is due.
+    pub(crate) fn purge_due(&mut self, now: OffsetDateTime) {
+        if self.next_purge.is_some_and(|at| at <= now) {
+            self.purge(now, false);
+        }
+    }
+
+    /// Purges expired records; with `eager`, also every reset-password token that is no
+    /// longer pending, however recently it stopped being.
+    fn purge(&mut self, now: OffsetDateTime, eager: bool) {
+        let Self {
+            credentials,
+            auth_tokens,
+            reset_tokens,
+            sessions,
+            ..
+        } = self;
+        auth_tokens.retain(|_, t| t.is_active(now));
+        sessions.retain(|_, s| s.expired_time > now);
+        reset_tokens.retain(|_, t| {
+            if eager {
+                token_is_pending(credentials, t, now)
+            } else {
+                t.purge_at().is_none_or(|at| at > now)
+            }
+        });
+        let next = auth_tokens
+            .values()
+            .filter_map(|t| t.expired_time)
+            .chain(sessions.values().map(|s| s.expired_time))
+            .chain(reset_tokens.values().filter_map(ResetTokenRecord::purge_at))
+            .min();
+        self.next_purge = next;
+    }
+
+    /// Whether one more record of `kind` fits under `cap`; at the cap, first purges every
+    /// expired record (and every reset-password token that is no longer pending).
+    pub(crate) fn make_room(&mut self, kind: Kind, now: OffsetDateTime, cap: usize) -> bool {
+        if self.count(kind) < cap {
+            return true;
+        }
+        self.purge(now, true);
+        self.count(kind) < cap
+    }
+
+    /// A password change spent the pending reset-password tokens of `credential_id`.
+    pub(crate) fn spend_reset_tokens(&mut self, credential_id: &str, now: OffsetDateTime) {
+        let mut earliest: Option<OffsetDateTime> = None;
+        for token in self.reset_tokens.values_mut() {
+            if token.credential_id == credential_id && token.spent_at.is_none() {
+                token.spent_at = Some(now);
+                if let Some(at) = token.purge_at() {
+                    earliest = Some(earliest.map_or(at, |e| e.min(at)));
+                }
+            }
+        }
+        self.schedule_purge(earliest);
     }
 
     pub(crate) fn credential_by_username(&self, username: &str) -> Option<&CredentialRecord> {
@@ -144,12 +265,19 @@ impl Organization {
         token: &ResetTokenRecord,
         now: OffsetDateTime,
     ) -> bool {
-        token.expired_time.is_none_or(|at| at > now)
-            && self
-                .credentials
-                .get(&token.credential_id)
-                .is_some_and(|c| c.password_version == token.password_version)
+        token_is_pending(&self.credentials, token, now)
     }
+}
+
+fn token_is_pending(
+    credentials: &HashMap<String, CredentialRecord>,
+    token: &ResetTokenRecord,
+    now: OffsetDateTime,
+) -> bool {
+    token.expired_time.is_none_or(|at| at > now)
+        && credentials
+            .get(&token.credential_id)
+            .is_some_and(|c| c.password_version == token.password_version)
 }
 
 /// Every organization, by id; `seq` orders resources by creation.

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::{Ctx, Fields, Reply, after_ttl, page, parse_object, rfc3339_opt};
-use crate::emulator::state::{CredentialRecord, hash_password, ulid};
+use crate::emulator::state::{CredentialRecord, Kind, hash_password, ulid};
 
 pub(crate) fn credential_json(ctx: &Ctx<'_>, c: &CredentialRecord) -> Value {
     json!({
@@ -79,6 +79,9 @@ fn read(ctx: &Ctx<'_>, except: Option<&str>) -> Result<Input, Box<Reply>> {
 }
 
 fn insert(ctx: &mut Ctx<'_>, id: String, input: Input) -> Reply {
+    if let Err(full) = ctx.make_room(Kind::Credential) {
+        return *full;
+    }
     let salt = fastrand::u64(..);
     let seq = ctx.next_seq();
     let expired_time = input
@@ -154,26 +157,35 @@ pub(super) fn upsert(ctx: &mut Ctx<'_>) -> Reply {
     let Some(existing) = ctx.org.credentials.get_mut(&id) else {
         return insert(ctx, id, input);
     };
-    if !existing.password_matches(&input.password) {
+    let changed_password = !existing.password_matches(&input.password);
+    if changed_password {
         existing.salt = fastrand::u64(..);
         existing.password_hash = hash_password(existing.salt, &input.password);
         existing.password_version = existing.password_version.wrapping_add(1);
     }
-    existing.username = input.username;
+    let old_username = std::mem::replace(&mut existing.username, input.username);
     existing.customer_id = input.customer_id;
     if let Some(expired_time) = input.expired_time {
         existing.expired_time = expired_time;
     }
     let record = existing.clone();
+    if changed_password {
+        ctx.org.spend_reset_tokens(&id, ctx.now);
+    }
+    if old_username != record.username {
+        // The one-time password "sent" to the old username goes with it (bounded memory).
+        ctx.org.sent_otps.remove(&old_username);
+    }
     Reply::json(StatusCode::OK, &credential_json(ctx, &record))
 }
 
 /// Deleting a credential also ends its authentication tokens and reset-password tokens.
 pub(super) fn delete(ctx: &mut Ctx<'_>) -> Reply {
     let id = ctx.param.unwrap_or_default().to_owned();
-    if ctx.org.credentials.remove(&id).is_none() {
+    let Some(removed) = ctx.org.credentials.remove(&id) else {
         return Reply::not_found("credential");
-    }
+    };
+    ctx.org.sent_otps.remove(&removed.username);
     ctx.org.auth_tokens.retain(|_, t| t.credential_id != id);
     ctx.org.reset_tokens.retain(|_, t| t.credential_id != id);
     Reply::no_content()

@@ -14,7 +14,7 @@ use time::format_description::well_known::Rfc3339;
 use super::auth::Caller;
 use super::clock::expiry_after;
 use super::routes::Route;
-use super::state::Organization;
+use super::state::{Kind, Organization};
 
 /// An answer of the API (before any fault).
 #[derive(Debug, Clone)]
@@ -109,6 +109,8 @@ pub(crate) struct Ctx<'a> {
     /// `scheme://authority` for `Location` and `_links`.
     pub(crate) base: &'a str,
     pub(crate) seq: &'a mut u64,
+    /// The cap on stored records per kind in this organization.
+    pub(crate) max_records: usize,
 }
 
 impl Ctx<'_> {
@@ -128,6 +130,22 @@ impl Ctx<'_> {
             }
         }
         format!("{}/organizations/{org}{path}", self.base)
+    }
+
+    /// Makes room for one more record of `kind`: `Err` with a 429 problem when the organization
+    /// already stores the cap (after purging what had expired).
+    pub(crate) fn make_room(&mut self, kind: Kind) -> Result<(), Box<Reply>> {
+        if self.org.make_room(kind, self.now, self.max_records) {
+            return Ok(());
+        }
+        Err(Box::new(Reply::problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!(
+                "the organization already stores the emulator's maximum of {} {}; delete some first",
+                self.max_records,
+                kind.plural()
+            ),
+        )))
     }
 
     /// The customer a JWT caller acts for.

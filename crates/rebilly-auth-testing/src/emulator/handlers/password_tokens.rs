@@ -4,7 +4,7 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use super::{Ctx, Fields, Reply, after_ttl, page, parse_object, rfc3339_opt};
-use crate::emulator::state::{ResetTokenRecord, random_token};
+use crate::emulator::state::{Kind, ResetTokenRecord, random_token};
 
 fn token_json(ctx: &Ctx<'_>, t: &ResetTokenRecord) -> Value {
     json!({
@@ -49,6 +49,9 @@ pub(super) fn create(ctx: &mut Ctx<'_>) -> Reply {
     let Some(credential) = credential.filter(|_| fields.errors.is_empty()) else {
         return Reply::invalid(&fields.errors);
     };
+    if let Err(full) = ctx.make_room(Kind::ResetPasswordToken) {
+        return *full;
+    }
     let seq = ctx.next_seq();
     let record = ResetTokenRecord {
         seq,
@@ -58,7 +61,9 @@ pub(super) fn create(ctx: &mut Ctx<'_>) -> Reply {
         expired_time: expired_time
             .unwrap_or_else(|| after_ttl(ctx.now, ctx.org.options.reset_token_ttl)),
         password_version: credential.password_version,
+        spent_at: None,
     };
+    ctx.org.schedule_purge(record.purge_at());
     let body = token_json(ctx, &record);
     let location = ctx.url(&format!("/password-tokens/{}", record.token));
     ctx.org.reset_tokens.insert(record.token.clone(), record);

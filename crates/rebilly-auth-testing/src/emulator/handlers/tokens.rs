@@ -7,7 +7,9 @@ use super::{Ctx, Fields, Reply, after_ttl, page, parse_object, rfc3339, rfc3339_
 use crate::emulator::auth::Caller;
 use crate::emulator::clock::expiry_after;
 use crate::emulator::jwt;
-use crate::emulator::state::{AuthTokenRecord, Session, one_time_password, random_token, ulid};
+use crate::emulator::state::{
+    AuthTokenRecord, Kind, Session, one_time_password, random_token, ulid,
+};
 
 fn token_json(ctx: &Ctx<'_>, t: &AuthTokenRecord) -> Value {
     json!({
@@ -109,6 +111,9 @@ pub(super) fn login(ctx: &mut Ctx<'_>) -> Reply {
     {
         return unauthorized();
     }
+    if let Err(full) = ctx.make_room(Kind::AuthenticationToken) {
+        return *full;
+    }
     let otp_required = otp_requested.unwrap_or(false) || ctx.org.options.otp_required;
     let otp = otp_required.then(one_time_password);
     if let Some(otp) = &otp {
@@ -130,6 +135,7 @@ pub(super) fn login(ctx: &mut Ctx<'_>) -> Reply {
     };
     let body = token_json(ctx, &record);
     let location = ctx.url(&format!("/authentication-tokens/{}", record.token));
+    ctx.org.schedule_purge(record.expired_time);
     ctx.org.auth_tokens.insert(record.token.clone(), record);
     Reply::json(StatusCode::CREATED, &body).with_header("location", &location)
 }
@@ -215,6 +221,9 @@ pub(super) fn exchange(ctx: &mut Ctx<'_>) -> Reply {
             "invalid credentials were used: a valid one-time password is required",
         );
     }
+    if let Err(full) = ctx.make_room(Kind::Session) {
+        return *full;
+    }
     let now = ctx.now;
     let expires = expired_time
         .flatten()
@@ -232,6 +241,7 @@ pub(super) fn exchange(ctx: &mut Ctx<'_>) -> Reply {
     claims.insert("acl".into(), acl.clone());
     claims.insert("customClaims".into(), custom_claims.clone());
     let signed = jwt::sign(&ctx.org.jwt_key, &claims);
+    ctx.org.schedule_purge(Some(expires));
     ctx.org.sessions.insert(
         id.clone(),
         Session {
