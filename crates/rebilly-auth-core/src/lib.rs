@@ -28,7 +28,7 @@
 //! let token = client.authentication_tokens().login(Login::password("ada", "pw")).await?;
 //! assert_eq!(token.username, "ada");
 //! assert_eq!(token.token.expose(), "tok_1");
-//! # Ok::<_, rebilly_auth_core::Error>(())
+//! # Ok::<_, Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```
 //!

@@ -8,7 +8,7 @@
 //! ```no_run
 //! use rebilly_auth_hyper::models::token::Login;
 //!
-//! # async fn run() -> Result<(), rebilly_auth_hyper::Error> {
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = rebilly_auth_hyper::client_builder()
 //!     .organization("my-org")
 //!     .secret_key("sk_sandbox_xxx")
@@ -103,7 +103,7 @@ pub type RequestBody = Full<Bytes>;
 ///     .organization("my-org")
 ///     .secret_key("sk_sandbox_xxx")
 ///     .build()?;
-/// # Ok::<_, rebilly_auth_hyper::Error>(())
+/// # Ok::<_, Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// It never panics: a transport that cannot be set up (its TLS configuration) is reported by

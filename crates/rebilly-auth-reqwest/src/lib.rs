@@ -7,7 +7,7 @@
 //! ```no_run
 //! use rebilly_auth_reqwest::models::token::Login;
 //!
-//! # async fn run() -> Result<(), rebilly_auth_reqwest::Error> {
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = rebilly_auth_reqwest::client_builder()
 //!     .organization("my-org")
 //!     .secret_key("sk_sandbox_xxx")
@@ -101,7 +101,7 @@ pub use rustls;
 ///     .organization("my-org")
 ///     .secret_key("sk_sandbox_xxx")
 ///     .build()?;
-/// # Ok::<_, rebilly_auth_reqwest::Error>(())
+/// # Ok::<_, Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// It never panics: a transport that cannot be set up (its TLS configuration) is reported by

@@ -16,24 +16,32 @@
 //! ## The recording fake
 //!
 //! ```
-//! use rebilly_auth_core::{models::token::Login, Client};
-//! use rebilly_auth_testing::{json_response, RecordingTransport};
+//! use rebilly_auth_core::models::{IssuedToken, Login};
+//! use rebilly_auth_testing::RecordingTransport;
 //! use serde_json::json;
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! let fake = RecordingTransport::new();
-//! fake.push(json_response(201, &json!({"username": "ada", "token": "t0k", "expiredTime": null})));
-//! let client = Client::builder().organization("org").secret_key("sk_x")
-//!     .transport(fake.clone()).build().unwrap();
-//! client.authentication_tokens().login(Login::password("ada", "pw")).await.unwrap();
+//! // Answers are typed models (or `push_json` for hand-written wire JSON).
+//! fake.respond(201, &IssuedToken::new("t0k", "ada"));
+//! // One line: a client over the fake with no retries, instant sleeps and a manual clock.
+//! let client = fake.client();
+//! let issued = client.authentication_tokens().login(Login::password("ada", "pw")).await?;
+//! assert_eq!(issued.token.expose(), "t0k");
 //! fake.last_request().unwrap()
 //!     .assert_method(http::Method::POST)
-//!     .assert_path("/organizations/org/authentication-tokens")
+//!     .assert_path("/organizations/org_test/authentication-tokens")
 //!     .assert_json_contains(&json!({"username": "ada", "mode": "password"}));
-//! // Unscripted requests fail with a message naming them:
+//! // Unscripted requests fail, once, with a cause naming them (never the token):
 //! let error = client.authentication_tokens().verify("t0k").await.unwrap_err();
-//! assert!(error.to_string().contains("GET /organizations/org/authentication-tokens/{token}"));
-//! # });
+//! let chain = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source())
+//!     .map(|e| e.to_string())
+//!     .collect::<Vec<_>>()
+//!     .join(": ");
+//! assert!(chain.contains("GET /organizations/org_test/authentication-tokens/{token}"), "{chain}");
+//! assert_eq!(fake.requests().len(), 2);
+//! # Ok::<_, rebilly_auth_core::Error>(())
+//! # }).unwrap();
 //! ```
 //!
 //! ## The emulator
@@ -75,7 +83,7 @@
 //! let server = emulator.serve_on_loopback().await.unwrap();
 //! assert!(server.url().starts_with("http://127.0.0.1:"));
 //! server.shutdown().await;
-//! # Ok::<_, rebilly_auth_core::Error>(())
+//! # Ok::<_, Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```
 //!

@@ -351,7 +351,7 @@ impl RecordingTransport {
     /// let client = fake.client();
     /// let verified = client.authentication_tokens().verify("tok_1").await?;
     /// assert_eq!(verified.map(|v| v.username).as_deref(), Some("ada"));
-    /// # Ok::<_, rebilly_auth_core::Error>(())
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
     pub fn respond<M: serde::Serialize>(&self, status: u16, model: &M) -> &Self {

@@ -121,15 +121,23 @@ async fn round_trip_without_secrets() {
         .create(NewCredential::new("bob", "pw", "cus_bob"))
         .await
         .unwrap_err();
-    let message = format!("{err}");
-    let source = std::error::Error::source(&err)
-        .map(|s| s.to_string())
-        .unwrap_or_default();
-    let all = format!("{message} {source}");
+    let all = chain(&err);
     assert!(
         all.contains("no cassette interaction matches POST"),
         "{all}"
     );
     assert!(all.contains("body:"), "{all}");
     assert!(!all.contains("\"pw\""), "{all}");
+}
+
+/// The error and its causes, as `{:#}` shows them (each `Display` holds its own layer only).
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut current = error.source();
+    while let Some(source) = current {
+        text.push_str(": ");
+        text.push_str(&source.to_string());
+        current = source.source();
+    }
+    text
 }

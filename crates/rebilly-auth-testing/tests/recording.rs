@@ -83,7 +83,7 @@ async fn unscripted_request_names_method_and_route_but_no_token() {
         )
         .await
         .unwrap_err();
-    let message = error.to_string();
+    let message = chain(&error);
     assert!(
         message.contains("POST /organizations/org/authentication-tokens/{token}/exchange"),
         "{message}"
@@ -145,4 +145,16 @@ async fn secret_header_mismatch_hides_values() {
     fake.last_request()
         .unwrap()
         .assert_header("reb-apikey", "other");
+}
+
+/// The error and its causes, as `{:#}` shows them (each `Display` holds its own layer only).
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut current = error.source();
+    while let Some(source) = current {
+        text.push_str(": ");
+        text.push_str(&source.to_string());
+        current = source.source();
+    }
+    text
 }

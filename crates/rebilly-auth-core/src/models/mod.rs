@@ -17,6 +17,17 @@ use std::fmt;
 
 pub use time::OffsetDateTime;
 
+// Every model at `models::Name`, so imports stay short; the submodules group them by resource.
+pub use credential::{Credential, NewCredential};
+pub use jwt::{AclEntry, AclScope, CustomerJwt, Exchange, Jwt, SessionType};
+pub use link::{Link, LinkRel};
+pub use options::AuthenticationOptions;
+pub use password_token::{NewResetPasswordToken, ResetPasswordToken, ResetToken};
+pub use problem::{InvalidField, ProblemDetails};
+pub use token::{
+    AuthToken, AuthenticationToken, IssuedToken, Login, LoginMethod, TokenVerification,
+};
+
 /// Declares an id newtype over `String`.
 macro_rules! id_newtype {
     ($(#[$meta:meta])* $name:ident) => {

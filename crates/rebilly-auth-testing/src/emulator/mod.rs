@@ -19,7 +19,7 @@
 //! admin.credentials().create(NewCredential::new("ada", "s3cret!", "cus_1")).await?;
 //! let token = admin.authentication_tokens().login(Login::password("ada", "s3cret!")).await?;
 //! assert_eq!(token.customer_id.unwrap().as_str(), "cus_1");
-//! # Ok::<_, rebilly_auth_core::Error>(())
+//! # Ok::<_, Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```
 
