@@ -1278,7 +1278,7 @@ async fn body_over_the_limit_is_413_before_buffering() {
     );
     let mut stream = TcpStream::connect(server.addr()).await.unwrap();
     stream.write_all(head.as_bytes()).await.unwrap();
-    let answer = tokio::time::timeout(Duration::from_secs(2), read_response(&mut stream))
+    let answer = tokio::time::timeout(Duration::from_secs(5), read_response(&mut stream))
         .await
         .expect("answered without waiting for the body");
     let (status, body) = answer.expect("a response");
@@ -1397,5 +1397,38 @@ async fn header_read_timeout_closes_a_slowloris() {
         .await,
     );
     assert_eq!(status, 200);
+    server.shutdown().await;
+}
+
+/// Extreme serve options are clamped, not trusted: no connection cap of 0, no deadline that
+/// overflows; a body limit of 0 still serves body-less requests.
+#[tokio::test]
+async fn extreme_serve_options_still_serve() {
+    let emu = emulator();
+    let server = emu
+        .serve_on_loopback_with(
+            ServeOptions::new()
+                .max_connections(0)
+                .header_read_timeout(Duration::MAX)
+                .max_request_body(0),
+        )
+        .await
+        .unwrap();
+    let (status, _, _) = split(
+        &wire(
+            server.addr(),
+            &http_request("GET", &path("/credentials"), ""),
+        )
+        .await,
+    );
+    assert_eq!(status, 200);
+    let (status, _, _) = split(
+        &wire(
+            server.addr(),
+            &http_request("PUT", &path("/authentication-options"), "{}"),
+        )
+        .await,
+    );
+    assert_eq!(status, 413);
     server.shutdown().await;
 }

@@ -36,6 +36,10 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 /// The default time a client has to send a request head ([`ServeOptions::header_read_timeout`]).
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The longest header-read timeout [`ServeOptions::header_read_timeout`] takes (a year: the
+/// deadline is computed with `Instant` arithmetic, which must not overflow).
+pub const MAX_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// The default limit on a request body, 1 MiB ([`ServeOptions::max_request_body`]).
 pub const DEFAULT_MAX_REQUEST_BODY: usize = 1024 * 1024;
 
@@ -92,8 +96,9 @@ impl ServeOptions {
 
     /// How long a client has to send a complete request head (each request of a keep-alive
     /// connection, once its previous answer was sent); past it the connection is closed.
+    /// At most [`MAX_HEADER_READ_TIMEOUT`] (longer ones are cut to it).
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
-        self.header_read_timeout = timeout;
+        self.header_read_timeout = timeout.min(MAX_HEADER_READ_TIMEOUT);
         self
     }
 
