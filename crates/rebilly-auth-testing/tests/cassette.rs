@@ -129,15 +129,3 @@ async fn round_trip_without_secrets() {
     assert!(all.contains("body:"), "{all}");
     assert!(!all.contains("\"pw\""), "{all}");
 }
-
-/// The error and its causes, as `{:#}` shows them (each `Display` holds its own layer only).
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut current = error.source();
-    while let Some(source) = current {
-        text.push_str(": ");
-        text.push_str(&source.to_string());
-        current = source.source();
-    }
-    text
-}

@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -21,36 +20,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 // ---- raw HTTP/1.1 over loopback ----
-
-/// Sends `request` and returns everything read until EOF (or 5 s).
-async fn wire(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request).await.unwrap();
-    let mut out = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut out)).await;
-    out
-}
-
-/// A `Connection: close` request with the secret key and a JSON body.
-fn http_request(method: &str, path: &str, body: &str) -> Vec<u8> {
-    format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nREB-APIKEY: {SK}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
-
-/// Status (0 when nothing came back), lower-cased head, body.
-fn split(response: &[u8]) -> (u16, String, String) {
-    let text = String::from_utf8_lossy(response).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, head.to_ascii_lowercase(), body.to_owned())
-}
 
 fn invalid_fields(body: &Value) -> Vec<String> {
     body["invalidFields"]
@@ -100,17 +69,17 @@ async fn huge_credential_ttl_then_create_over_http() {
     let server = emu.serve_on_loopback().await.unwrap();
     let body = format!(r#"{{"credentialTtl":{}}}"#, i64::MAX);
     let put = split(
-        &wire(
+        &exchange(
             server.addr(),
-            &http_request("PUT", &path("/authentication-options"), &body),
+            &request("PUT", &path("/authentication-options"), &body),
         )
         .await,
     );
     let body = r#"{"username":"ada","password":"pw","customerId":"cus_ada"}"#;
     let (status, head, json) = split(
-        &wire(
+        &exchange(
             server.addr(),
-            &http_request("POST", &path("/credentials"), body),
+            &request("POST", &path("/credentials"), body),
         )
         .await,
     );
@@ -411,26 +380,6 @@ fn check(what: &str, r: &Raw) -> Result<Value, TestCaseError> {
     Ok(json)
 }
 
-async fn send_raw(emu: &Emulator, method: &str, path: &str, who: As<'_>, body: Vec<u8>) -> Raw {
-    let mut builder = http::Request::builder()
-        .method(method)
-        .uri(format!("https://api.test{path}"));
-    builder = match who {
-        As::Secret(key) => builder.header("REB-APIKEY", key),
-        As::Publishable(key) => builder.header("Authorization", key),
-        As::Bearer(jwt) => builder.header("Authorization", format!("Bearer {jwt}")),
-        As::Nobody => builder,
-    };
-    let request = builder.body(bytes::Bytes::from(body)).unwrap();
-    let response = emu.send(request).await.expect("no fault was injected");
-    let (parts, body) = response.into_parts();
-    Raw {
-        status: parts.status,
-        headers: parts.headers,
-        body,
-    }
-}
-
 async fn run_step(
     emu: &Emulator,
     pool: &mut Pool,
@@ -686,7 +635,8 @@ async fn run_step(
                 "/password-tokens/x",
                 "/authentication-tokens/x",
             ][route];
-            (send_raw(emu, method, &path(route), secret, body).await, "")
+            let method = Method::from_bytes(method.as_bytes()).expect("a valid token");
+            (raw_bytes(emu, method, &path(route), secret, body).await, "")
         }
     };
     absorb(&what, &r, route, pool, seen)
@@ -1288,20 +1238,20 @@ async fn body_over_the_limit_is_413_before_buffering() {
     assert!(problem["detail"].as_str().unwrap().contains("1024 bytes"));
     // Chunked: 4 KiB in 1 KiB chunks.
     let chunk = format!("400\r\n{}\r\n", "x".repeat(1024));
-    let request = format!(
+    let chunked = format!(
         "POST {} HTTP/1.1\r\nHost: 127.0.0.1\r\nREB-APIKEY: {SK}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{}0\r\n\r\n",
         path("/credentials"),
         chunk.repeat(4)
     );
-    let (status, head, body) = split(&wire(server.addr(), request.as_bytes()).await);
+    let (status, head, body) = split(&exchange(server.addr(), &chunked).await);
     assert_eq!(status, 413, "{head}{body}");
     assert!(head.contains("content-type: application/json"));
     // A body under the limit is served; the refusals were seen, never executed.
     let ok = r#"{"username":"ada","password":"pw","customerId":"cus_ada"}"#;
     let (status, _, _) = split(
-        &wire(
+        &exchange(
             server.addr(),
-            &http_request("POST", &path("/credentials"), ok),
+            &request("POST", &path("/credentials"), ok),
         )
         .await,
     );
@@ -1390,9 +1340,9 @@ async fn header_read_timeout_closes_a_slowloris() {
     assert!(!String::from_utf8_lossy(&rest).contains(" 200 "));
     // The only slot is free again.
     let (status, _, _) = split(
-        &wire(
+        &exchange(
             server.addr(),
-            &http_request("GET", &path("/credentials"), ""),
+            &request("GET", &path("/credentials"), ""),
         )
         .await,
     );
@@ -1415,17 +1365,17 @@ async fn extreme_serve_options_still_serve() {
         .await
         .unwrap();
     let (status, _, _) = split(
-        &wire(
+        &exchange(
             server.addr(),
-            &http_request("GET", &path("/credentials"), ""),
+            &request("GET", &path("/credentials"), ""),
         )
         .await,
     );
     assert_eq!(status, 200);
     let (status, _, _) = split(
-        &wire(
+        &exchange(
             server.addr(),
-            &http_request("PUT", &path("/authentication-options"), "{}"),
+            &request("PUT", &path("/authentication-options"), "{}"),
         )
         .await,
     );

@@ -8,35 +8,8 @@ use std::time::Duration;
 use common::*;
 use http::{Method, StatusCode};
 use rebilly_auth_testing::emulator::{Fault, RequestMatcher, Route};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpStream;
-
-/// Sends one HTTP/1.1 request with `Connection: close` and returns everything read until EOF.
-async fn exchange(addr: std::net::SocketAddr, request: &str) -> Vec<u8> {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut out)).await;
-    out
-}
-
-fn request(method: &str, path: &str, body: &str) -> String {
-    format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nREB-APIKEY: {SK}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-}
-
-fn split(response: &[u8]) -> (u16, String, String) {
-    let text = String::from_utf8_lossy(response).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, head.to_ascii_lowercase(), body.to_owned())
-}
 
 #[tokio::test]
 async fn serves_the_same_state_over_http() {

@@ -1,5 +1,9 @@
 //! The recording fake: scripting, recording, assertions, redaction.
 
+mod common;
+
+use common::chain;
+
 use bytes::Bytes;
 use http::Method;
 use rebilly_auth_core::models::credential::NewCredential;
@@ -145,16 +149,4 @@ async fn secret_header_mismatch_hides_values() {
     fake.last_request()
         .unwrap()
         .assert_header("reb-apikey", "other");
-}
-
-/// The error and its causes, as `{:#}` shows them (each `Display` holds its own layer only).
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut current = error.source();
-    while let Some(source) = current {
-        text.push_str(": ");
-        text.push_str(&source.to_string());
-        current = source.source();
-    }
-    text
 }

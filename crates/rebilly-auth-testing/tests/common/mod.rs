@@ -3,7 +3,10 @@
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
-use rebilly_auth_core::{Client, HttpTransport, RetryPolicy};
+use rebilly_auth_core::HttpTransport;
+#[cfg(feature = "emulator")]
+use rebilly_auth_core::{Client, RetryPolicy};
+#[cfg(feature = "emulator")]
 use rebilly_auth_testing::Emulator;
 use serde_json::Value;
 
@@ -11,6 +14,7 @@ pub const ORG: &str = "org-1";
 pub const SK: &str = "sk_test_1";
 pub const PK: &str = "pk_test_1";
 
+#[cfg(feature = "emulator")]
 pub fn emulator() -> Emulator {
     Emulator::builder()
         .organization(ORG, SK, Some(PK))
@@ -18,6 +22,7 @@ pub fn emulator() -> Emulator {
         .build()
 }
 
+#[cfg(feature = "emulator")]
 pub fn client(emulator: &Emulator) -> Client {
     Client::builder()
         .organization(ORG)
@@ -53,28 +58,21 @@ impl Raw {
     }
 }
 
-pub async fn raw(
-    transport: &impl HttpTransport,
-    method: Method,
-    path: &str,
-    who: As<'_>,
-    body: Option<Value>,
-) -> Raw {
-    let mut builder = http::Request::builder()
+/// A request to the in-process emulator from `who`, before its body.
+fn request_from(method: Method, path: &str, who: As<'_>) -> http::request::Builder {
+    let builder = http::Request::builder()
         .method(method)
         .uri(format!("https://api.test{path}"));
-    builder = match who {
+    match who {
         As::Secret(key) => builder.header("REB-APIKEY", key),
         As::Publishable(key) => builder.header("Authorization", key),
         As::Bearer(jwt) => builder.header("Authorization", format!("Bearer {jwt}")),
         As::Nobody => builder,
-    };
-    if body.is_some() {
-        builder = builder.header("content-type", "application/json");
     }
-    let request = builder
-        .body(body.map_or_else(Bytes::new, |b| Bytes::from(b.to_string())))
-        .unwrap();
+}
+
+/// Sends `request` in process and splits the answer.
+async fn answer(transport: &impl HttpTransport, request: http::Request<Bytes>) -> Raw {
     let response = transport.send(request).await.expect("a response");
     let (parts, body) = response.into_parts();
     Raw {
@@ -82,6 +80,84 @@ pub async fn raw(
         headers: parts.headers,
         body,
     }
+}
+
+/// A request with an optional JSON body (and its content type).
+pub async fn raw(
+    transport: &impl HttpTransport,
+    method: Method,
+    path: &str,
+    who: As<'_>,
+    body: Option<Value>,
+) -> Raw {
+    let mut builder = request_from(method, path, who);
+    if body.is_some() {
+        builder = builder.header("content-type", "application/json");
+    }
+    let request = builder
+        .body(body.map_or_else(Bytes::new, |b| Bytes::from(b.to_string())))
+        .unwrap();
+    answer(transport, request).await
+}
+
+/// A request with any bytes as its body and no content type.
+pub async fn raw_bytes(
+    transport: &impl HttpTransport,
+    method: Method,
+    path: &str,
+    who: As<'_>,
+    body: Vec<u8>,
+) -> Raw {
+    let request = request_from(method, path, who)
+        .body(Bytes::from(body))
+        .unwrap();
+    answer(transport, request).await
+}
+
+/// Sends one HTTP/1.1 request over TCP and returns everything read until EOF (or 5 s).
+pub async fn exchange(addr: std::net::SocketAddr, request: &str) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut out),
+    )
+    .await;
+    out
+}
+
+/// A `Connection: close` HTTP/1.1 request with the secret key and a JSON body.
+pub fn request(method: &str, path: &str, body: &str) -> String {
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nREB-APIKEY: {SK}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// An HTTP/1.1 answer's status (0 when nothing came back), lower-cased head, and body.
+pub fn split(response: &[u8]) -> (u16, String, String) {
+    let text = String::from_utf8_lossy(response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_ascii_lowercase(), body.to_owned())
+}
+
+/// The error and its causes, as `{:#}` shows them (each `Display` holds its own layer only).
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut current = error.source();
+    while let Some(source) = current {
+        text.push_str(": ");
+        text.push_str(&source.to_string());
+        current = source.source();
+    }
+    text
 }
 
 pub fn path(route: &str) -> String {
