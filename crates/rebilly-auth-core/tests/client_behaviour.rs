@@ -6,31 +6,16 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use common::{Fake, FakeSleep, FixedClock, ROOT, SECRET_KEY, client};
+use common::{Fake, FakeSleep, ROOT, SECRET_KEY, client, retrying_client};
 use futures_util::StreamExt;
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::Exchange;
 use rebilly_auth_core::models::token::Login;
 use rebilly_auth_core::{
-    BuildError, Client, Deletion, Error, RetryPolicy, TimeoutScope, TransportError, Upserted,
+    BuildError, Client, Deletion, Error, TimeoutScope, TransportError, Upserted,
 };
 
 const CREDENTIAL: &str = r#"{"id":"cus_crd_1","username":"ada","customerId":"cus_1"}"#;
-
-fn retrying_client(fake: &Arc<Fake>, sleep: Arc<FakeSleep>) -> Client {
-    Client::builder()
-        .server_url(ROOT)
-        .organization("org_1")
-        .secret_key(SECRET_KEY)
-        .retry_policy(RetryPolicy::default().max_attempts(3))
-        .sleep(sleep)
-        .clock(Arc::new(FixedClock(
-            SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
-        )))
-        .transport(fake.clone())
-        .build()
-        .unwrap()
-}
 
 #[tokio::test]
 async fn idempotent_calls_retry_on_gateway_errors_and_transport_failures() {

@@ -9,35 +9,20 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use common::{Fake, FakeSleep, FixedClock, SECRET_KEY, block_on, client};
+use common::{Fake, FakeSleep, block_on, client, retrying_client};
 use every_operation::{ASKED_TOKEN, Answer, call_every_operation};
 use proptest::prelude::*;
+use rebilly_auth_core::Error;
 use rebilly_auth_core::models::jwt::Exchange;
 use rebilly_auth_core::models::password_token::NewResetPasswordToken;
 use rebilly_auth_core::models::token::Login;
-use rebilly_auth_core::{Client, Error, RetryPolicy};
-
-fn retrying_client(fake: &Arc<Fake>) -> Client {
-    Client::builder()
-        .server_url(common::ROOT)
-        .organization("org_1")
-        .secret_key(SECRET_KEY)
-        .retry_policy(RetryPolicy::default().max_attempts(3))
-        .sleep(Arc::new(FakeSleep::default()))
-        .clock(Arc::new(FixedClock(
-            SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
-        )))
-        .transport(fake.clone())
-        .build()
-        .unwrap()
-}
 
 const CREDENTIAL: &str = r#"{"id":"cus_crd_1","username":"ada","customerId":"cus_1"}"#;
 
 #[test]
 fn an_unrepresentable_reset_time_on_a_success_leaves_it_unset() {
     let fake = Fake::new();
-    let client = retrying_client(&fake);
+    let client = retrying_client(&fake, Arc::new(FakeSleep::default()));
     fake.reply_with(
         200,
         &[("X-RateLimit-Retry-After", "9223372036854775808")],
@@ -56,7 +41,7 @@ fn an_unrepresentable_wait_ends_a_429_at_once_without_a_retry_time() {
         ("X-RateLimit-Retry-After", "9223372036854775808"),
     ] {
         let fake = Fake::new();
-        let client = retrying_client(&fake);
+        let client = retrying_client(&fake, Arc::new(FakeSleep::default()));
         fake.reply_with(429, &[(name, value)], "")
             .reply(200, CREDENTIAL);
         let error = block_on(client.credentials().get("cus_crd_1")).unwrap_err();
@@ -66,7 +51,7 @@ fn an_unrepresentable_wait_ends_a_429_at_once_without_a_retry_time() {
     }
     // A 503 likewise.
     let fake = Fake::new();
-    let client = retrying_client(&fake);
+    let client = retrying_client(&fake, Arc::new(FakeSleep::default()));
     fake.reply_with(503, &[("Retry-After", "18446744073709551615")], "");
     let error = block_on(client.credentials().get("cus_crd_1")).unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(503));

@@ -76,13 +76,8 @@ async fn huge_credential_ttl_then_create_over_http() {
         .await,
     );
     let body = r#"{"username":"ada","password":"pw","customerId":"cus_ada"}"#;
-    let (status, head, json) = split(
-        &exchange(
-            server.addr(),
-            &request("POST", &path("/credentials"), body),
-        )
-        .await,
-    );
+    let (status, head, json) =
+        split(&exchange(server.addr(), &request("POST", &path("/credentials"), body)).await);
     assert_eq!(
         status, 201,
         "the connection must get an answer: {head}{json}"
@@ -1248,13 +1243,8 @@ async fn body_over_the_limit_is_413_before_buffering() {
     assert!(head.contains("content-type: application/json"));
     // A body under the limit is served; the refusals were seen, never executed.
     let ok = r#"{"username":"ada","password":"pw","customerId":"cus_ada"}"#;
-    let (status, _, _) = split(
-        &exchange(
-            server.addr(),
-            &request("POST", &path("/credentials"), ok),
-        )
-        .await,
-    );
+    let (status, _, _) =
+        split(&exchange(server.addr(), &request("POST", &path("/credentials"), ok)).await);
     assert_eq!(status, 201);
     assert_eq!(emu.requests_seen(Method::POST, Route::Credentials), 3);
     assert_eq!(emu.executed(Method::POST, Route::Credentials), 1);
@@ -1339,13 +1329,8 @@ async fn header_read_timeout_closes_a_slowloris() {
     // Whatever came back before the close is not a success.
     assert!(!String::from_utf8_lossy(&rest).contains(" 200 "));
     // The only slot is free again.
-    let (status, _, _) = split(
-        &exchange(
-            server.addr(),
-            &request("GET", &path("/credentials"), ""),
-        )
-        .await,
-    );
+    let (status, _, _) =
+        split(&exchange(server.addr(), &request("GET", &path("/credentials"), "")).await);
     assert_eq!(status, 200);
     server.shutdown().await;
 }
@@ -1364,13 +1349,8 @@ async fn extreme_serve_options_still_serve() {
         )
         .await
         .unwrap();
-    let (status, _, _) = split(
-        &exchange(
-            server.addr(),
-            &request("GET", &path("/credentials"), ""),
-        )
-        .await,
-    );
+    let (status, _, _) =
+        split(&exchange(server.addr(), &request("GET", &path("/credentials"), "")).await);
     assert_eq!(status, 200);
     let (status, _, _) = split(
         &exchange(

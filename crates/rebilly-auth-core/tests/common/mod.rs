@@ -144,6 +144,23 @@ impl Clock for FixedClock {
     }
 }
 
+/// A client on `fake` with the default retry policy (3 attempts), `sleep` to wait with, and a
+/// clock fixed at 1,700,000,000 s after the epoch.
+pub fn retrying_client(fake: &Arc<Fake>, sleep: Arc<FakeSleep>) -> Client {
+    Client::builder()
+        .server_url(ROOT)
+        .organization("org_1")
+        .secret_key(SECRET_KEY)
+        .retry_policy(RetryPolicy::default().max_attempts(3))
+        .sleep(sleep)
+        .clock(Arc::new(FixedClock(
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+        )))
+        .transport(fake.clone())
+        .build()
+        .unwrap()
+}
+
 /// A client on `fake` with no retries and no timeouts firing.
 pub fn client(fake: &Arc<Fake>) -> Client {
     Client::builder()
