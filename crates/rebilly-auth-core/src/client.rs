@@ -293,10 +293,10 @@ impl Client {
             let failure = match race(inner.transport.send(request), &*inner.sleep, limit).await {
                 Some(Ok(response)) => {
                     let (parts, body) = response.into_parts();
-                    let now = inner.clock.now();
+                    // The clock is read only for the answers that may carry a wait.
                     let server_wait = match parts.status {
                         StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
-                            response::server_wait(&parts.headers, now)
+                            response::server_wait(&parts.headers, inner.clock.now())
                         }
                         _ => ServerWait::Absent,
                     };
@@ -318,9 +318,7 @@ impl Client {
                         return Ok(raw);
                     }
                     let wait = match server_wait {
-                        ServerWait::At(at) => {
-                            // A time already past counts as zero.
-                            let given = at.duration_since(now).unwrap_or_default();
+                        ServerWait::At { wait: given, .. } => {
                             if given > inner.retry.server_wait_cap() {
                                 return Ok(raw);
                             }

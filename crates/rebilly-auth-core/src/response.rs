@@ -224,17 +224,28 @@ fn epoch_seconds(epoch: u64) -> Option<SystemTime> {
 pub(crate) enum ServerWait {
     /// No usable retry header: the policy's own backoff applies.
     Absent,
-    /// Retry at this time (possibly in the past, which counts as now).
-    At(SystemTime),
+    /// Retry at `at`, that is after `wait` (zero for a time already past).
+    At {
+        /// When.
+        at: SystemTime,
+        /// How long from the moment the answer was read.
+        wait: Duration,
+    },
     /// A retry header whose time cannot be represented: the call ends at once.
     Unrepresentable,
 }
 
 impl ServerWait {
+    /// Retry at `at`, as seen at `now`.
+    fn at(at: SystemTime, now: SystemTime) -> Self {
+        let wait = at.duration_since(now).unwrap_or_default();
+        ServerWait::At { at, wait }
+    }
+
     /// The retry time to report to the caller, if there is one.
     pub(crate) fn retry_at(self) -> Option<SystemTime> {
         match self {
-            ServerWait::At(at) => Some(at),
+            ServerWait::At { at, .. } => Some(at),
             ServerWait::Absent | ServerWait::Unrepresentable => None,
         }
     }
@@ -250,16 +261,22 @@ pub(crate) fn server_wait(headers: &HeaderMap, now: SystemTime) -> ServerWait {
     {
         let value = value.trim();
         if let Ok(seconds) = value.parse::<u64>() {
+            let wait = Duration::from_secs(seconds);
             return now
-                .checked_add(Duration::from_secs(seconds))
-                .map_or(ServerWait::Unrepresentable, ServerWait::At);
+                .checked_add(wait)
+                .map_or(ServerWait::Unrepresentable, |at| ServerWait::At {
+                    at,
+                    wait,
+                });
         }
         if let Ok(date) = httpdate::parse_http_date(value) {
-            return ServerWait::At(date);
+            return ServerWait::at(date, now);
         }
     }
     match header_u64(headers, &X_RATELIMIT_RETRY_AFTER) {
-        Some(epoch) => epoch_seconds(epoch).map_or(ServerWait::Unrepresentable, ServerWait::At),
+        Some(epoch) => {
+            epoch_seconds(epoch).map_or(ServerWait::Unrepresentable, |at| ServerWait::at(at, now))
+        }
         None => ServerWait::Absent,
     }
 }
@@ -287,27 +304,42 @@ mod tests {
     fn retry_after_in_every_form() {
         use ServerWait::*;
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let after = |s| At {
+            at: now + Duration::from_secs(s),
+            wait: Duration::from_secs(s),
+        };
         let mut headers = HeaderMap::new();
         assert_eq!(server_wait(&headers, now), Absent);
         headers.insert("x-ratelimit-retry-after", "1000050".parse().unwrap());
-        assert_eq!(
-            server_wait(&headers, now),
-            At(now + Duration::from_secs(50))
-        );
+        assert_eq!(server_wait(&headers, now), after(50));
         headers.insert("retry-after", "7".parse().unwrap());
-        assert_eq!(server_wait(&headers, now), At(now + Duration::from_secs(7)));
+        assert_eq!(server_wait(&headers, now), after(7));
         headers.insert("retry-after", "-7".parse().unwrap());
-        assert_eq!(
-            server_wait(&headers, now),
-            At(now + Duration::from_secs(50))
-        );
+        assert_eq!(server_wait(&headers, now), after(50));
         headers.insert(
             "retry-after",
             "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap(),
         );
         assert_eq!(
             server_wait(&headers, now),
-            At(SystemTime::UNIX_EPOCH + Duration::from_secs(784111777))
+            At {
+                at: SystemTime::UNIX_EPOCH + Duration::from_secs(784111777),
+                wait: Duration::from_secs(784111777 - 1_000_000),
+            }
+        );
+    }
+
+    #[test]
+    fn a_time_already_past_is_a_wait_of_zero() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000);
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ratelimit-retry-after", "1000".parse().unwrap());
+        assert_eq!(
+            server_wait(&headers, now),
+            ServerWait::At {
+                at: SystemTime::UNIX_EPOCH + Duration::from_secs(1000),
+                wait: Duration::ZERO,
+            }
         );
     }
 
