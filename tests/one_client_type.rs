@@ -2,14 +2,24 @@
 //! no generics and no lifetime bounds, and accepts a client built from each transport crate,
 //! from `RecordingTransport`, from the emulator and from mockall's mock.
 
-use rebilly_auth_core::{Client, Error, MockHttpTransport};
+use rebilly_auth_core::models::TokenVerification;
+use rebilly_auth_core::{Client, ClientBuilder, Error, MockHttpTransport};
+use rebilly_auth_testing::RecordingTransport;
 use rebilly_auth_testing::emulator::Emulator;
-use rebilly_auth_testing::{RecordingTransport, json_response};
 
 /// What a user writes: one function for production and for tests.
 async fn current_user(client: &Client, token: &str) -> Result<Option<String>, Error> {
     let verification = client.authentication_tokens().verify(token).await?;
     Ok(verification.map(|v| v.username))
+}
+
+/// The rest of the configuration, the same for every client here.
+fn for_org(builder: ClientBuilder) -> Client {
+    builder
+        .organization("org")
+        .secret_key("sk_org")
+        .build()
+        .expect("a valid configuration")
 }
 
 #[tokio::test]
@@ -19,36 +29,16 @@ async fn a_user_function_takes_every_kind_of_client() {
         .build();
     let server = emulator.serve_on_loopback().await.unwrap();
 
-    let over_reqwest = rebilly_auth_reqwest::client_builder()
-        .server_url(server.url())
-        .organization("org")
-        .secret_key("sk_org")
-        .build()
-        .unwrap();
-    let over_hyper = rebilly_auth_hyper::client_builder()
-        .server_url(server.url())
-        .organization("org")
-        .secret_key("sk_org")
-        .build()
-        .unwrap();
-    let in_process = Client::builder()
-        .organization("org")
-        .secret_key("sk_org")
-        .transport(emulator.clone())
-        .build()
-        .unwrap();
+    let over_reqwest = for_org(rebilly_auth_reqwest::client_builder().server_url(server.url()));
+    let over_hyper = for_org(rebilly_auth_hyper::client_builder().server_url(server.url()));
+    let in_process = for_org(Client::builder().transport(emulator.clone()));
     for client in [&over_reqwest, &over_hyper, &in_process] {
         assert_eq!(current_user(client, "tok_unknown").await.unwrap(), None);
     }
 
     let recording = RecordingTransport::new();
-    recording.push(json_response(200, &serde_json::json!({"username": "ada"})));
-    let recorded = Client::builder()
-        .organization("org")
-        .secret_key("sk_org")
-        .transport(recording.clone())
-        .build()
-        .unwrap();
+    recording.respond(200, &TokenVerification::new("ada"));
+    let recorded = for_org(Client::builder().transport(recording.clone()));
     assert_eq!(
         current_user(&recorded, "tok_1").await.unwrap().as_deref(),
         Some("ada")
@@ -61,12 +51,7 @@ async fn a_user_function_takes_every_kind_of_client() {
             .body(bytes::Bytes::new())
             .unwrap())
     });
-    let mocked = Client::builder()
-        .organization("org")
-        .secret_key("sk_org")
-        .transport(mock)
-        .build()
-        .unwrap();
+    let mocked = for_org(Client::builder().transport(mock));
     assert_eq!(current_user(&mocked, "tok_1").await.unwrap(), None);
     server.shutdown().await;
 }
