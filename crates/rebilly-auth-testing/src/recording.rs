@@ -496,7 +496,8 @@ impl Default for ManualClock {
 }
 
 impl ManualClock {
-    /// Moves the clock forward by `by` (saturating at the largest time it can hold).
+    /// Moves the clock forward by `by`; a move past the largest time it can hold leaves it
+    /// where it is.
     pub fn advance(&self, by: std::time::Duration) {
         let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(later) = now.checked_add(by) {
