@@ -1,0 +1,1 @@
+//! Protect routes with Rebilly customer tokens (work in progress, see issue #17).
