@@ -7,10 +7,10 @@
 
 use std::time::Duration;
 
-use http::Method;
+use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::{Client, Error, RetryPolicy};
-use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher, Route};
+use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -55,7 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Rate limited, briefly: the client waits as told (Retry-After) and retries by itself.
     emulator.inject(
-        RequestMatcher::new(Method::GET, Route::Credentials),
+        RequestMatcher::operation(OperationId::GetCredentialCollection),
         Fault::RateLimited {
             retry_after: Duration::from_secs(1),
         },
@@ -69,7 +69,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Rate limited for longer than the client is willing to wait: the error carries the time.
     emulator.inject(
-        RequestMatcher::new(Method::GET, Route::Credentials),
+        RequestMatcher::operation(OperationId::GetCredentialCollection),
         Fault::RateLimited {
             retry_after: Duration::from_secs(3600),
         },
@@ -84,14 +84,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // A gateway error on a GET is retried; on a create it is not (it may have been executed).
     emulator.inject(
-        RequestMatcher::new(Method::GET, Route::Credentials),
+        RequestMatcher::operation(OperationId::GetCredentialCollection),
         Fault::Status(http::StatusCode::BAD_GATEWAY),
         1,
     );
     let page = client.credentials().list().send_with_meta().await?;
     println!("502 on a GET: retried, {} attempts", page.meta.attempts);
     emulator.inject(
-        RequestMatcher::new(Method::POST, Route::Credentials),
+        RequestMatcher::operation(OperationId::PostCredential),
         Fault::StatusAfterProcessing(http::StatusCode::BAD_GATEWAY),
         1,
     );

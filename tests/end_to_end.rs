@@ -4,6 +4,7 @@
 //!
 //! Each scenario is written once, generic over the transport, and instantiated for both.
 
+use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::Exchange;
 use rebilly_auth_core::models::options::AuthenticationOptions;
@@ -12,9 +13,7 @@ use rebilly_auth_core::models::token::Login;
 use rebilly_auth_core::{Auth, Client, Deletion, HttpTransport, Upserted};
 use rebilly_auth_hyper::HyperTransport;
 use rebilly_auth_reqwest::ReqwestTransport;
-use rebilly_auth_testing::emulator::{Emulator, Route, ServerHandle};
-
-use http::Method;
+use rebilly_auth_testing::emulator::{Emulator, ServerHandle};
 
 const ORG_A: &str = "org-a";
 const SK_A: &str = "sk_e2e_org_a";
@@ -251,10 +250,10 @@ async fn all_operations(transport: impl HttpTransport + 'static) {
     assert_eq!(page.total, Some(1), "only grace's credential is left");
 
     // Every operation crossed the socket exactly as often as called: no retries happened.
-    assert_eq!(emulator.executed(Method::POST, Route::Credentials), 1);
-    assert_eq!(emulator.executed(Method::PUT, Route::Credential), 2);
+    assert_eq!(emulator.executed(OperationId::PostCredential), 1);
+    assert_eq!(emulator.executed(OperationId::PutCredential), 2);
     assert_eq!(
-        emulator.executed(Method::POST, Route::AuthenticationTokenExchange),
+        emulator.executed(OperationId::PostAuthenticationTokenExchange),
         2
     );
     server.shutdown().await;
@@ -324,7 +323,7 @@ async fn per_call_organization(transport: impl HttpTransport + 'static) {
     let orgs: Vec<Option<String>> = emulator
         .request_log()
         .iter()
-        .filter(|r| r.route == Some(Route::AuthenticationTokens))
+        .filter(|r| r.operation == Some(OperationId::PostAuthenticationToken))
         .map(|r| r.organization.clone())
         .collect();
     assert_eq!(orgs, vec![Some(ORG_B.to_owned())]);

@@ -2,7 +2,7 @@
 //! (reqwest and hyper) against the emulator served on loopback HTTP.
 //!
 //! Each cell gets its own emulator, server and transport, sets up what the call needs, injects
-//! one fault for the call's method and route, makes the call, and checks
+//! one fault for the call's operation, makes the call, and checks
 //! - the outcome: success (after a retry where one is safe) or the right typed error, and
 //! - how many times the emulator *executed* the request against its state: a POST, and an
 //!   exchange that spends its token, are never executed twice.
@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::StreamExt;
-use http::{Method, StatusCode};
+use http::StatusCode;
+use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::Exchange;
 use rebilly_auth_core::models::token::Login;
@@ -30,7 +31,7 @@ use rebilly_auth_core::{
 };
 use rebilly_auth_hyper::HyperTransport;
 use rebilly_auth_reqwest::ReqwestTransport;
-use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher, Route};
+use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher};
 
 const ORG: &str = "org";
 const KEY: &str = "sk_fault_matrix";
@@ -185,13 +186,13 @@ impl Class {
         Class::Exchange,
     ];
 
-    fn route(self) -> (Method, Route) {
+    fn operation(self) -> OperationId {
         match self {
-            Class::Get => (Method::GET, Route::Credential),
-            Class::Put => (Method::PUT, Route::Credential),
-            Class::Delete => (Method::DELETE, Route::Credential),
-            Class::Post => (Method::POST, Route::Credentials),
-            Class::Exchange => (Method::POST, Route::AuthenticationTokenExchange),
+            Class::Get => OperationId::GetCredential,
+            Class::Put => OperationId::PutCredential,
+            Class::Delete => OperationId::DeleteCredential,
+            Class::Post => OperationId::PostCredential,
+            Class::Exchange => OperationId::PostAuthenticationTokenExchange,
         }
     }
 
@@ -214,7 +215,7 @@ impl Class {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Cell {
     outcome: String,
-    /// Requests the emulator saw for the call's method and route (faulted ones included).
+    /// Requests the emulator saw for the call's operation (faulted ones included).
     sent: usize,
     /// Requests the emulator executed against its state.
     executed: usize,
@@ -408,8 +409,8 @@ async fn run_cell<T: HttpTransport + 'static>(transport: T, row: Row, class: Cla
         None
     };
     let id = existing.as_ref().map(|c| c.id.clone());
-    let (method, route) = class.route();
-    emulator.inject(RequestMatcher::new(method.clone(), route), row.fault(), 1);
+    let operation = class.operation();
+    emulator.inject(RequestMatcher::operation(operation), row.fault(), 1);
 
     let started = Instant::now();
     let outcome = match class {
@@ -468,8 +469,8 @@ async fn run_cell<T: HttpTransport + 'static>(transport: T, row: Row, class: Cla
     );
     let cell = Cell {
         outcome,
-        sent: emulator.requests_seen(method.clone(), route),
-        executed: emulator.executed(method, route),
+        sent: emulator.requests_seen(operation),
+        executed: emulator.executed(operation),
     };
 
     // What the state says agrees with the count.

@@ -21,13 +21,14 @@ use bytes::Bytes;
 use http::Method;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::Exchange;
 use rebilly_auth_core::models::token::Login;
 use rebilly_auth_core::{Auth, Client, Error, HttpTransport, RetryPolicy};
 use rebilly_auth_hyper::HyperTransport;
 use rebilly_auth_reqwest::ReqwestTransport;
-use rebilly_auth_testing::emulator::{Emulator, Route};
+use rebilly_auth_testing::emulator::Emulator;
 use rebilly_auth_testing::{RecordingTransport, json_response};
 use serde_json::{Value, json};
 
@@ -381,19 +382,21 @@ fn over_sockets<T: HttpTransport + 'static>(make: impl Fn() -> T) {
                         .unwrap_err();
                     prop_assert!(other.is_unauthorized(), "{:?}", other);
                     let log = emulator.request_log();
-                    let seen: Vec<(Method, Option<Route>, Option<String>)> = log
+                    let seen: Vec<(Option<OperationId>, Option<String>)> = log
                         .into_iter()
-                        .map(|r| (r.method, r.route, r.organization))
+                        .map(|r| (r.operation, r.organization))
                         .collect();
                     let org = Some(ORG.to_owned());
                     prop_assert_eq!(
                         seen,
                         vec![
-                            (Method::GET, Some(Route::AuthenticationToken), org.clone()),
-                            (Method::POST, Some(Route::AuthenticationTokenExchange), org),
                             (
-                                Method::GET,
-                                Some(Route::Credentials),
+                                Some(OperationId::GetAuthenticationTokenVerification),
+                                org.clone()
+                            ),
+                            (Some(OperationId::PostAuthenticationTokenExchange), org),
+                            (
+                                Some(OperationId::GetCredentialCollection),
                                 Some(organization.clone())
                             ),
                         ]

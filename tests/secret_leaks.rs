@@ -18,7 +18,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use http::Method;
+use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::{CustomerJwt, Exchange, Jwt};
 use rebilly_auth_core::models::password_token::{NewResetPasswordToken, ResetPasswordToken};
@@ -29,7 +29,7 @@ use rebilly_auth_core::{
 use rebilly_auth_hyper::HyperTransport;
 use rebilly_auth_reqwest::ReqwestTransport;
 use rebilly_auth_testing::cassette::Recorder;
-use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher, Route};
+use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher};
 use rebilly_auth_testing::{RecordingTransport, json_response};
 use serde_json::json;
 use tracing_subscriber::filter::LevelFilter;
@@ -341,7 +341,7 @@ async fn transport_errors<T: HttpTransport + Clone + 'static>(
 
     let client = client(url, transport);
     emulator.inject(
-        RequestMatcher::new(Method::GET, Route::AuthenticationToken),
+        RequestMatcher::operation(OperationId::GetAuthenticationTokenVerification),
         Fault::DropBeforeProcessing,
         1,
     );
@@ -354,7 +354,7 @@ async fn transport_errors<T: HttpTransport + Clone + 'static>(
     checker.error(&format!("{name} dropped connection"), &dropped);
 
     emulator.inject(
-        RequestMatcher::new(Method::POST, Route::AuthenticationTokenExchange),
+        RequestMatcher::operation(OperationId::PostAuthenticationTokenExchange),
         Fault::DropBeforeProcessing,
         1,
     );

@@ -15,12 +15,13 @@
 
 use std::time::Duration;
 
+use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::{Exchange, Jwt};
 use rebilly_auth_core::models::options::AuthenticationOptions;
 use rebilly_auth_core::models::token::Login;
 use rebilly_auth_core::{Auth, Client, Error};
-use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher, Route};
+use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher};
 
 // ---------------------------------------------------------------------------------------------
 // The code under test: your application's login. It logs the customer in, asks for the
@@ -185,7 +186,7 @@ async fn the_login_survives_a_rate_limit() {
     // The next login answers 429 (the server refused it; Retry-After: 0): the SDK waits and
     // retries it, so your code does not see it.
     emulator.inject(
-        RequestMatcher::new(http::Method::POST, Route::AuthenticationTokens),
+        RequestMatcher::operation(OperationId::PostAuthenticationToken),
         Fault::RateLimited {
             retry_after: Duration::ZERO,
         },
@@ -196,13 +197,10 @@ async fn the_login_survives_a_rate_limit() {
         .unwrap();
     // The request log tells what reached the server and what it executed.
     assert_eq!(
-        emulator.requests_seen(http::Method::POST, Route::AuthenticationTokens),
+        emulator.requests_seen(OperationId::PostAuthenticationToken),
         2
     );
-    assert_eq!(
-        emulator.executed(http::Method::POST, Route::AuthenticationTokens),
-        1
-    );
+    assert_eq!(emulator.executed(OperationId::PostAuthenticationToken), 1);
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! [`Client`] and its [`ClientBuilder`]: where requests are addressed, authenticated, timed
 //! out and retried.
 
+use crate::routes::OperationId;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
-use http::{HeaderName, HeaderValue, Method, StatusCode};
+use http::{HeaderName, HeaderValue, StatusCode};
 
 static REB_APIKEY: HeaderName = HeaderName::from_static("reb-apikey");
 use tracing::Instrument;
@@ -120,9 +121,7 @@ impl Client {
 /// One call, ready to address and send: what an operation produces.
 #[derive(Debug)]
 pub(crate) struct PreparedCall {
-    pub(crate) operation: &'static str,
-    pub(crate) route: &'static str,
-    pub(crate) method: Method,
+    pub(crate) operation: OperationId,
     pub(crate) path: std::borrow::Cow<'static, str>,
     pub(crate) query: Option<String>,
     pub(crate) body: Option<Bytes>,
@@ -208,7 +207,7 @@ impl Client {
 
     fn http_request(&self, call: &PreparedCall, addressed: Addressed) -> http::Request<Bytes> {
         let mut request = http::Request::new(call.body.clone().unwrap_or_default());
-        *request.method_mut() = call.method.clone();
+        *request.method_mut() = call.operation.method();
         *request.uri_mut() = addressed.uri;
         *request.headers_mut() = addressed.headers;
         if self.inner.body_limit != BodyLimit::DEFAULT.0 {
@@ -236,8 +235,8 @@ impl Client {
             .unwrap_or(&self.inner.organization);
         let span = tracing::info_span!(
             "rebilly_auth.call",
-            operation = call.operation,
-            route = call.route,
+            operation = call.operation.name(),
+            route = call.operation.path_template(),
             organization = organization.as_str(),
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,

@@ -1,5 +1,6 @@
 //! [`Error`]: everything a call can fail with, and its parts.
 
+use crate::routes::OperationId;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -36,7 +37,7 @@ pub enum Error {
     #[error("{operation}: the transport got no response")]
     Transport {
         /// The operation that failed, such as `GetCredential`.
-        operation: &'static str,
+        operation: OperationId,
         /// What the transport reported.
         #[source]
         source: TransportError,
@@ -54,7 +55,7 @@ pub enum Error {
     #[error("{operation}: timed out after {after:?} ({scope})")]
     Timeout {
         /// The operation that timed out.
-        operation: &'static str,
+        operation: OperationId,
         /// Which deadline passed.
         scope: TimeoutScope,
         /// The deadline's length.
@@ -71,7 +72,7 @@ pub enum Error {
     )]
     ExchangeOutcomeUnknown {
         /// The operation (`PostAuthenticationTokenExchange`).
-        operation: &'static str,
+        operation: OperationId,
         /// What the one attempt got: [`Error::Transport`], [`Error::Timeout`], or
         /// [`Error::Api`] with a gateway status.
         #[source]
@@ -83,7 +84,7 @@ pub enum Error {
     )]
     OffsetLimitReached {
         /// The listing operation.
-        operation: &'static str,
+        operation: OperationId,
         /// The offset the next page would need.
         offset: u64,
         /// The API's maximum offset.
@@ -154,7 +155,7 @@ impl Error {
 #[non_exhaustive]
 pub struct ApiError {
     /// The operation, such as `PostCredential`.
-    pub operation: &'static str,
+    pub operation: OperationId,
     /// The HTTP status.
     pub status: StatusCode,
     /// The RFC 7807 problem body, when the server sent one.
@@ -221,7 +222,7 @@ impl std::error::Error for ApiError {}
 #[non_exhaustive]
 pub struct DecodeError {
     /// The operation.
-    pub operation: &'static str,
+    pub operation: OperationId,
     /// The HTTP status.
     pub status: StatusCode,
     /// The response's `Content-Type`, if any.
@@ -241,7 +242,7 @@ pub struct DecodeError {
 
 impl DecodeError {
     pub(crate) fn new(
-        operation: &'static str,
+        operation: OperationId,
         status: StatusCode,
         content_type: Option<String>,
         body: Bytes,
@@ -283,7 +284,7 @@ impl DecodeError {
     /// A body that decoded but does not answer the call: `category` says how (such as
     /// "the answer describes another token"), `path` where. Never holds a value from the body.
     pub(crate) fn mismatch(
-        operation: &'static str,
+        operation: OperationId,
         status: StatusCode,
         content_type: Option<String>,
         body: Bytes,

@@ -59,6 +59,7 @@ pub mod pagination;
 pub mod request;
 pub mod response;
 pub mod retry;
+pub mod routes;
 pub mod runtime;
 pub mod secret;
 #[cfg(feature = "rustls")]
@@ -74,6 +75,7 @@ pub use pagination::{ListOperation, Page};
 pub use request::{Operation, Request};
 pub use response::{RateLimit, ResponseMeta, WithMeta};
 pub use retry::RetryPolicy;
+pub use routes::OperationId;
 #[cfg(feature = "tokio")]
 pub use runtime::TokioSleep;
 pub use runtime::{Clock, Sleep, SleepFuture, SystemClock};

@@ -1,5 +1,6 @@
 //! Lists: [`Page`] for one page, and a stream over every item across pages.
 
+use crate::routes::OperationId;
 use std::collections::VecDeque;
 
 use futures_core::stream::BoxStream;
@@ -26,7 +27,7 @@ pub struct Page<I> {
 }
 
 impl<I: DeserializeOwned> Page<I> {
-    pub(crate) fn decode(operation: &'static str, raw: &RawResponse) -> Result<Self, Error> {
+    pub(crate) fn decode(operation: OperationId, raw: &RawResponse) -> Result<Self, Error> {
         let items = raw.json(operation)?;
         static TOTAL: HeaderName = HeaderName::from_static("pagination-total");
         static LIMIT: HeaderName = HeaderName::from_static("pagination-limit");
@@ -117,7 +118,7 @@ impl<Op: ListOperation> Request<Op> {
                             }
                             None => {
                                 cursor.ended_by = Some(Error::OffsetLimitReached {
-                                    operation: Op::NAME,
+                                    operation: Op::ID,
                                     offset: next_offset,
                                     max: u64::from(MAX_OFFSET),
                                 });

@@ -13,6 +13,7 @@ use crate::client::{Client, PreparedCall};
 use crate::error::{Error, InvalidInput};
 use crate::response::{RawResponse, WithMeta};
 use crate::retry::RetryClass;
+use crate::routes::OperationId;
 
 /// Implemented by the SDK's 16 operation types only.
 pub(crate) mod sealed {
@@ -24,18 +25,12 @@ pub(crate) mod sealed {
 /// after the spec's `operationId`.
 ///
 /// Sealed: the SDK implements it for its operations and nothing else can. What a user names
-/// is [`Operation::Output`] (what a call returns) and [`Operation::NAME`].
+/// is [`Operation::Output`] (what a call returns) and [`Operation::ID`].
 pub trait Operation: sealed::Sealed + Send + Sync + 'static {
     /// What a successful call returns.
     type Output: Send + 'static;
-    /// The spec's `operationId`, such as `GetCredential`.
-    const NAME: &'static str;
-    /// The path template, such as `/credentials/{id}` (what spans record; never the real path).
-    #[doc(hidden)]
-    const ROUTE: &'static str;
-    /// The HTTP method.
-    #[doc(hidden)]
-    const METHOD: Method;
+    /// Which operation this is: its `operationId`, method and route template.
+    const ID: OperationId;
 
     #[doc(hidden)]
     /// The path after `/organizations/{organizationId}`, percent-encoded; rejects bad ids.
@@ -56,7 +51,7 @@ pub trait Operation: sealed::Sealed + Send + Sync + 'static {
     #[doc(hidden)]
     /// How safe a replay is; by default from the method.
     fn retry_class(&self) -> RetryClass {
-        if Self::METHOD == Method::POST {
+        if Self::ID.method() == Method::POST {
             RetryClass::NonIdempotent
         } else {
             RetryClass::Idempotent
@@ -152,9 +147,7 @@ impl<Op: Operation> Request<Op> {
 
     fn prepare(&self) -> Result<PreparedCall, Error> {
         Ok(PreparedCall {
-            operation: Op::NAME,
-            route: Op::ROUTE,
-            method: Op::METHOD,
+            operation: Op::ID,
             path: self.operation.path()?,
             query: self.operation.query()?,
             body: self.operation.body()?,

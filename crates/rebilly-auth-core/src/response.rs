@@ -1,6 +1,7 @@
 //! What came back besides the decoded value: [`ResponseMeta`], [`RateLimit`], and the helpers
 //! every operation decodes with.
 
+use crate::routes::OperationId;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -132,7 +133,7 @@ impl fmt::Debug for RawResponse {
 
 impl RawResponse {
     /// Decodes the JSON body as `T` when the status is a success; otherwise an [`ApiError`].
-    pub fn json<T: DeserializeOwned>(&self, operation: &'static str) -> Result<T, Error> {
+    pub fn json<T: DeserializeOwned>(&self, operation: OperationId) -> Result<T, Error> {
         if !self.meta.status.is_success() {
             return Err(self.api_error(operation));
         }
@@ -140,7 +141,7 @@ impl RawResponse {
     }
 
     /// Decodes the body as `T` whatever the status.
-    pub fn decode<T: DeserializeOwned>(&self, operation: &'static str) -> Result<T, Error> {
+    pub fn decode<T: DeserializeOwned>(&self, operation: OperationId) -> Result<T, Error> {
         serde_json::from_slice(&self.body)
             .map_err(|error| self.decode_error::<T>(operation, &error))
     }
@@ -148,7 +149,7 @@ impl RawResponse {
     /// The error for a body that did not decode; re-decodes (failure path only) to learn where.
     fn decode_error<T: DeserializeOwned>(
         &self,
-        operation: &'static str,
+        operation: OperationId,
         error: &serde_json::Error,
     ) -> Error {
         let mut de = serde_json::Deserializer::from_slice(&self.body);
@@ -172,7 +173,7 @@ impl RawResponse {
     /// [`DecodeError`]): `category` says how, `path` where.
     pub(crate) fn mismatch(
         &self,
-        operation: &'static str,
+        operation: OperationId,
         path: &str,
         category: &'static str,
     ) -> Error {
@@ -187,7 +188,7 @@ impl RawResponse {
     }
 
     /// The [`ApiError`] for this (unexpected) answer.
-    pub fn api_error(&self, operation: &'static str) -> Error {
+    pub fn api_error(&self, operation: OperationId) -> Error {
         let problem = serde_json::from_slice::<ProblemDetails>(&self.body).ok();
         Error::Api(Box::new(ApiError {
             operation,

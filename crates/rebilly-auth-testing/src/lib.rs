@@ -50,7 +50,8 @@
 //! use std::time::Duration;
 //! use rebilly_auth_core::{Client, models::credential::NewCredential, models::token::Login};
 //! use rebilly_auth_core::models::jwt::Exchange;
-//! use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher, Route};
+//! use rebilly_auth_core::OperationId;
+//! use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! let emulator = Emulator::builder().organization("org", "sk_x", Some("pk_x")).build();
@@ -72,12 +73,12 @@
 //!
 //! // Faults: the server executes the login but the response is lost.
 //! emulator.inject(
-//!     RequestMatcher::new(http::Method::POST, Route::AuthenticationTokens),
+//!     RequestMatcher::operation(OperationId::PostAuthenticationToken),
 //!     Fault::DropAfterProcessing,
 //!     1,
 //! );
 //! assert!(client.authentication_tokens().login(Login::password("ada", "pw")).await.is_err());
-//! assert_eq!(emulator.executed(http::Method::POST, Route::AuthenticationTokens), 2);
+//! assert_eq!(emulator.executed(OperationId::PostAuthenticationToken), 2);
 //!
 //! // The same emulator over loopback HTTP:
 //! let server = emulator.serve_on_loopback().await.unwrap();

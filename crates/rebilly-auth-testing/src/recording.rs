@@ -37,7 +37,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, Uri};
 use rebilly_auth_core::{
-    Client, Clock, HttpTransport, RetryPolicy, Sleep, SleepFuture, TransportError,
+    Client, Clock, HttpTransport, OperationId, RetryPolicy, Sleep, SleepFuture, TransportError,
 };
 use serde_json::Value;
 
@@ -115,6 +115,24 @@ impl fmt::Debug for RecordedRequest {
 }
 
 impl RecordedRequest {
+    /// Which of the API's operations this request is (by core's one list of route
+    /// templates), or `None` for a method and path that name none.
+    pub fn operation(&self) -> Option<OperationId> {
+        OperationId::recognize(&self.method, self.path())
+    }
+
+    /// Asserts which operation this request is.
+    #[track_caller]
+    pub fn assert_operation(&self, operation: OperationId) -> &Self {
+        assert_eq!(
+            self.operation(),
+            Some(operation),
+            "operation of {}",
+            self.what()
+        );
+        self
+    }
+
     /// The path (percent-encoded, as sent).
     pub fn path(&self) -> &str {
         self.uri.path()
@@ -154,8 +172,13 @@ impl RecordedRequest {
         })
     }
 
+    /// `GetCredential (GET /organizations/o/credentials/c)`, with token segments redacted.
     fn what(&self) -> String {
-        format!("{} {}", self.method, redact_path(self.path()))
+        let request = format!("{} {}", self.method, redact_path(self.path()));
+        match self.operation() {
+            Some(operation) => format!("{operation} ({request})"),
+            None => request,
+        }
     }
 
     /// Asserts the method.
@@ -463,9 +486,8 @@ impl HttpTransport for RecordingTransport {
             (Some(Scripted::Error(error)), _) => Err(error),
             (None, Some(responder)) => responder(&recorded),
             (None, None) => Err(TransportError::other(format!(
-                "unscripted request: {} {}",
-                recorded.method,
-                redact_path(recorded.path())
+                "unscripted request: {}",
+                recorded.what()
             ))),
         }
     }

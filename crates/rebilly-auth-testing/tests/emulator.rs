@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use common::*;
 use http::{Method, StatusCode};
+use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::Exchange;
 use rebilly_auth_core::models::options::AuthenticationOptions;
 use rebilly_auth_core::models::password_token::NewResetPasswordToken;
 use rebilly_auth_core::models::token::Login;
 use rebilly_auth_core::{Auth, Deletion, Upserted};
-use rebilly_auth_testing::emulator::{Route, jwt};
+use rebilly_auth_testing::emulator::jwt;
 use serde_json::json;
 
 #[tokio::test]
@@ -910,6 +911,6 @@ async fn concurrent_clients_lose_and_duplicate_nothing() {
         c.authentication_tokens().list().send().await.unwrap().total,
         Some(32)
     );
-    assert_eq!(emu.executed(Method::POST, Route::Credentials), 64);
-    assert_eq!(emu.executed(Method::POST, Route::AuthenticationTokens), 32);
+    assert_eq!(emu.executed(OperationId::PostCredential), 64);
+    assert_eq!(emu.executed(OperationId::PostAuthenticationToken), 32);
 }

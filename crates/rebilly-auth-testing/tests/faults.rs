@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use http::{Method, StatusCode};
+use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::{Client, Error, RetryPolicy, TransportErrorKind};
-use rebilly_auth_testing::emulator::{Fault, RequestMatcher, Route};
+use rebilly_auth_testing::emulator::{Fault, RequestMatcher};
 use serde_json::json;
 
 fn transport_kind(error: &Error) -> Option<TransportErrorKind> {
@@ -23,7 +24,7 @@ fn transport_kind(error: &Error) -> Option<TransportErrorKind> {
 async fn drop_before_and_after_processing() {
     let emu = emulator();
     let c = client(&emu);
-    let post = RequestMatcher::new(Method::POST, Route::Credentials);
+    let post = RequestMatcher::operation(OperationId::PostCredential);
 
     emu.inject(post.clone(), Fault::DropBeforeProcessing, 1);
     let err = c
@@ -32,8 +33,8 @@ async fn drop_before_and_after_processing() {
         .await
         .unwrap_err();
     assert_eq!(transport_kind(&err), Some(TransportErrorKind::Io));
-    assert_eq!(emu.requests_seen(Method::POST, Route::Credentials), 1);
-    assert_eq!(emu.executed(Method::POST, Route::Credentials), 0);
+    assert_eq!(emu.requests_seen(OperationId::PostCredential), 1);
+    assert_eq!(emu.executed(OperationId::PostCredential), 0);
 
     emu.inject(post, Fault::DropAfterProcessing, 1);
     let err = c
@@ -42,7 +43,7 @@ async fn drop_before_and_after_processing() {
         .await
         .unwrap_err();
     assert_eq!(transport_kind(&err), Some(TransportErrorKind::Io));
-    assert_eq!(emu.executed(Method::POST, Route::Credentials), 1);
+    assert_eq!(emu.executed(OperationId::PostCredential), 1);
     // The server did execute it: the credential exists.
     let page = c.credentials().list().send().await.unwrap();
     assert_eq!(page.items.len(), 1);
@@ -67,13 +68,13 @@ async fn status_faults_and_retries() {
         1,
     );
     retrying.credentials().list().send().await.unwrap();
-    assert_eq!(emu.requests_seen(Method::GET, Route::Credentials), 2);
-    assert_eq!(emu.executed(Method::GET, Route::Credentials), 1);
+    assert_eq!(emu.requests_seen(OperationId::GetCredentialCollection), 2);
+    assert_eq!(emu.executed(OperationId::GetCredentialCollection), 1);
 
     // A status fault after processing: executed, but the client sees 502.
     let c = client(&emu);
     emu.inject(
-        RequestMatcher::new(Method::POST, Route::Credentials),
+        RequestMatcher::operation(OperationId::PostCredential),
         Fault::StatusAfterProcessing(StatusCode::BAD_GATEWAY),
         1,
     );
@@ -83,7 +84,7 @@ async fn status_faults_and_retries() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::BAD_GATEWAY));
-    assert_eq!(emu.executed(Method::POST, Route::Credentials), 1);
+    assert_eq!(emu.executed(OperationId::PostCredential), 1);
 }
 
 #[tokio::test]
@@ -113,14 +114,14 @@ async fn rate_limited_fault_headers() {
         .unwrap();
     assert_eq!(at, emu.clock().now().unix_timestamp() + 7);
     assert_eq!(r.json()["status"], 429);
-    assert_eq!(emu.executed(Method::POST, Route::Credentials), 0);
+    assert_eq!(emu.executed(OperationId::PostCredential), 0);
 }
 
 #[tokio::test]
 async fn garbled_bodies() {
     let emu = emulator();
     let c = client(&emu);
-    let get = RequestMatcher::new(Method::GET, Route::AuthenticationOptions);
+    let get = RequestMatcher::operation(OperationId::GetAuthenticationOption);
 
     emu.inject(get.clone(), Fault::TruncatedBody, 1);
     let err = c.authentication_options().get().await.unwrap_err();
@@ -142,7 +143,7 @@ async fn garbled_bodies() {
     assert!(r.header("content-type").unwrap().starts_with("text/html"));
 
     emu.inject(
-        RequestMatcher::new(Method::DELETE, Route::Credential),
+        RequestMatcher::operation(OperationId::DeleteCredential),
         Fault::EmptyBody,
         1,
     );
@@ -191,7 +192,7 @@ async fn delay_and_matching() {
     let emu = emulator();
     let c = client(&emu);
     emu.inject(
-        RequestMatcher::new(Method::GET, Route::Credentials),
+        RequestMatcher::operation(OperationId::GetCredentialCollection),
         Fault::Delay(Duration::from_millis(150)),
         1,
     );

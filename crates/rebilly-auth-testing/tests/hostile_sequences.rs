@@ -13,8 +13,9 @@ use http::Method;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use rebilly_auth_core::HttpTransport;
+use rebilly_auth_core::OperationId;
 use rebilly_auth_testing::Emulator;
-use rebilly_auth_testing::emulator::{MAX_TTL_SECONDS, Route, ServeOptions};
+use rebilly_auth_testing::emulator::{MAX_TTL_SECONDS, ServeOptions};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -619,18 +620,7 @@ async fn run_step(
             return Ok(());
         }
         Step::Garbage(method, route, body) => {
-            let method = ["POST", "PUT", "FOO", "PATCH"][method];
-            let route = [
-                "/authentication-options",
-                "/authentication-tokens",
-                "/authentication-tokens/x/exchange",
-                "/credentials",
-                "/credentials/x",
-                "/password-tokens",
-                "/password-tokens/x",
-                "/authentication-tokens/x",
-            ][route];
-            let method = Method::from_bytes(method.as_bytes()).expect("a valid token");
+            let (method, route) = garbage_target(method, route);
             (raw_bytes(emu, method, &path(route), secret, body).await, "")
         }
     };
@@ -669,14 +659,31 @@ fn absorb(
     Ok(())
 }
 
-/// Every request the property sends has a route; the counters must add up to all of them
+/// The method and route of a `Step::Garbage`.
+fn garbage_target(method: usize, route: usize) -> (Method, &'static str) {
+    let method = ["POST", "PUT", "FOO", "PATCH"][method];
+    let route = [
+        "/authentication-options",
+        "/authentication-tokens",
+        "/authentication-tokens/x/exchange",
+        "/credentials",
+        "/credentials/x",
+        "/password-tokens",
+        "/password-tokens/x",
+        "/authentication-tokens/x",
+    ][route];
+    (
+        Method::from_bytes(method.as_bytes()).expect("a valid token"),
+        route,
+    )
+}
+
+/// The per-operation counters must add up to every request of an operation the property sent,
 /// although the journal keeps only the last [`JOURNAL`].
 fn counted(emu: &Emulator) -> usize {
-    let methods = ["GET", "POST", "PUT", "DELETE", "FOO", "PATCH"];
-    methods
-        .iter()
-        .flat_map(|m| Route::ALL.map(|r| (Method::from_bytes(m.as_bytes()).unwrap(), r)))
-        .map(|(m, r)| emu.requests_seen(m, r))
+    OperationId::ALL
+        .into_iter()
+        .map(|op| emu.requests_seen(op))
         .sum()
 }
 
@@ -706,6 +713,11 @@ fn hostile_sequences_never_crash_one_emulator() {
                     sent += match step {
                         Step::Advance(_) => 0,
                         Step::LoginBurst(_) => 3,
+                        // Methods a route does not serve are no operation: not counted.
+                        Step::Garbage(method, route, _) => {
+                            let (method, route) = garbage_target(*method, *route);
+                            usize::from(OperationId::recognize(&method, route).is_some())
+                        }
                         _ => 1,
                     };
                     let stored = emu.stored_records(ORG).unwrap();
@@ -900,9 +912,9 @@ async fn journal_is_a_ring_buffer_and_counters_keep_counting() {
     // The latest entries survive.
     assert_eq!(log.last().unwrap().method, Method::GET);
     assert_eq!(log.last().unwrap().status, Some(404));
-    assert_eq!(emu.requests_seen(Method::POST, Route::Credentials), 20);
-    assert_eq!(emu.executed(Method::POST, Route::Credentials), 20);
-    assert_eq!(emu.requests_seen(Method::GET, Route::Credential), 20);
+    assert_eq!(emu.requests_seen(OperationId::PostCredential), 20);
+    assert_eq!(emu.executed(OperationId::PostCredential), 20);
+    assert_eq!(emu.requests_seen(OperationId::GetCredential), 20);
     // Extension methods are counted too (405: seen, not executed).
     let mut builder = http::Request::builder()
         .method("FOO")
@@ -913,9 +925,10 @@ async fn journal_is_a_ring_buffer_and_counters_keep_counting() {
         .await
         .unwrap();
     assert_eq!(response.status(), 405);
-    let foo = Method::from_bytes(b"FOO").unwrap();
-    assert_eq!(emu.requests_seen(foo.clone(), Route::Credentials), 1);
-    assert_eq!(emu.executed(foo, Route::Credentials), 0);
+    // An extension method is no operation: journaled with its route, never counted.
+    let last = emu.request_log().pop().unwrap();
+    assert_eq!((last.operation, last.route), (None, Some("/credentials")));
+    assert_eq!(emu.requests_seen(OperationId::GetCredentialCollection), 0);
     // A journal of 0 keeps nothing and still counts.
     let quiet = Emulator::builder()
         .organization(ORG, SK, None)
@@ -930,11 +943,11 @@ async fn journal_is_a_ring_buffer_and_counters_keep_counting() {
     )
     .await;
     assert!(quiet.request_log().is_empty());
-    assert_eq!(quiet.executed(Method::GET, Route::Credentials), 1);
+    assert_eq!(quiet.executed(OperationId::GetCredentialCollection), 1);
     // Clearing resets both.
     emu.clear_request_log();
     assert!(emu.request_log().is_empty());
-    assert_eq!(emu.requests_seen(Method::POST, Route::Credentials), 0);
+    assert_eq!(emu.requests_seen(OperationId::PostCredential), 0);
 }
 
 /// Expired authentication tokens and JWT sessions are purged by the next write; reset-password
@@ -1246,8 +1259,8 @@ async fn body_over_the_limit_is_413_before_buffering() {
     let (status, _, _) =
         split(&exchange(server.addr(), &request("POST", &path("/credentials"), ok)).await);
     assert_eq!(status, 201);
-    assert_eq!(emu.requests_seen(Method::POST, Route::Credentials), 3);
-    assert_eq!(emu.executed(Method::POST, Route::Credentials), 1);
+    assert_eq!(emu.requests_seen(OperationId::PostCredential), 3);
+    assert_eq!(emu.executed(OperationId::PostCredential), 1);
     server.shutdown().await;
 }
 

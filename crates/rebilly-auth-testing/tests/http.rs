@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use common::*;
 use http::{Method, StatusCode};
-use rebilly_auth_testing::emulator::{Fault, RequestMatcher, Route};
+use rebilly_auth_core::OperationId;
+use rebilly_auth_testing::emulator::{Fault, RequestMatcher};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -54,19 +55,19 @@ async fn faults_on_the_wire() {
     let emu = emulator();
     let server = emu.serve_on_loopback().await.unwrap();
     let body = r#"{"username":"ada","password":"pw","customerId":"cus_ada"}"#;
-    let post = RequestMatcher::new(Method::POST, Route::Credentials);
+    let post = RequestMatcher::operation(OperationId::PostCredential);
 
     // Dropped before the head: nothing comes back; not executed.
     emu.inject(post.clone(), Fault::DropBeforeProcessing, 1);
     let out = exchange(server.addr(), &request("POST", &path("/credentials"), body)).await;
     assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
-    assert_eq!(emu.executed(Method::POST, Route::Credentials), 0);
+    assert_eq!(emu.executed(OperationId::PostCredential), 0);
 
     // Dropped after processing: nothing comes back, but it was executed.
     emu.inject(post.clone(), Fault::DropAfterProcessing, 1);
     let out = exchange(server.addr(), &request("POST", &path("/credentials"), body)).await;
     assert!(out.is_empty());
-    assert_eq!(emu.executed(Method::POST, Route::Credentials), 1);
+    assert_eq!(emu.executed(OperationId::PostCredential), 1);
 
     // Truncated: the head announces more than arrives.
     emu.inject(RequestMatcher::any(), Fault::TruncatedBody, 1);

@@ -9,7 +9,7 @@ use http::Method;
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::Exchange;
 use rebilly_auth_core::models::token::Login;
-use rebilly_auth_core::{Client, HttpTransport, RetryPolicy, TransportError};
+use rebilly_auth_core::{Client, HttpTransport, OperationId, RetryPolicy, TransportError};
 use rebilly_auth_testing::RecordingTransport;
 use rebilly_auth_testing::recording::{empty_response, json_response, problem_response};
 use serde_json::json;
@@ -45,6 +45,7 @@ async fn queue_then_closure_then_unscripted() {
     let requests = fake.requests();
     assert_eq!(requests.len(), 2);
     requests[0]
+        .assert_operation(OperationId::PostAuthenticationToken)
         .assert_method(Method::POST)
         .assert_path("/organizations/org/authentication-tokens")
         .assert_query(None)
@@ -52,6 +53,10 @@ async fn queue_then_closure_then_unscripted() {
         .assert_header("content-type", "application/json")
         .assert_json_body(&json!({"mode": "password", "username": "ada", "password": "hunter2"}))
         .assert_json_contains(&json!({"username": "ada"}));
+    assert_eq!(
+        requests[1].operation(),
+        Some(OperationId::DeleteAuthenticationToken)
+    );
     requests[1]
         .assert_method(Method::DELETE)
         .assert_path("/organizations/org/authentication-tokens/tok");
@@ -89,7 +94,9 @@ async fn unscripted_request_names_method_and_route_but_no_token() {
         .unwrap_err();
     let message = chain(&error);
     assert!(
-        message.contains("POST /organizations/org/authentication-tokens/{token}/exchange"),
+        message.contains(
+            "PostAuthenticationTokenExchange (POST /organizations/org/authentication-tokens/{token}/exchange)"
+        ),
         "{message}"
     );
     assert!(!message.contains("s3cr3t-token"));

@@ -1,9 +1,10 @@
 //! `/credentials`: create, read, upsert, delete, list.
 
+use crate::routes::OperationId;
 use std::borrow::Cow;
 
 use bytes::Bytes;
-use http::{Method, StatusCode};
+use http::StatusCode;
 
 use super::{CredentialsApi, Deletion, Upserted, decode_deletion, list_operation};
 use crate::encode;
@@ -40,12 +41,10 @@ impl crate::request::sealed::Sealed for PostCredential {}
 
 impl Operation for PostCredential {
     type Output = Credential;
-    const NAME: &'static str = "PostCredential";
-    const ROUTE: &'static str = "/credentials";
-    const METHOD: Method = Method::POST;
+    const ID: OperationId = OperationId::PostCredential;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
-        Ok(Self::ROUTE.into())
+        Ok(Self::ID.path_template().into())
     }
 
     fn body(&self) -> Result<Option<Bytes>, Error> {
@@ -53,7 +52,7 @@ impl Operation for PostCredential {
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
-        raw.json(Self::NAME)
+        raw.json(Self::ID)
     }
 }
 
@@ -69,16 +68,14 @@ impl crate::request::sealed::Sealed for GetCredential {}
 
 impl Operation for GetCredential {
     type Output = Credential;
-    const NAME: &'static str = "GetCredential";
-    const ROUTE: &'static str = "/credentials/{id}";
-    const METHOD: Method = Method::GET;
+    const ID: OperationId = OperationId::GetCredential;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
         credential_path(&self.id)
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
-        raw.json(Self::NAME)
+        raw.json(Self::ID)
     }
 }
 
@@ -96,9 +93,7 @@ impl crate::request::sealed::Sealed for PutCredential {}
 
 impl Operation for PutCredential {
     type Output = Upserted<Credential>;
-    const NAME: &'static str = "PutCredential";
-    const ROUTE: &'static str = "/credentials/{id}";
-    const METHOD: Method = Method::PUT;
+    const ID: OperationId = OperationId::PutCredential;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
         credential_path(&self.id)
@@ -109,7 +104,7 @@ impl Operation for PutCredential {
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
-        let credential = raw.json(Self::NAME)?;
+        let credential = raw.json(Self::ID)?;
         Ok(match raw.meta.status {
             _ if raw.retried_after_ambiguity => Upserted::CreatedOrUpdated(credential),
             StatusCode::CREATED => Upserted::Created(credential),
@@ -131,16 +126,14 @@ impl crate::request::sealed::Sealed for DeleteCredential {}
 
 impl Operation for DeleteCredential {
     type Output = Deletion;
-    const NAME: &'static str = "DeleteCredential";
-    const ROUTE: &'static str = "/credentials/{id}";
-    const METHOD: Method = Method::DELETE;
+    const ID: OperationId = OperationId::DeleteCredential;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
         credential_path(&self.id)
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
-        decode_deletion(Self::NAME, raw)
+        decode_deletion(Self::ID, raw)
     }
 }
 

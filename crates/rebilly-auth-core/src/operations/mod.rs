@@ -28,6 +28,7 @@ pub mod tokens;
 use crate::client::Client;
 use crate::error::Error;
 use crate::response::RawResponse;
+use crate::routes::OperationId;
 
 /// What a delete or logout did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +72,7 @@ impl<T> Upserted<T> {
 
 /// Decodes a 204 (or any success) of a delete; a 404 after an ambiguous retry counts as done.
 pub(crate) fn decode_deletion(
-    operation: &'static str,
+    operation: OperationId,
     raw: &RawResponse,
 ) -> Result<Deletion, Error> {
     if raw.meta.status.is_success() {
@@ -86,7 +87,7 @@ pub(crate) fn decode_deletion(
 /// Fails a success answer whose `token` (the value the call exists to return) is empty.
 pub(crate) fn non_empty_token(
     raw: &RawResponse,
-    operation: &'static str,
+    operation: OperationId,
     token: &str,
 ) -> Result<(), Error> {
     if token.is_empty() {
@@ -152,9 +153,7 @@ macro_rules! list_operation {
 
         impl crate::request::Operation for $name {
             type Output = crate::pagination::Page<$item>;
-            const NAME: &'static str = stringify!($name);
-            const ROUTE: &'static str = $route;
-            const METHOD: http::Method = http::Method::GET;
+            const ID: crate::routes::OperationId = crate::routes::OperationId::$name;
 
             fn path(&self) -> Result<std::borrow::Cow<'static, str>, crate::error::InvalidInput> {
                 Ok($route.into())
@@ -165,7 +164,7 @@ macro_rules! list_operation {
             }
 
             fn decode(&self, raw: &crate::response::RawResponse) -> Result<Self::Output, Error> {
-                crate::pagination::Page::decode(Self::NAME, raw)
+                crate::pagination::Page::decode(Self::ID, raw)
             }
         }
 

@@ -1,9 +1,9 @@
 //! GET and PUT `/authentication-options`.
 
+use crate::routes::OperationId;
 use std::borrow::Cow;
 
 use bytes::Bytes;
-use http::Method;
 
 use super::AuthenticationOptionsApi;
 use crate::error::{Error, InvalidInput};
@@ -20,16 +20,14 @@ impl crate::request::sealed::Sealed for GetAuthenticationOption {}
 
 impl Operation for GetAuthenticationOption {
     type Output = AuthenticationOptions;
-    const NAME: &'static str = "GetAuthenticationOption";
-    const ROUTE: &'static str = "/authentication-options";
-    const METHOD: Method = Method::GET;
+    const ID: OperationId = OperationId::GetAuthenticationOption;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
-        Ok(Self::ROUTE.into())
+        Ok(Self::ID.path_template().into())
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
-        raw.json::<OptionsBody>(Self::NAME).map(|body| body.0)
+        raw.json::<OptionsBody>(Self::ID).map(|body| body.0)
     }
 }
 
@@ -45,12 +43,10 @@ impl crate::request::sealed::Sealed for PutAuthenticationOption {}
 
 impl Operation for PutAuthenticationOption {
     type Output = AuthenticationOptions;
-    const NAME: &'static str = "PutAuthenticationOption";
-    const ROUTE: &'static str = "/authentication-options";
-    const METHOD: Method = Method::PUT;
+    const ID: OperationId = OperationId::PutAuthenticationOption;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
-        Ok(Self::ROUTE.into())
+        Ok(Self::ID.path_template().into())
     }
 
     fn body(&self) -> Result<Option<Bytes>, Error> {
@@ -58,7 +54,7 @@ impl Operation for PutAuthenticationOption {
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
-        raw.json::<OptionsBody>(Self::NAME).map(|body| body.0)
+        raw.json::<OptionsBody>(Self::ID).map(|body| body.0)
     }
 }
 

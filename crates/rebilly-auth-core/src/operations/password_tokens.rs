@@ -1,9 +1,9 @@
 //! `/password-tokens`: reset-password tokens, addressed by their secret `token` value.
 
+use crate::routes::OperationId;
 use std::borrow::Cow;
 
 use bytes::Bytes;
-use http::Method;
 
 use super::{Deletion, PasswordTokensApi, decode_deletion, list_operation};
 use crate::encode;
@@ -39,12 +39,10 @@ impl crate::request::sealed::Sealed for PostPasswordToken {}
 
 impl Operation for PostPasswordToken {
     type Output = ResetPasswordToken;
-    const NAME: &'static str = "PostPasswordToken";
-    const ROUTE: &'static str = "/password-tokens";
-    const METHOD: Method = Method::POST;
+    const ID: OperationId = OperationId::PostPasswordToken;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
-        Ok(Self::ROUTE.into())
+        Ok(Self::ID.path_template().into())
     }
 
     fn body(&self) -> Result<Option<Bytes>, Error> {
@@ -52,8 +50,8 @@ impl Operation for PostPasswordToken {
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
-        let created: ResetPasswordToken = raw.json(Self::NAME)?;
-        super::non_empty_token(raw, Self::NAME, created.token.expose())?;
+        let created: ResetPasswordToken = raw.json(Self::ID)?;
+        super::non_empty_token(raw, Self::ID, created.token.expose())?;
         Ok(created)
     }
 }
@@ -70,16 +68,14 @@ impl crate::request::sealed::Sealed for GetPasswordToken {}
 
 impl Operation for GetPasswordToken {
     type Output = ResetPasswordToken;
-    const NAME: &'static str = "GetPasswordToken";
-    const ROUTE: &'static str = "/password-tokens/{id}";
-    const METHOD: Method = Method::GET;
+    const ID: OperationId = OperationId::GetPasswordToken;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
         token_path(&self.token)
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
-        raw.json(Self::NAME)
+        raw.json(Self::ID)
     }
 }
 
@@ -95,16 +91,14 @@ impl crate::request::sealed::Sealed for DeletePasswordToken {}
 
 impl Operation for DeletePasswordToken {
     type Output = Deletion;
-    const NAME: &'static str = "DeletePasswordToken";
-    const ROUTE: &'static str = "/password-tokens/{id}";
-    const METHOD: Method = Method::DELETE;
+    const ID: OperationId = OperationId::DeletePasswordToken;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
         token_path(&self.token)
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
-        decode_deletion(Self::NAME, raw)
+        decode_deletion(Self::ID, raw)
     }
 }
 

@@ -1,9 +1,9 @@
 //! `/authentication-tokens`: login, verify, logout, exchange, list.
 
+use crate::routes::OperationId;
 use std::borrow::Cow;
 
 use bytes::Bytes;
-use http::Method;
 
 use super::{AuthenticationTokensApi, Deletion, decode_deletion, list_operation, non_empty_token};
 use crate::encode;
@@ -34,12 +34,10 @@ impl crate::request::sealed::Sealed for PostAuthenticationToken {}
 
 impl Operation for PostAuthenticationToken {
     type Output = IssuedToken;
-    const NAME: &'static str = "PostAuthenticationToken";
-    const ROUTE: &'static str = "/authentication-tokens";
-    const METHOD: Method = Method::POST;
+    const ID: OperationId = OperationId::PostAuthenticationToken;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
-        Ok(Self::ROUTE.into())
+        Ok(Self::ID.path_template().into())
     }
 
     fn body(&self) -> Result<Option<Bytes>, Error> {
@@ -47,8 +45,8 @@ impl Operation for PostAuthenticationToken {
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
-        let issued: IssuedToken = raw.json(Self::NAME)?;
-        non_empty_token(raw, Self::NAME, issued.token.expose())?;
+        let issued: IssuedToken = raw.json(Self::ID)?;
+        non_empty_token(raw, Self::ID, issued.token.expose())?;
         Ok(issued)
     }
 }
@@ -75,9 +73,7 @@ impl crate::request::sealed::Sealed for GetAuthenticationTokenVerification {}
 
 impl Operation for GetAuthenticationTokenVerification {
     type Output = Option<TokenVerification>;
-    const NAME: &'static str = "GetAuthenticationTokenVerification";
-    const ROUTE: &'static str = "/authentication-tokens/{token}";
-    const METHOD: Method = Method::GET;
+    const ID: OperationId = OperationId::GetAuthenticationTokenVerification;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
         token_path(&self.token, "")
@@ -89,14 +85,14 @@ impl Operation for GetAuthenticationTokenVerification {
         if raw.is_not_found() {
             return Ok(None);
         }
-        let answer: VerifyAnswer = raw.json(Self::NAME)?;
+        let answer: VerifyAnswer = raw.json(Self::ID)?;
         if answer
             .token
             .as_ref()
             .is_some_and(|token| *token != self.token)
         {
             return Err(raw.mismatch(
-                Self::NAME,
+                Self::ID,
                 ".token",
                 "the answer describes another token than the one asked about",
             ));
@@ -141,16 +137,14 @@ impl crate::request::sealed::Sealed for DeleteAuthenticationToken {}
 
 impl Operation for DeleteAuthenticationToken {
     type Output = Deletion;
-    const NAME: &'static str = "DeleteAuthenticationToken";
-    const ROUTE: &'static str = "/authentication-tokens/{token}";
-    const METHOD: Method = Method::DELETE;
+    const ID: OperationId = OperationId::DeleteAuthenticationToken;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
         token_path(&self.token, "")
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
-        decode_deletion(Self::NAME, raw)
+        decode_deletion(Self::ID, raw)
     }
 }
 
@@ -168,9 +162,7 @@ impl crate::request::sealed::Sealed for PostAuthenticationTokenExchange {}
 
 impl Operation for PostAuthenticationTokenExchange {
     type Output = CustomerJwt;
-    const NAME: &'static str = "PostAuthenticationTokenExchange";
-    const ROUTE: &'static str = "/authentication-tokens/{token}/exchange";
-    const METHOD: Method = Method::POST;
+    const ID: OperationId = OperationId::PostAuthenticationTokenExchange;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
         token_path(&self.token, "/exchange")
@@ -197,8 +189,8 @@ impl Operation for PostAuthenticationTokenExchange {
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
-        let jwt: CustomerJwt = raw.json(Self::NAME)?;
-        non_empty_token(raw, Self::NAME, jwt.token.expose())?;
+        let jwt: CustomerJwt = raw.json(Self::ID)?;
+        non_empty_token(raw, Self::ID, jwt.token.expose())?;
         Ok(jwt)
     }
 }

@@ -1,12 +1,12 @@
 //! Who is calling, and what they may do.
 
-use http::{HeaderMap, Method, StatusCode};
+use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::jwt;
-use super::routes::Route;
 use super::state::Organization;
+use rebilly_auth_core::OperationId;
 
 /// The authenticated caller of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,27 +66,31 @@ pub(crate) fn authenticate(
     }
 }
 
-/// Whether `caller` may call `method` on `route`; `Err` carries the refusal's status (403, or
-/// 401 where the spec lists no 403 for the operation) and detail.
+/// Whether `caller` may call `operation`; `Err` carries the refusal's status (403, or 401
+/// where the spec lists no 403 for the operation) and detail.
 pub(crate) fn permit(
     caller: &Caller,
-    method: &Method,
-    route: Route,
+    operation: OperationId,
 ) -> Result<(), (StatusCode, &'static str)> {
+    use OperationId as Op;
     let allowed = match caller {
         Caller::SecretKey => true,
         Caller::PublishableKey => matches!(
-            (method, route),
-            (&Method::POST, Route::AuthenticationTokens)
-                | (&Method::GET | &Method::DELETE, Route::AuthenticationToken)
-                | (&Method::POST, Route::AuthenticationTokenExchange)
+            operation,
+            Op::PostAuthenticationToken
+                | Op::GetAuthenticationTokenVerification
+                | Op::DeleteAuthenticationToken
+                | Op::PostAuthenticationTokenExchange
         ),
         Caller::Customer { .. } => matches!(
-            (method, route),
-            (&Method::GET | &Method::POST, Route::AuthenticationTokens)
-                | (&Method::GET | &Method::DELETE, Route::AuthenticationToken)
-                | (&Method::POST, Route::AuthenticationTokenExchange)
-                | (&Method::GET, Route::Credentials | Route::Credential)
+            operation,
+            Op::GetAuthenticationTokenCollection
+                | Op::PostAuthenticationToken
+                | Op::GetAuthenticationTokenVerification
+                | Op::DeleteAuthenticationToken
+                | Op::PostAuthenticationTokenExchange
+                | Op::GetCredentialCollection
+                | Op::GetCredential
         ),
     };
     if allowed {
@@ -99,7 +103,7 @@ pub(crate) fn permit(
         _ => "a customer JWT may not call this operation",
     };
     // DELETE /credentials/{id} lists no 403 in the spec.
-    if (method, route) == (&Method::DELETE, Route::Credential) {
+    if operation == Op::DeleteCredential {
         Err((StatusCode::UNAUTHORIZED, detail))
     } else {
         Err((StatusCode::FORBIDDEN, detail))

@@ -1,10 +1,10 @@
-//! Fault injection: make the next N requests matching a method and route misbehave.
+//! Fault injection: make the next N requests matching an operation (or a method) misbehave.
 
 use std::time::Duration;
 
 use http::{Method, StatusCode};
 
-use super::routes::Route;
+use rebilly_auth_core::OperationId;
 
 /// A misbehaviour for one request. Faults are exempt from the spec: they imitate gateways,
 /// proxies and networks, not the API.
@@ -59,11 +59,21 @@ impl Fault {
     }
 }
 
-/// Which requests a fault applies to: a method or any, a route or any.
+/// Which requests a fault applies to: every request, one operation, or every request with
+/// one method.
+///
+/// ```
+/// use rebilly_auth_core::OperationId;
+/// use rebilly_auth_testing::emulator::RequestMatcher;
+///
+/// let login = RequestMatcher::operation(OperationId::PostAuthenticationToken);
+/// let writes = RequestMatcher::any().method(http::Method::POST);
+/// # let _ = (login, writes);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestMatcher {
     method: Option<Method>,
-    route: Option<Route>,
+    operation: Option<OperationId>,
 }
 
 impl RequestMatcher {
@@ -72,29 +82,23 @@ impl RequestMatcher {
         Self::default()
     }
 
-    /// Matches `method` on `route`.
-    pub fn new(method: Method, route: Route) -> Self {
+    /// Matches the requests of one operation.
+    pub fn operation(operation: OperationId) -> Self {
         Self {
-            method: Some(method),
-            route: Some(route),
+            method: None,
+            operation: Some(operation),
         }
     }
 
-    /// Only requests with `method`.
+    /// Only requests with `method` (whatever their route, unknown ones included).
     pub fn method(mut self, method: Method) -> Self {
         self.method = Some(method);
         self
     }
 
-    /// Only requests to `route`.
-    pub fn route(mut self, route: Route) -> Self {
-        self.route = Some(route);
-        self
-    }
-
-    pub(crate) fn matches(&self, method: &Method, route: Option<Route>) -> bool {
+    pub(crate) fn matches(&self, method: &Method, operation: Option<OperationId>) -> bool {
         self.method.as_ref().is_none_or(|m| m == method)
-            && self.route.is_none_or(|r| Some(r) == route)
+            && self.operation.is_none_or(|op| Some(op) == operation)
     }
 }
 
@@ -109,11 +113,11 @@ pub(crate) struct FaultRule {
 pub(crate) fn take(
     rules: &mut Vec<FaultRule>,
     method: &Method,
-    route: Option<Route>,
+    operation: Option<OperationId>,
 ) -> Option<Fault> {
     let index = rules
         .iter()
-        .position(|rule| rule.remaining > 0 && rule.matcher.matches(method, route))?;
+        .position(|rule| rule.remaining > 0 && rule.matcher.matches(method, operation))?;
     let rule = &mut rules[index];
     rule.remaining -= 1;
     let fault = rule.fault.clone();

@@ -40,12 +40,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode};
-use rebilly_auth_core::{BodyLimit, HttpTransport, TransportError};
+use rebilly_auth_core::{BodyLimit, HttpTransport, OperationId, TransportError};
 use time::OffsetDateTime;
 
 pub use clock::EmulatorClock;
 pub use faults::{Fault, RequestMatcher};
-pub use routes::Route;
 pub use server::{ServeOptions, ServerHandle};
 
 use handlers::{Ctx, Reply};
@@ -69,11 +68,6 @@ pub const DEFAULT_MAX_RECORDS_PER_KIND: usize = 10_000;
 /// [`EmulatorBuilder::journal_capacity`].
 pub const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;
 
-/// How many distinct (method, route) pairs the per-operation counters track: the standard
-/// methods are always counted; extension methods (`FOO /credentials`) only while fewer pairs
-/// than this are tracked, so that a stream of invented methods cannot grow memory.
-const MAX_COUNTED_OPERATIONS: usize = 256;
-
 /// How many records of each kind an organization stores right now (see
 /// [`Emulator::stored_records`]). Expired records count until they are purged.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -95,8 +89,11 @@ pub struct RecordCounts {
 pub struct LoggedRequest {
     /// The method.
     pub method: Method,
-    /// The route, if the path matched one.
-    pub route: Option<Route>,
+    /// The operation, if the method and path named one of the API's.
+    pub operation: Option<OperationId>,
+    /// The route template the path matched, if any (also set for a method the route does not
+    /// serve, which has no operation).
+    pub route: Option<&'static str>,
     /// The organization of the path (or the `Organization-Id` header).
     pub organization: Option<String>,
     /// The injected fault, if any.
@@ -130,7 +127,7 @@ struct Counts {
 struct Journal {
     entries: VecDeque<LoggedRequest>,
     capacity: usize,
-    counts: HashMap<(Method, Route), Counts>,
+    counts: HashMap<OperationId, Counts>,
 }
 
 impl Journal {
@@ -143,30 +140,13 @@ impl Journal {
     }
 
     fn record(&mut self, entry: LoggedRequest) {
-        if let Some(route) = entry.route {
-            let standard = matches!(
-                entry.method,
-                Method::GET
-                    | Method::POST
-                    | Method::PUT
-                    | Method::DELETE
-                    | Method::HEAD
-                    | Method::OPTIONS
-                    | Method::PATCH
-                    | Method::TRACE
-                    | Method::CONNECT
-            );
-            let key = (entry.method.clone(), route);
-            let counts = if standard || self.counts.len() < MAX_COUNTED_OPERATIONS {
-                Some(self.counts.entry(key).or_default())
-            } else {
-                self.counts.get_mut(&key)
-            };
-            if let Some(counts) = counts {
-                counts.seen = counts.seen.saturating_add(1);
-                if entry.executed {
-                    counts.executed = counts.executed.saturating_add(1);
-                }
+        // Only the API's 16 operations are counted, so invented methods or paths cannot grow
+        // the map.
+        if let Some(operation) = entry.operation {
+            let counts = self.counts.entry(operation).or_default();
+            counts.seen = counts.seen.saturating_add(1);
+            if entry.executed {
+                counts.executed = counts.executed.saturating_add(1);
             }
         }
         if self.capacity == 0 {
@@ -178,11 +158,8 @@ impl Journal {
         self.entries.push_back(entry);
     }
 
-    fn counts(&self, method: Method, route: Route) -> Counts {
-        self.counts
-            .get(&(method, route))
-            .copied()
-            .unwrap_or_default()
+    fn counts(&self, operation: OperationId) -> Counts {
+        self.counts.get(&operation).copied().unwrap_or_default()
     }
 }
 
@@ -395,17 +372,17 @@ impl Emulator {
         journal.counts.clear();
     }
 
-    /// How many requests for `method` on `route` the emulator saw (faulted ones included), since
-    /// it was built or [`clear_request_log`](Self::clear_request_log) was called. Counted apart
+    /// How many requests for `operation` the emulator saw (faulted ones included), since it
+    /// was built or [`clear_request_log`](Self::clear_request_log) was called. Counted apart
     /// from the request log: evicting old log entries does not change it.
-    pub fn requests_seen(&self, method: Method, route: Route) -> usize {
-        lock(&self.shared.journal).counts(method, route).seen
+    pub fn requests_seen(&self, operation: OperationId) -> usize {
+        lock(&self.shared.journal).counts(operation).seen
     }
 
-    /// How many requests for `method` on `route` the emulator executed against its state (same
+    /// How many requests for `operation` the emulator executed against its state (same
     /// counting rules as [`requests_seen`](Self::requests_seen)).
-    pub fn executed(&self, method: Method, route: Route) -> usize {
-        lock(&self.shared.journal).counts(method, route).executed
+    pub fn executed(&self, operation: OperationId) -> usize {
+        lock(&self.shared.journal).counts(operation).executed
     }
 
     /// How many records of each kind `organization` stores right now, or `None` for an unknown
@@ -426,10 +403,11 @@ impl Emulator {
 
     /// Records a request the HTTP face refused before the handler saw it (e.g. 413).
     pub(crate) fn record_refused(&self, parts: &http::request::Parts, status: StatusCode) {
-        let parsed = routes::parse(parts.uri.path());
+        let parsed = routes::parse(&parts.method, parts.uri.path());
         let entry = LoggedRequest {
             method: parts.method.clone(),
-            route: parsed.as_ref().map(|p| p.route),
+            operation: parsed.as_ref().and_then(|p| p.operation),
+            route: parsed.as_ref().map(|p| p.template),
             organization: parsed.and_then(|p| p.organization),
             fault: None,
             executed: false,
@@ -441,12 +419,13 @@ impl Emulator {
     /// The shared request handler of both faces.
     pub(crate) async fn process(&self, request: http::Request<Bytes>) -> Outcome {
         let (parts, body) = request.into_parts();
-        let parsed = routes::parse(parts.uri.path());
-        let route = parsed.as_ref().map(|p| p.route);
-        let mut fault = faults::take(&mut lock(&self.shared.faults), &parts.method, route);
+        let parsed = routes::parse(&parts.method, parts.uri.path());
+        let operation = parsed.as_ref().and_then(|p| p.operation);
+        let mut fault = faults::take(&mut lock(&self.shared.faults), &parts.method, operation);
         let mut entry = LoggedRequest {
             method: parts.method.clone(),
-            route,
+            operation,
+            route: parsed.as_ref().map(|p| p.template),
             organization: None,
             fault: fault.clone(),
             executed: false,
@@ -560,14 +539,14 @@ impl Emulator {
                 );
             }
         };
-        if !handlers::allowed_methods(parsed.route).contains(parts.method.as_str()) {
+        let Some(operation) = parsed.operation else {
             return (
-                handlers::method_not_allowed(parsed.route),
+                handlers::method_not_allowed(parsed.template),
                 Some(organization),
                 false,
             );
-        }
-        if let Err((status, detail)) = auth::permit(&caller, &parts.method, parsed.route) {
+        };
+        if let Err((status, detail)) = auth::permit(&caller, operation) {
             return (Reply::problem(status, detail), Some(organization), false);
         }
         let limited = parts.method != Method::GET;
@@ -591,8 +570,7 @@ impl Emulator {
             org.purge_due(now);
         }
         let mut ctx = Ctx {
-            method: &parts.method,
-            route: parsed.route,
+            operation,
             param: parsed.param.as_deref(),
             query: parts.uri.query(),
             body,
@@ -615,7 +593,7 @@ impl Emulator {
 }
 
 fn parsed_org(parts: &http::request::Parts) -> Option<String> {
-    routes::parse(parts.uri.path()).and_then(|p| p.organization)
+    routes::parse(&parts.method, parts.uri.path()).and_then(|p| p.organization)
 }
 
 /// `scheme://authority` of the request (absolute URI, else `Host`, else `http://localhost`).

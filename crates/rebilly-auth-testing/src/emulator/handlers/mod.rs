@@ -6,15 +6,15 @@ mod password_tokens;
 mod tokens;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::auth::Caller;
 use super::clock::expiry_after;
-use super::routes::Route;
 use super::state::{Kind, Organization};
+use rebilly_auth_core::OperationId;
 
 /// An answer of the API (before any fault).
 #[derive(Debug, Clone)]
@@ -98,8 +98,7 @@ impl Reply {
 
 /// Everything a handler needs.
 pub(crate) struct Ctx<'a> {
-    pub(crate) method: &'a Method,
-    pub(crate) route: Route,
+    pub(crate) operation: OperationId,
     pub(crate) param: Option<&'a str>,
     pub(crate) query: Option<&'a str>,
     pub(crate) body: &'a [u8],
@@ -159,44 +158,37 @@ impl Ctx<'_> {
 
 /// Runs the operation.
 pub(crate) fn dispatch(ctx: &mut Ctx<'_>) -> Reply {
-    match (ctx.method.clone(), ctx.route) {
-        (Method::GET, Route::AuthenticationOptions) => options::get(ctx),
-        (Method::PUT, Route::AuthenticationOptions) => options::put(ctx),
-        (Method::GET, Route::AuthenticationTokens) => tokens::list(ctx),
-        (Method::POST, Route::AuthenticationTokens) => tokens::login(ctx),
-        (Method::GET, Route::AuthenticationToken) => tokens::verify(ctx),
-        (Method::DELETE, Route::AuthenticationToken) => tokens::logout(ctx),
-        (Method::POST, Route::AuthenticationTokenExchange) => tokens::exchange(ctx),
-        (Method::GET, Route::Credentials) => credentials::list(ctx),
-        (Method::POST, Route::Credentials) => credentials::create(ctx),
-        (Method::GET, Route::Credential) => credentials::get(ctx),
-        (Method::PUT, Route::Credential) => credentials::upsert(ctx),
-        (Method::DELETE, Route::Credential) => credentials::delete(ctx),
-        (Method::GET, Route::PasswordTokens) => password_tokens::list(ctx),
-        (Method::POST, Route::PasswordTokens) => password_tokens::create(ctx),
-        (Method::GET, Route::PasswordToken) => password_tokens::get(ctx),
-        (Method::DELETE, Route::PasswordToken) => password_tokens::delete(ctx),
-        _ => method_not_allowed(ctx.route),
+    use OperationId as Op;
+    match ctx.operation {
+        Op::GetAuthenticationOption => options::get(ctx),
+        Op::PutAuthenticationOption => options::put(ctx),
+        Op::GetAuthenticationTokenCollection => tokens::list(ctx),
+        Op::PostAuthenticationToken => tokens::login(ctx),
+        Op::GetAuthenticationTokenVerification => tokens::verify(ctx),
+        Op::DeleteAuthenticationToken => tokens::logout(ctx),
+        Op::PostAuthenticationTokenExchange => tokens::exchange(ctx),
+        Op::GetCredentialCollection => credentials::list(ctx),
+        Op::PostCredential => credentials::create(ctx),
+        Op::GetCredential => credentials::get(ctx),
+        Op::PutCredential => credentials::upsert(ctx),
+        Op::DeleteCredential => credentials::delete(ctx),
+        Op::GetPasswordTokenCollection => password_tokens::list(ctx),
+        Op::PostPasswordToken => password_tokens::create(ctx),
+        Op::GetPasswordToken => password_tokens::get(ctx),
+        Op::DeletePasswordToken => password_tokens::delete(ctx),
+        // A later operation of core's list that the emulator does not serve yet.
+        other => method_not_allowed(other.path_template()),
     }
 }
 
-/// The methods each route serves.
-pub(crate) fn allowed_methods(route: Route) -> &'static str {
-    match route {
-        Route::AuthenticationOptions => "GET, PUT",
-        Route::AuthenticationTokens | Route::Credentials | Route::PasswordTokens => "GET, POST",
-        Route::AuthenticationToken | Route::PasswordToken => "GET, DELETE",
-        Route::AuthenticationTokenExchange => "POST",
-        Route::Credential => "GET, PUT, DELETE",
-    }
-}
-
-pub(crate) fn method_not_allowed(route: Route) -> Reply {
+/// 405 naming the methods `template` serves.
+pub(crate) fn method_not_allowed(template: &str) -> Reply {
+    let allowed = super::routes::allowed_methods(template);
     Reply::problem(
         StatusCode::METHOD_NOT_ALLOWED,
-        &format!("{} serves {}", route.template(), allowed_methods(route)),
+        &format!("{template} serves {allowed}"),
     )
-    .with_header("allow", allowed_methods(route))
+    .with_header("allow", &allowed)
 }
 
 // ---- helpers shared by the handlers ----

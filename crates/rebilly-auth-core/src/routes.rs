@@ -1,0 +1,307 @@
+//! The API's one list of operations and route templates.
+//!
+//! [`OperationId`] names each of the 16 operations by the spec's `operationId` and knows its
+//! method and path template. Errors carry it, spans record its template, and the testing
+//! crate's fakes match requests and faults by it, so the table below is the only copy.
+
+use std::fmt;
+
+use http::Method;
+
+/// One of the API's 16 operations, named by the spec's `operationId`.
+///
+/// ```
+/// use rebilly_auth_core::OperationId;
+///
+/// let op = OperationId::recognize(&http::Method::GET, "/organizations/acme/credentials/cred_1");
+/// assert_eq!(op, Some(OperationId::GetCredential));
+/// assert_eq!(OperationId::GetCredential.path_template(), "/credentials/{id}");
+/// assert_eq!(OperationId::GetCredential.to_string(), "GetCredential");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum OperationId {
+    /// `GET /authentication-options`
+    GetAuthenticationOption,
+    /// `PUT /authentication-options`
+    PutAuthenticationOption,
+    /// `GET /authentication-tokens`
+    GetAuthenticationTokenCollection,
+    /// `POST /authentication-tokens` (login)
+    PostAuthenticationToken,
+    /// `GET /authentication-tokens/{token}` (verify)
+    GetAuthenticationTokenVerification,
+    /// `DELETE /authentication-tokens/{token}` (logout)
+    DeleteAuthenticationToken,
+    /// `POST /authentication-tokens/{token}/exchange`
+    PostAuthenticationTokenExchange,
+    /// `GET /credentials`
+    GetCredentialCollection,
+    /// `POST /credentials`
+    PostCredential,
+    /// `GET /credentials/{id}`
+    GetCredential,
+    /// `PUT /credentials/{id}`
+    PutCredential,
+    /// `DELETE /credentials/{id}`
+    DeleteCredential,
+    /// `GET /password-tokens`
+    GetPasswordTokenCollection,
+    /// `POST /password-tokens`
+    PostPasswordToken,
+    /// `GET /password-tokens/{id}`
+    GetPasswordToken,
+    /// `DELETE /password-tokens/{id}`
+    DeletePasswordToken,
+}
+
+/// The path prefix every template follows; `{organizationId}` is the organization.
+pub const ORGANIZATION_PREFIX: &str = "/organizations/{organizationId}";
+
+/// Every route template of the API (the part after [`ORGANIZATION_PREFIX`]), each once.
+pub const ROUTE_TEMPLATES: [&str; 8] = [
+    "/authentication-options",
+    "/authentication-tokens",
+    "/authentication-tokens/{token}",
+    "/authentication-tokens/{token}/exchange",
+    "/credentials",
+    "/credentials/{id}",
+    "/password-tokens",
+    "/password-tokens/{id}",
+];
+
+impl OperationId {
+    /// All 16 operations.
+    pub const ALL: [OperationId; 16] = [
+        OperationId::GetAuthenticationOption,
+        OperationId::PutAuthenticationOption,
+        OperationId::GetAuthenticationTokenCollection,
+        OperationId::PostAuthenticationToken,
+        OperationId::GetAuthenticationTokenVerification,
+        OperationId::DeleteAuthenticationToken,
+        OperationId::PostAuthenticationTokenExchange,
+        OperationId::GetCredentialCollection,
+        OperationId::PostCredential,
+        OperationId::GetCredential,
+        OperationId::PutCredential,
+        OperationId::DeleteCredential,
+        OperationId::GetPasswordTokenCollection,
+        OperationId::PostPasswordToken,
+        OperationId::GetPasswordToken,
+        OperationId::DeletePasswordToken,
+    ];
+
+    /// The spec's `operationId`, such as `GetCredential`.
+    pub fn name(self) -> &'static str {
+        self.row().0
+    }
+
+    /// The HTTP method.
+    pub fn method(self) -> Method {
+        self.row().1
+    }
+
+    /// The path template after [`ORGANIZATION_PREFIX`], such as `/credentials/{id}`: one of
+    /// [`ROUTE_TEMPLATES`].
+    pub fn path_template(self) -> &'static str {
+        self.row().2
+    }
+
+    /// The whole URL path template, organization included, such as
+    /// `/organizations/{organizationId}/credentials/{id}` (what spans record as
+    /// `url.template`; never the real path, which may hold a token).
+    pub fn url_template(self) -> &'static str {
+        self.row().3
+    }
+
+    /// The operation with this `operationId`, if any.
+    pub fn from_name(name: &str) -> Option<OperationId> {
+        Self::ALL.into_iter().find(|op| op.name() == name)
+    }
+
+    /// The operation of `method` on a route template (one of [`ROUTE_TEMPLATES`]), if any.
+    pub fn from_route(method: &Method, template: &str) -> Option<OperationId> {
+        Self::ALL
+            .into_iter()
+            .find(|op| op.path_template() == template && op.row().1 == method)
+    }
+
+    /// The operation a request is, from its method and path (query excluded), as
+    /// [`RoutedPath::parse`] reads paths. `None` for any other route or method.
+    pub fn recognize(method: &Method, path: &str) -> Option<OperationId> {
+        let routed = RoutedPath::parse(path)?;
+        Self::from_route(method, routed.template)
+    }
+
+    // One row per operation: name, method, template, full template. The only copy.
+    fn row(self) -> (&'static str, Method, &'static str, &'static str) {
+        macro_rules! row {
+            ($name:literal, $method:ident, $template:literal) => {
+                (
+                    $name,
+                    Method::$method,
+                    $template,
+                    concat!("/organizations/{organizationId}", $template),
+                )
+            };
+        }
+        match self {
+            OperationId::GetAuthenticationOption => {
+                row!("GetAuthenticationOption", GET, "/authentication-options")
+            }
+            OperationId::PutAuthenticationOption => {
+                row!("PutAuthenticationOption", PUT, "/authentication-options")
+            }
+            OperationId::GetAuthenticationTokenCollection => row!(
+                "GetAuthenticationTokenCollection",
+                GET,
+                "/authentication-tokens"
+            ),
+            OperationId::PostAuthenticationToken => {
+                row!("PostAuthenticationToken", POST, "/authentication-tokens")
+            }
+            OperationId::GetAuthenticationTokenVerification => row!(
+                "GetAuthenticationTokenVerification",
+                GET,
+                "/authentication-tokens/{token}"
+            ),
+            OperationId::DeleteAuthenticationToken => row!(
+                "DeleteAuthenticationToken",
+                DELETE,
+                "/authentication-tokens/{token}"
+            ),
+            OperationId::PostAuthenticationTokenExchange => row!(
+                "PostAuthenticationTokenExchange",
+                POST,
+                "/authentication-tokens/{token}/exchange"
+            ),
+            OperationId::GetCredentialCollection => {
+                row!("GetCredentialCollection", GET, "/credentials")
+            }
+            OperationId::PostCredential => row!("PostCredential", POST, "/credentials"),
+            OperationId::GetCredential => row!("GetCredential", GET, "/credentials/{id}"),
+            OperationId::PutCredential => row!("PutCredential", PUT, "/credentials/{id}"),
+            OperationId::DeleteCredential => row!("DeleteCredential", DELETE, "/credentials/{id}"),
+            OperationId::GetPasswordTokenCollection => {
+                row!("GetPasswordTokenCollection", GET, "/password-tokens")
+            }
+            OperationId::PostPasswordToken => row!("PostPasswordToken", POST, "/password-tokens"),
+            OperationId::GetPasswordToken => row!("GetPasswordToken", GET, "/password-tokens/{id}"),
+            OperationId::DeletePasswordToken => {
+                row!("DeletePasswordToken", DELETE, "/password-tokens/{id}")
+            }
+        }
+    }
+}
+
+impl fmt::Display for OperationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A request path read against [`ROUTE_TEMPLATES`]. Segments stay as sent (percent-encoded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RoutedPath<'a> {
+    /// The `{organizationId}` segment; `None` when the path has no `/organizations/{id}`
+    /// prefix (the deprecated `Organization-Id` header names it then).
+    pub organization: Option<&'a str>,
+    /// The matching template, one of [`ROUTE_TEMPLATES`].
+    pub template: &'static str,
+    /// The `{token}` or `{id}` segment, for templates that have one.
+    pub param: Option<&'a str>,
+}
+
+impl<'a> RoutedPath<'a> {
+    /// Reads `path` (without its query). Liberal, as servers are: empty segments from doubled
+    /// or trailing slashes are ignored, and the `/organizations/{id}` prefix may be missing.
+    /// `None` when no template matches.
+    ///
+    /// ```
+    /// use rebilly_auth_core::routes::RoutedPath;
+    ///
+    /// let routed = RoutedPath::parse("/organizations/acme/authentication-tokens/t%201/exchange").unwrap();
+    /// assert_eq!(routed.organization, Some("acme"));
+    /// assert_eq!(routed.template, "/authentication-tokens/{token}/exchange");
+    /// assert_eq!(routed.param, Some("t%201"));
+    /// assert!(RoutedPath::parse("/organizations/acme/customers").is_none());
+    /// ```
+    pub fn parse(path: &'a str) -> Option<RoutedPath<'a>> {
+        let mut segments = path.split('/').filter(|s| !s.is_empty());
+        let mut first = segments.next()?;
+        let mut organization = None;
+        if first == "organizations" {
+            organization = Some(segments.next()?);
+            first = segments.next()?;
+        }
+        let rest: Vec<&str> = std::iter::once(first).chain(segments).collect();
+        ROUTE_TEMPLATES.into_iter().find_map(|template| {
+            let parts: Vec<&str> = template.split('/').skip(1).collect();
+            if parts.len() != rest.len() {
+                return None;
+            }
+            let mut param = None;
+            for (part, segment) in parts.iter().zip(&rest) {
+                if part.starts_with('{') {
+                    param = Some(*segment);
+                } else if part != segment {
+                    return None;
+                }
+            }
+            Some(RoutedPath {
+                organization,
+                template,
+                param,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_has_operations_and_every_operation_a_template() {
+        for template in ROUTE_TEMPLATES {
+            assert!(
+                OperationId::ALL
+                    .iter()
+                    .any(|op| op.path_template() == template)
+            );
+        }
+        for op in OperationId::ALL {
+            assert!(ROUTE_TEMPLATES.contains(&op.path_template()));
+            assert_eq!(OperationId::from_name(op.name()), Some(op));
+            assert_eq!(
+                OperationId::from_route(&op.method(), op.path_template()),
+                Some(op)
+            );
+            assert_eq!(
+                op.url_template(),
+                format!("{ORGANIZATION_PREFIX}{}", op.path_template())
+            );
+        }
+    }
+
+    #[test]
+    fn recognizes_paths_with_and_without_the_organization() {
+        let get = Method::GET;
+        assert_eq!(
+            OperationId::recognize(&get, "/organizations/o/authentication-tokens/abc"),
+            Some(OperationId::GetAuthenticationTokenVerification)
+        );
+        assert_eq!(
+            OperationId::recognize(&Method::DELETE, "//password-tokens/x/"),
+            Some(OperationId::DeletePasswordToken)
+        );
+        assert_eq!(
+            OperationId::recognize(&Method::PATCH, "/credentials/x"),
+            None
+        );
+        assert_eq!(OperationId::recognize(&get, "/organizations/o"), None);
+        assert_eq!(OperationId::recognize(&get, "/"), None);
+        assert_eq!(OperationId::recognize(&get, "/credentials/a/b"), None);
+    }
+}
