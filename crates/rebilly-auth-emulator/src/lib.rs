@@ -1,0 +1,1 @@
+//! The emulator binary (work in progress, see issue #15).
