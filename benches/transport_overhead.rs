@@ -1,10 +1,10 @@
 //! What the SDK costs over raw HTTP, measured over loopback in one process.
 //!
 //! 1. **SDK vs raw.** A hyper 1 server on `127.0.0.1` (its own one-thread tokio runtime) answers
-//!    every request with a canned `AuthenticationToken` body (200, ~300 bytes). The SDK's
+//!    every request with a canned `ListedToken` body (200, ~300 bytes). The SDK's
 //!    `client.authentication_tokens().verify(token)` over `ReqwestTransport` runs against raw
 //!    reqwest doing the same GET (same URL, same headers — copied from the SDK's own request —
-//!    same `serde_json` decode into core's `AuthenticationToken`), and over `HyperTransport`
+//!    same `serde_json` decode into core's `ListedToken`), and over `HyperTransport`
 //!    against hyper-util's legacy client doing the same. Concurrency 1, 16 and 64; a fixed number
 //!    of requests per run; SDK and raw runs interleaved (their order alternating) in every round;
 //!    the table shows medians over the rounds and the SDK/raw throughput ratio (median of the
@@ -36,7 +36,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::models::token::{AuthenticationToken, Login};
+use rebilly_auth_core::models::token::{ListedToken, Login};
 use rebilly_auth_core::{Client, HttpTransport, Sleep, SleepFuture};
 use rebilly_auth_hyper::HyperTransport;
 use rebilly_auth_reqwest::{ReqwestTransport, reqwest};
@@ -230,7 +230,7 @@ struct Contenders {
     headers: http::HeaderMap,
 }
 
-fn decode(status: http::StatusCode, body: &[u8]) -> AuthenticationToken {
+fn decode(status: http::StatusCode, body: &[u8]) -> ListedToken {
     assert_eq!(status, http::StatusCode::OK);
     serde_json::from_slice(body).unwrap()
 }

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use rebilly_auth_reqwest::auth_core::models::credential::NewCredential;
 use rebilly_auth_reqwest::auth_core::models::jwt::Exchange;
-use rebilly_auth_reqwest::auth_core::models::password_token::NewResetPasswordToken;
+use rebilly_auth_reqwest::auth_core::models::reset_password_token::NewResetPasswordToken;
 use rebilly_auth_reqwest::auth_core::models::token::Login;
 use rebilly_auth_reqwest::auth_core::{Auth, Upserted};
 
@@ -171,24 +171,24 @@ async fn main() -> ExitCode {
         .record(
             "post_password_token",
             client
-                .password_tokens()
+                .reset_password_tokens()
                 .create(NewResetPasswordToken::new(username.clone()))
                 .await,
         )
         .map(|r| r.token);
     report.record(
         "get_password_token_collection",
-        client.password_tokens().list().limit(10).await,
+        client.reset_password_tokens().list().limit(10).await,
     );
     match &reset {
         Some(reset) => {
             report.record(
                 "get_password_token",
-                client.password_tokens().get(reset).await,
+                client.reset_password_tokens().get(reset).await,
             );
             report.record(
                 "delete_password_token",
-                client.password_tokens().delete(reset).await,
+                client.reset_password_tokens().delete(reset).await,
             );
         }
         None => {

@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use rebilly_auth_reqwest::auth_core::models::CredentialId;
 use rebilly_auth_reqwest::auth_core::models::credential::NewCredential;
 use rebilly_auth_reqwest::auth_core::models::jwt::Exchange;
-use rebilly_auth_reqwest::auth_core::models::password_token::NewResetPasswordToken;
+use rebilly_auth_reqwest::auth_core::models::reset_password_token::NewResetPasswordToken;
 use rebilly_auth_reqwest::auth_core::models::token::Login;
 use rebilly_auth_reqwest::auth_core::{Auth, Upserted};
 
@@ -254,7 +254,7 @@ async fn logged_in_part(
 
     step(12, "Create, read and delete a reset-password token");
     let reset = client
-        .password_tokens()
+        .reset_password_tokens()
         .create(NewResetPasswordToken::new(username))
         .await?;
     let reset_token = reset.token;
@@ -262,13 +262,13 @@ async fn logged_in_part(
         "     created one for {} (its value prints as {reset_token:?})",
         reset.username
     );
-    let read = client.password_tokens().get(&reset_token).await?;
+    let read = client.reset_password_tokens().get(&reset_token).await?;
     println!(
         "     read it back: credential {}, expires {}",
         shown(read.credential_id),
         expiry(read.expired_time)
     );
-    client.password_tokens().delete(&reset_token).await?;
+    client.reset_password_tokens().delete(&reset_token).await?;
     println!("     deleted");
 
     step(13, "Upsert the credential's password by id");

@@ -8,7 +8,7 @@ use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::Exchange;
 use rebilly_auth_core::models::options::AuthenticationOptions;
-use rebilly_auth_core::models::password_token::NewResetPasswordToken;
+use rebilly_auth_core::models::reset_password_token::NewResetPasswordToken;
 use rebilly_auth_core::models::token::Login;
 use rebilly_auth_core::{Auth, Client, Deletion, HttpTransport, Upserted};
 use rebilly_auth_hyper::HyperTransport;
@@ -206,7 +206,7 @@ async fn all_operations(transport: impl HttpTransport + 'static) {
 
     // 12. post_password_token.
     let reset = client
-        .password_tokens()
+        .reset_password_tokens()
         .create(NewResetPasswordToken::new("ada@example.com"))
         .await
         .unwrap();
@@ -215,19 +215,27 @@ async fn all_operations(transport: impl HttpTransport + 'static) {
     let reset_token = reset.token;
 
     // 13. get_password_token_collection.
-    let resets = client.password_tokens().list().await.unwrap();
+    let resets = client.reset_password_tokens().list().await.unwrap();
     assert_eq!(resets.items.len(), 1);
     assert_eq!(resets.items[0].username, "ada@example.com");
 
     // 14. get_password_token.
-    let got = client.password_tokens().get(&reset_token).await.unwrap();
+    let got = client
+        .reset_password_tokens()
+        .get(&reset_token)
+        .await
+        .unwrap();
     assert_eq!(got.username, "ada@example.com");
 
     // 15. delete_password_token.
-    let deleted = client.password_tokens().delete(&reset_token).await.unwrap();
+    let deleted = client
+        .reset_password_tokens()
+        .delete(&reset_token)
+        .await
+        .unwrap();
     assert_eq!(deleted, Deletion::Deleted);
     let gone = client
-        .password_tokens()
+        .reset_password_tokens()
         .get(&reset_token)
         .await
         .unwrap_err();

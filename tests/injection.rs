@@ -248,8 +248,8 @@ fn resource_ids_are_one_segment_or_refused() {
                     .upsert(id.as_str(), NewCredential::new("u", "p", "c"))
                     .await;
                 let delete = client.credentials().delete(id.as_str()).await;
-                let reset_get = client.password_tokens().get(id.as_str()).await;
-                let reset_delete = client.password_tokens().delete(id.as_str()).await;
+                let reset_get = client.reset_password_tokens().get(id.as_str()).await;
+                let reset_delete = client.reset_password_tokens().delete(id.as_str()).await;
                 if valid {
                     let requests = fake.requests();
                     prop_assert_eq!(requests.len(), 5);
@@ -636,9 +636,9 @@ fn the_emulator_never_panics() {
                     .unwrap()
                     .token;
                 let reset = client
-                    .password_tokens()
+                    .reset_password_tokens()
                     .create(
-                        rebilly_auth_core::models::password_token::NewResetPasswordToken::new(
+                        rebilly_auth_core::models::reset_password_token::NewResetPasswordToken::new(
                             "ada",
                         ),
                     )

@@ -21,8 +21,8 @@ use std::sync::{Arc, Mutex};
 use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::{CustomerJwt, Exchange, Jwt};
-use rebilly_auth_core::models::password_token::{NewResetPasswordToken, ResetPasswordToken};
-use rebilly_auth_core::models::token::{AuthToken, AuthenticationToken, Login};
+use rebilly_auth_core::models::reset_password_token::{NewResetPasswordToken, ResetPasswordToken};
+use rebilly_auth_core::models::token::{AuthToken, ListedToken, Login};
 use rebilly_auth_core::{
     Auth, Client, Error, HttpTransport, PublishableKey, RetryPolicy, Secret, SecretKey,
 };
@@ -295,12 +295,12 @@ async fn flow(
         .unwrap();
     assert_eq!(own.items.len(), 1);
     let reset = client
-        .password_tokens()
+        .reset_password_tokens()
         .create(NewResetPasswordToken::new(username))
         .await
         .unwrap()
         .token;
-    client.password_tokens().get(&reset).await.unwrap();
+    client.reset_password_tokens().get(&reset).await.unwrap();
     client
         .authentication_tokens()
         .logout(&token)
@@ -407,11 +407,11 @@ async fn no_secret_in_any_output() {
         &NewCredential::new("ada", PASSWORD, "cus_1"),
     );
     checker.debug("Exchange", &Exchange::new().one_time_password(OTP));
-    let token: AuthenticationToken =
+    let token: ListedToken =
         serde_json::from_value(json!({"username": "ada", "token": TOKEN, "customerId": "cus_1"}))
             .unwrap();
     assert_eq!(token.token.as_ref().unwrap().expose(), TOKEN);
-    checker.debug("AuthenticationToken", &token);
+    checker.debug("ListedToken", &token);
     let jwt: CustomerJwt =
         serde_json::from_value(json!({"token": JWT, "customerId": "cus_1"})).unwrap();
     assert_eq!(jwt.token.expose(), JWT);
@@ -518,7 +518,7 @@ async fn no_secret_in_any_output() {
         .unwrap();
     // Unscripted: the error names the request.
     let unscripted = fake_client
-        .password_tokens()
+        .reset_password_tokens()
         .get(RESET_TOKEN)
         .await
         .unwrap_err();

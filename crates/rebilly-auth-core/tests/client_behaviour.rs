@@ -555,7 +555,7 @@ fn futures_and_streams_are_send_and_static() {
         client.authentication_tokens().verify("t"),
     ));
     assert_send_static(&client.credentials().list().stream());
-    assert_send_static(&client.password_tokens().list().stream());
+    assert_send_static(&client.reset_password_tokens().list().stream());
     let dyn_client: Client = Client::builder()
         .organization("o")
         .transport(rebilly_auth_core::transport_fn(|_| async {
@@ -593,7 +593,7 @@ async fn secrets_never_print() {
         .exchange("TOKEN_abc", exchange)
         .auth(rebilly_auth_core::Auth::jwt("JWT_h.p.s"));
     shown += &format!("{request:?}");
-    shown += &format!("{:?}", client.password_tokens().delete("RESET_tok"));
+    shown += &format!("{:?}", client.reset_password_tokens().delete("RESET_tok"));
     // Answers carrying tokens, errors of every kind.
     fake.reply(201, r#"{"username":"ada","token":"TOKEN_abc","_links":[{"rel":"self","href":"https://x/authentication-tokens/TOKEN_abc"}]}"#);
     let token = client
@@ -622,10 +622,14 @@ async fn secrets_never_print() {
         .unwrap_err();
     shown += &format!("{error} {error:?}");
     fake.reply(200, r#"{"token":"RESET_tok","username":5}"#);
-    let error = client.password_tokens().get("RESET_tok").await.unwrap_err();
+    let error = client
+        .reset_password_tokens()
+        .get("RESET_tok")
+        .await
+        .unwrap_err();
     shown += &format!("{error} {error:?}");
     let request = client
-        .password_tokens()
+        .reset_password_tokens()
         .get("RESET_tok")
         .to_http_request()
         .unwrap();

@@ -14,7 +14,7 @@ use every_operation::{ASKED_TOKEN, Answer, call_every_operation};
 use proptest::prelude::*;
 use rebilly_auth_core::Error;
 use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::models::password_token::NewResetPasswordToken;
+use rebilly_auth_core::models::reset_password_token::NewResetPasswordToken;
 use rebilly_auth_core::models::token::Login;
 
 const CREDENTIAL: &str = r#"{"id":"cus_crd_1","username":"ada","customerId":"cus_1"}"#;
@@ -128,7 +128,7 @@ fn calls_that_exist_to_return_a_token_fail_without_one() {
         fake.reply(201, body);
         let reset = block_on(
             client
-                .password_tokens()
+                .reset_password_tokens()
                 .create(NewResetPasswordToken::new("ada")),
         );
         assert!(matches!(reset, Err(Error::Decode(_))), "reset {body}");

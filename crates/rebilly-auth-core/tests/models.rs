@@ -3,9 +3,9 @@
 use rebilly_auth_core::models::credential::Credential;
 use rebilly_auth_core::models::jwt::CustomerJwt;
 use rebilly_auth_core::models::options::AuthenticationOptions;
-use rebilly_auth_core::models::password_token::ResetPasswordToken;
 use rebilly_auth_core::models::problem::ProblemDetails;
-use rebilly_auth_core::models::token::AuthenticationToken;
+use rebilly_auth_core::models::reset_password_token::ResetPasswordToken;
+use rebilly_auth_core::models::token::ListedToken;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -26,7 +26,7 @@ fn spec_examples_round_trip() {
         "expiredTime": null,
         "_links": [{"href": "https://api.rebilly.com/example", "rel": "self"}]
     }));
-    round_trip::<AuthenticationToken>(json!({
+    round_trip::<ListedToken>(json!({
         "username": "ada",
         "customerId": "cus_0YV7DDSDD1C8DA64KHH2W33CPF",
         "token": "tok",
@@ -62,7 +62,7 @@ fn spec_examples_round_trip() {
 
 #[test]
 fn responses_tolerate_missing_null_and_unknown_fields() {
-    let token: AuthenticationToken =
+    let token: ListedToken =
         serde_json::from_str(r#"{"expiredTime":null,"_links":null,"new":1}"#).unwrap();
     assert_eq!(token.username, "");
     assert_eq!(token.expired_time, None);
@@ -83,7 +83,7 @@ fn responses_tolerate_missing_null_and_unknown_fields() {
 
 #[test]
 fn responses_never_serialize_write_only_fields() {
-    let token = AuthenticationToken::default();
+    let token = ListedToken::default();
     let text = serde_json::to_string(&token).unwrap();
     for field in ["password", "mode", "oneTimePassword", "invalidate"] {
         assert!(!text.contains(field));
@@ -92,7 +92,7 @@ fn responses_never_serialize_write_only_fields() {
 
 #[test]
 fn users_can_build_responses_for_their_own_tests() {
-    let mut token = AuthenticationToken::default();
+    let mut token = ListedToken::default();
     token.username = "ada".into();
     token.token = Some("tok".into());
     assert_eq!(token.token.unwrap().expose(), "tok");

@@ -8,7 +8,7 @@ use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::{AclEntry, AclScope, Exchange, SessionType};
 use rebilly_auth_core::models::link::LinkRel;
 use rebilly_auth_core::models::options::AuthenticationOptions;
-use rebilly_auth_core::models::password_token::NewResetPasswordToken;
+use rebilly_auth_core::models::reset_password_token::NewResetPasswordToken;
 use rebilly_auth_core::models::token::Login;
 use rebilly_auth_core::{Auth, Deletion, Error, Upserted};
 use serde_json::json;
@@ -740,7 +740,12 @@ async fn get_password_token_collection() {
         ],
         &format!("[{RESET_BODY}]"),
     );
-    let page = client.password_tokens().list().offset(0).await.unwrap();
+    let page = client
+        .reset_password_tokens()
+        .list()
+        .offset(0)
+        .await
+        .unwrap();
     let sent = fake.last();
     assert_eq!(
         (sent.method.as_str(), sent.uri.as_str()),
@@ -757,14 +762,14 @@ async fn get_password_token_collection() {
         &fake,
         401,
         PROBLEM_401,
-        client.password_tokens().list().send(),
+        client.reset_password_tokens().list().send(),
     )
     .await;
     expect_api_error(
         &fake,
         403,
         PROBLEM_403,
-        client.password_tokens().list().send(),
+        client.reset_password_tokens().list().send(),
     )
     .await;
 }
@@ -782,7 +787,7 @@ async fn post_password_token() {
         RESET_BODY,
     );
     let reset = client
-        .password_tokens()
+        .reset_password_tokens()
         .create(
             NewResetPasswordToken::new("ada@example.com")
                 .expired_time(datetime!(2026-12-01 10:00 UTC)),
@@ -808,7 +813,7 @@ async fn post_password_token() {
 
     let create = || {
         client
-            .password_tokens()
+            .reset_password_tokens()
             .create(NewResetPasswordToken::new("a"))
             .send()
     };
@@ -823,7 +828,11 @@ async fn get_password_token() {
     let fake = Fake::new();
     let client = client(&fake);
     fake.reply(200, RESET_BODY);
-    let reset = client.password_tokens().get("rst_5Ab9").await.unwrap();
+    let reset = client
+        .reset_password_tokens()
+        .get("rst_5Ab9")
+        .await
+        .unwrap();
     let sent = fake.last();
     assert_eq!(
         (sent.method.as_str(), sent.uri.as_str()),
@@ -836,21 +845,21 @@ async fn get_password_token() {
         &fake,
         404,
         PROBLEM_404,
-        client.password_tokens().get("rst_5Ab9").send(),
+        client.reset_password_tokens().get("rst_5Ab9").send(),
     )
     .await;
     expect_api_error(
         &fake,
         401,
         PROBLEM_401,
-        client.password_tokens().get("rst_5Ab9").send(),
+        client.reset_password_tokens().get("rst_5Ab9").send(),
     )
     .await;
     expect_api_error(
         &fake,
         403,
         PROBLEM_403,
-        client.password_tokens().get("rst_5Ab9").send(),
+        client.reset_password_tokens().get("rst_5Ab9").send(),
     )
     .await;
 }
@@ -861,7 +870,11 @@ async fn delete_password_token() {
     let client = client(&fake);
     fake.reply(204, "");
     assert_eq!(
-        client.password_tokens().delete("rst_5Ab9").await.unwrap(),
+        client
+            .reset_password_tokens()
+            .delete("rst_5Ab9")
+            .await
+            .unwrap(),
         Deletion::Deleted
     );
     let sent = fake.last();
@@ -871,7 +884,7 @@ async fn delete_password_token() {
     );
     assert_common_headers(&sent, false);
 
-    let delete = || client.password_tokens().delete("rst_5Ab9").send();
+    let delete = || client.reset_password_tokens().delete("rst_5Ab9").send();
     expect_api_error(&fake, 401, PROBLEM_401, delete()).await;
     expect_api_error(&fake, 403, PROBLEM_403, delete()).await;
     expect_api_error(&fake, 404, PROBLEM_404, delete()).await;

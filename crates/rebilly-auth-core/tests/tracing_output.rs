@@ -66,7 +66,11 @@ fn spans_carry_the_route_template_and_no_secret_at_trace_level() {
                 )
                 .await;
             fake.reply(200, r#"{"token":"RESET_SECRET","username":"ada"}"#);
-            client.password_tokens().get("RESET_SECRET").await.unwrap();
+            client
+                .reset_password_tokens()
+                .get("RESET_SECRET")
+                .await
+                .unwrap();
         });
     });
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();

@@ -92,6 +92,7 @@ pub fn problem_response(status: u16, detail: &str) -> http::Response<Bytes> {
 /// `Debug` redacts secrets: API keys and `Authorization`, passwords, one-time passwords and
 /// tokens in the body, token values in the path.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct RecordedRequest {
     /// The method.
     pub method: Method,

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::models::password_token::NewResetPasswordToken;
+use rebilly_auth_core::models::reset_password_token::NewResetPasswordToken;
 use rebilly_auth_core::models::token::Login;
 use rebilly_auth_core::{Client, RetryPolicy};
 use rebilly_auth_testing::cassette::{Cassette, Recorder, Replayer};
@@ -41,7 +41,7 @@ async fn scenario(client: &Client) -> Vec<String> {
         .unwrap();
     seen.push(jwt.customer_id.unwrap().as_str().to_owned());
     let reset = client
-        .password_tokens()
+        .reset_password_tokens()
         .create(NewResetPasswordToken::new("ada"))
         .await
         .unwrap();

@@ -13,7 +13,7 @@ use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::Exchange;
 use rebilly_auth_core::models::options::AuthenticationOptions;
-use rebilly_auth_core::models::password_token::NewResetPasswordToken;
+use rebilly_auth_core::models::reset_password_token::NewResetPasswordToken;
 use rebilly_auth_core::models::token::Login;
 use rebilly_auth_core::{Auth, Deletion, Upserted};
 use rebilly_auth_testing::emulator::jwt;
@@ -104,7 +104,7 @@ async fn all_sixteen_operations_through_the_client() {
 
     // Password tokens: POST, list, GET, DELETE.
     let reset = client
-        .password_tokens()
+        .reset_password_tokens()
         .create(NewResetPasswordToken::new("ada"))
         .await
         .unwrap();
@@ -112,7 +112,7 @@ async fn all_sixteen_operations_through_the_client() {
     assert_eq!(reset.credential_id.as_ref(), Some(&created.id));
     assert_eq!(
         client
-            .password_tokens()
+            .reset_password_tokens()
             .list()
             .send()
             .await
@@ -122,17 +122,21 @@ async fn all_sixteen_operations_through_the_client() {
         1
     );
     let fetched = client
-        .password_tokens()
+        .reset_password_tokens()
         .get(reset_value.clone())
         .await
         .unwrap();
     assert_eq!(fetched.username, "ada");
     client
-        .password_tokens()
+        .reset_password_tokens()
         .delete(reset_value.clone())
         .await
         .unwrap();
-    let gone = client.password_tokens().get(reset_value).await.unwrap_err();
+    let gone = client
+        .reset_password_tokens()
+        .get(reset_value)
+        .await
+        .unwrap_err();
     assert!(gone.is_not_found());
 
     client
@@ -680,7 +684,7 @@ async fn reset_tokens_and_409() {
         .create(NewCredential::new("ada", "pw", "cus_ada"))
         .await
         .unwrap();
-    let tokens = c.password_tokens();
+    let tokens = c.reset_password_tokens();
     // Unknown username: 422.
     let err = tokens
         .create(NewResetPasswordToken::new("nobody"))

@@ -4,13 +4,21 @@
 //! a response never holds a password, a request never holds a server-set id. Responses ignore
 //! unknown fields and tolerate missing optional ones; requests omit unset optionals. Every
 //! response type implements `Default` and has public fields, so tests can build one.
+//!
+//! Names keep a token's *value* apart from a *resource* about a token:
+//!
+//! | secret value (a [`Secret`](crate::Secret) newtype; no `Display`) | resources that describe one |
+//! |---|---|
+//! | [`AuthToken`] | [`IssuedToken`] (login), [`TokenVerification`] (verify), [`ListedToken`] (the token list) |
+//! | [`Jwt`] | [`CustomerJwt`] (exchange) |
+//! | [`ResetToken`] | [`ResetPasswordToken`], [`NewResetPasswordToken`] (`client.reset_password_tokens()`) |
 
 pub mod credential;
 pub mod jwt;
 pub mod link;
 pub mod options;
-pub mod password_token;
 pub mod problem;
+pub mod reset_password_token;
 pub mod token;
 
 use std::fmt;
@@ -22,11 +30,9 @@ pub use credential::{Credential, NewCredential};
 pub use jwt::{AclEntry, AclScope, CustomerJwt, Exchange, Jwt, SessionType};
 pub use link::{Link, LinkRel};
 pub use options::AuthenticationOptions;
-pub use password_token::{NewResetPasswordToken, ResetPasswordToken, ResetToken};
 pub use problem::{InvalidField, ProblemDetails};
-pub use token::{
-    AuthToken, AuthenticationToken, IssuedToken, Login, LoginMethod, TokenVerification,
-};
+pub use reset_password_token::{NewResetPasswordToken, ResetPasswordToken, ResetToken};
+pub use token::{AuthToken, IssuedToken, ListedToken, Login, LoginMethod, TokenVerification};
 
 /// Declares an id newtype over `String`.
 macro_rules! id_newtype {

@@ -132,11 +132,12 @@ impl Serialize for Login {
     }
 }
 
-/// An authentication token, as login, verify and the token list return it.
+/// An authentication token as the token list (`client.authentication_tokens().list()`) shows
+/// it: lenient, every field may be missing.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
-pub struct AuthenticationToken {
+pub struct ListedToken {
     /// The customer's username.
     #[serde(default)]
     pub username: String,
@@ -167,7 +168,7 @@ pub struct AuthenticationToken {
 
 /// What a login returns: the new token's value and who it belongs to.
 ///
-/// Unlike [`AuthenticationToken`] (a list item, where every field may be missing), the token
+/// Unlike [`ListedToken`] (a list item, where every field may be missing), the token
 /// value is required: a 2xx login answer without one is a [`DecodeError`](crate::DecodeError).
 /// The spec marks it optional; the SDK deliberately does not, since a login exists to return it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

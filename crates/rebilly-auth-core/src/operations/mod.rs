@@ -15,14 +15,14 @@
 //! | get_credential | GET /credentials/{id} | `client.credentials().get(id)` |
 //! | put_credential | PUT /credentials/{id} | `client.credentials().upsert(id, credential)` |
 //! | delete_credential | DELETE /credentials/{id} | `client.credentials().delete(id)` |
-//! | get_password_token_collection | GET /password-tokens | `client.password_tokens().list()` |
-//! | post_password_token | POST /password-tokens | `client.password_tokens().create(request)` |
-//! | get_password_token | GET /password-tokens/{id} | `client.password_tokens().get(token)` |
-//! | delete_password_token | DELETE /password-tokens/{id} | `client.password_tokens().delete(token)` |
+//! | get_password_token_collection | GET /password-tokens | `client.reset_password_tokens().list()` |
+//! | post_password_token | POST /password-tokens | `client.reset_password_tokens().create(request)` |
+//! | get_password_token | GET /password-tokens/{id} | `client.reset_password_tokens().get(token)` |
+//! | delete_password_token | DELETE /password-tokens/{id} | `client.reset_password_tokens().delete(token)` |
 
 pub mod credentials;
 pub mod options;
-pub mod password_tokens;
+pub mod reset_password_tokens;
 pub mod tokens;
 
 use crate::client::Client;
@@ -131,8 +131,8 @@ resource_handle!(
 );
 resource_handle!(
     /// Reset-password tokens.
-    PasswordTokensApi,
-    password_tokens
+    ResetPasswordTokensApi,
+    reset_password_tokens
 );
 
 /// Declares a listing operation type.

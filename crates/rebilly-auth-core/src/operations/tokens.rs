@@ -9,7 +9,7 @@ use super::{AuthenticationTokensApi, Deletion, decode_deletion, list_operation, 
 use crate::encode;
 use crate::error::{Error, InvalidInput};
 use crate::models::jwt::{CustomerJwt, Exchange};
-use crate::models::token::{AuthToken, AuthenticationToken, IssuedToken, Login, TokenVerification};
+use crate::models::token::{AuthToken, IssuedToken, ListedToken, Login, TokenVerification};
 use crate::models::{CredentialId, CustomerId, rfc3339_opt};
 use crate::request::{Operation, Request, json_body};
 use crate::response::RawResponse;
@@ -19,7 +19,7 @@ list_operation!(
     /// `GetAuthenticationTokenCollection`: lists authentication tokens.
     GetAuthenticationTokenCollection,
     "/authentication-tokens",
-    AuthenticationToken
+    ListedToken
 );
 
 /// `PostAuthenticationToken`: logs a customer in.

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::Exchange;
 use rebilly_auth_core::models::options::AuthenticationOptions;
-use rebilly_auth_core::models::password_token::NewResetPasswordToken;
+use rebilly_auth_core::models::reset_password_token::NewResetPasswordToken;
 use rebilly_auth_core::models::token::Login;
 use rebilly_auth_core::{
     Client, Clock, Error, RetryPolicy, Sleep, SleepFuture, TransportError, transport_fn,
@@ -255,7 +255,7 @@ pub async fn call_every_operation(answers: Vec<Answer>) -> usize {
         credentials.upsert("cus_crd_1", NewCredential::new("ada", "pw", "cus_1"))
     );
     call!("credential delete", credentials.delete("cus_crd_1"));
-    let resets = client.password_tokens();
+    let resets = client.reset_password_tokens();
     call!("reset list", resets.list());
     call!(
         "reset create",

@@ -5,10 +5,10 @@ use std::borrow::Cow;
 
 use bytes::Bytes;
 
-use super::{Deletion, PasswordTokensApi, decode_deletion, list_operation};
+use super::{Deletion, ResetPasswordTokensApi, decode_deletion, list_operation};
 use crate::encode;
 use crate::error::{Error, InvalidInput};
-use crate::models::password_token::{NewResetPasswordToken, ResetPasswordToken, ResetToken};
+use crate::models::reset_password_token::{NewResetPasswordToken, ResetPasswordToken, ResetToken};
 use crate::request::{Operation, Request, json_body};
 use crate::response::RawResponse;
 
@@ -102,7 +102,7 @@ impl Operation for DeletePasswordToken {
     }
 }
 
-impl PasswordTokensApi {
+impl ResetPasswordTokensApi {
     /// Lists reset-password tokens; `.limit()`, `.offset()`, `.stream()` refine it.
     pub fn list(&self) -> Request<GetPasswordTokenCollection> {
         Request::new(self.client.clone(), GetPasswordTokenCollection::default())
