@@ -150,13 +150,13 @@ where
     }
 }
 
+type ServiceResult = Result<http::Response<Full<Bytes>>, TransportError>;
+
 /// The future of [`TransportService`]'s `call`.
-pub struct ResponseFuture(
-    Pin<Box<dyn Future<Output = Result<http::Response<Full<Bytes>>, TransportError>> + Send>>,
-);
+pub struct ResponseFuture(Pin<Box<dyn Future<Output = ServiceResult> + Send>>);
 
 impl Future for ResponseFuture {
-    type Output = Result<http::Response<Full<Bytes>>, TransportError>;
+    type Output = ServiceResult;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.0.as_mut().poll(cx)

@@ -73,7 +73,7 @@ pub fn redacted_span<B>(request: &http::Request<B>) -> tracing::Span {
     tracing::debug_span!(
         "request",
         method = %request.method(),
-        route = route_template(request.uri().path()),
+        route = %route_template(request.uri().path()),
         version = ?request.version(),
     )
 }
