@@ -201,24 +201,24 @@ async fn all_operations(client: &Client) -> Report {
         .record(
             "post_password_token",
             client
-                .password_tokens()
+                .reset_password_tokens()
                 .create(NewResetPasswordToken::new(username))
                 .await,
         )
         .map(|created| created.token);
     report.record(
         "get_password_token_collection",
-        client.password_tokens().list().limit(10).await,
+        client.reset_password_tokens().list().limit(10).await,
     );
     match &reset {
         Some(reset) => {
             report.record(
                 "get_password_token",
-                client.password_tokens().get(reset).await,
+                client.reset_password_tokens().get(reset).await,
             );
             report.record(
                 "delete_password_token",
-                client.password_tokens().delete(reset).await,
+                client.reset_password_tokens().delete(reset).await,
             );
         }
         None => {
