@@ -63,7 +63,9 @@
 //! expiry, it *synthesises* a response (408 by default) with no headers. A headerless response
 //! with that status ([`TowerTransportBuilder::synthetic_timeout_status`], 408 unless changed)
 //! becomes a [`Timeout`](TransportErrorKind::Timeout) error that may have reached the server,
-//! not an API answer the server never gave. (A real server answer always carries headers.)
+//! not an API answer the server never gave. (A real server's answer carries headers, `Date` or
+//! `Content-Length` at least; were one to carry none, "a timeout that may have reached the
+//! server" is still the safe reading of it.)
 //!
 //! Response bodies are read under the request's [`BodyLimit`] (`http_body_util::Limited`); a
 //! larger body is [`BodyTooLarge`](TransportErrorKind::BodyTooLarge); a body that fails while
