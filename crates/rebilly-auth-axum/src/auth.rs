@@ -9,9 +9,9 @@ use std::time::{Duration, SystemTime};
 
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared, WeakShared};
-use tracing::Instrument;
 use rebilly_auth_core::models::{AuthToken, TokenVerification};
 use rebilly_auth_core::{Client, ClientBuilder, Clock, Deletion, Error, RetryPolicy, SystemClock};
+use tracing::Instrument;
 
 use crate::cache::{CachedAnswer, MemoryCache, VerifyCache};
 use crate::customer::AuthenticatedCustomer;
@@ -255,10 +255,14 @@ impl RebillyAuthBuilder {
     /// Checks the configuration and builds the shared state.
     pub fn build(self) -> Result<RebillyAuth, ConfigError> {
         if self.max_staleness.is_zero() {
-            return Err(ConfigError::Invalid("max_staleness must be greater than zero"));
+            return Err(ConfigError::Invalid(
+                "max_staleness must be greater than zero",
+            ));
         }
         if self.verify_timeout.is_zero() {
-            return Err(ConfigError::Invalid("verify_timeout must be greater than zero"));
+            return Err(ConfigError::Invalid(
+                "verify_timeout must be greater than zero",
+            ));
         }
         if self.max_concurrent_verifies == 0 {
             return Err(ConfigError::Invalid(
@@ -285,7 +289,10 @@ impl RebillyAuthBuilder {
             Some(cache) => (cache, None),
             None => {
                 let memory = MemoryCache::new(self.capacity, self.negative_capacity);
-                (Arc::new(memory.clone()) as Arc<dyn VerifyCache>, Some(memory))
+                (
+                    Arc::new(memory.clone()) as Arc<dyn VerifyCache>,
+                    Some(memory),
+                )
             }
         };
         Ok(RebillyAuth {
@@ -453,7 +460,10 @@ impl RebillyAuth {
             upstream = tracing::field::Empty,
             outcome = tracing::field::Empty,
         );
-        let result = self.authenticate_inner(token).instrument(span.clone()).await;
+        let result = self
+            .authenticate_inner(token)
+            .instrument(span.clone())
+            .await;
         span.record(
             "outcome",
             match &result {
@@ -589,9 +599,7 @@ impl RebillyAuth {
                 Counters::inc(&s.counters.upstream_invalid);
                 span.record("upstream", "not_valid");
                 let until = now.checked_add(s.negative_ttl).unwrap_or(now);
-                s.cache
-                    .put(key, CachedAnswer::Invalid { until }, now)
-                    .await;
+                s.cache.put(key, CachedAnswer::Invalid { until }, now).await;
                 Err(Rejection::InvalidToken)
             }
             Ok(Err(error)) => Err(classify(&error, now)),

@@ -86,9 +86,9 @@ pub trait VerifyCache: Send + Sync + fmt::Debug + 'static {
 /// answers and tombstones, one for negative (404) answers, each with its own capacity in
 /// entries. Cheap to clone; clones share entries.
 ///
-/// The valid/tombstone cache evicts least-recently-used entries and always admits new ones
-/// (a tombstone must not be refused admission); the negative cache uses moka's TinyLFU, so a
-/// flood of distinct bad tokens cannot push out frequently used entries.
+/// Both evict least-recently-used entries and always admit new ones (moka's TinyLFU could
+/// refuse a tombstone admission). A flood of distinct bad tokens only cycles the negative
+/// part: valid answers and tombstones stay.
 #[derive(Clone)]
 pub struct MemoryCache {
     valid: Cache<CacheKey, CachedAnswer>,
@@ -123,6 +123,7 @@ impl MemoryCache {
             invalid: Cache::builder()
                 .name("rebilly_auth.negative_cache")
                 .max_capacity(negative_capacity)
+                .eviction_policy(EvictionPolicy::lru())
                 .build(),
             capacity,
             negative_capacity,
@@ -201,9 +202,7 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
         let key = CacheKey::from_bytes([7; 32]);
         let customer = AuthenticatedCustomer::new("cus_1".into(), "ada", None, None, false);
-        cache
-            .revoke(key, now + Duration::from_secs(60))
-            .await;
+        cache.revoke(key, now + Duration::from_secs(60)).await;
         cache
             .put(
                 key,

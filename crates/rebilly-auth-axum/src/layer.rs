@@ -43,7 +43,11 @@ impl RebillyAuth {
     }
 
     /// Decides a request: `Ok` lets it through with its extensions set.
-    async fn admit<B>(&self, request: &mut http::Request<B>, optional: bool) -> Result<(), Rejection> {
+    async fn admit<B>(
+        &self,
+        request: &mut http::Request<B>,
+        optional: bool,
+    ) -> Result<(), Rejection> {
         let span = tracing::info_span!(
             "rebilly_auth.authenticate",
             cache = tracing::field::Empty,
@@ -192,10 +196,16 @@ impl<S: Send + Sync> FromRequestParts<S> for RebillyAuth {
 
     /// The [`RebillyAuth`] of the layer in front of the route.
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Rejection> {
-        parts.extensions.get::<RebillyAuth>().cloned().ok_or_else(|| {
-            tracing::error!("RebillyAuth was extracted on a route without the RebillyAuthLayer");
-            Rejection::LayerMissing
-        })
+        parts
+            .extensions
+            .get::<RebillyAuth>()
+            .cloned()
+            .ok_or_else(|| {
+                tracing::error!(
+                    "RebillyAuth was extracted on a route without the RebillyAuthLayer"
+                );
+                Rejection::LayerMissing
+            })
     }
 }
 

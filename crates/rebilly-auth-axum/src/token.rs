@@ -198,8 +198,14 @@ mod tests {
     #[test]
     fn bearer_tokens() {
         let s = TokenSource::bearer();
-        assert_eq!(s.read(&headers(&[("authorization", "Bearer abc")])), Ok("abc"));
-        assert_eq!(s.read(&headers(&[("authorization", "bearer  abc ")])), Ok("abc"));
+        assert_eq!(
+            s.read(&headers(&[("authorization", "Bearer abc")])),
+            Ok("abc")
+        );
+        assert_eq!(
+            s.read(&headers(&[("authorization", "bearer  abc ")])),
+            Ok("abc")
+        );
         assert_eq!(s.read(&headers(&[])), Err(Unreadable::Missing));
         assert_eq!(
             s.read(&headers(&[("authorization", "Basic eHl6")])),
@@ -247,8 +253,14 @@ mod tests {
             s.read(&headers(&[("cookie", "sid=x; sid=y")])),
             Err(Unreadable::Malformed)
         );
-        assert_eq!(s.read(&headers(&[("cookie", "sidx=1")])), Err(Unreadable::Missing));
-        assert_eq!(s.read(&headers(&[("cookie", "sid=")])), Err(Unreadable::Missing));
+        assert_eq!(
+            s.read(&headers(&[("cookie", "sidx=1")])),
+            Err(Unreadable::Missing)
+        );
+        assert_eq!(
+            s.read(&headers(&[("cookie", "sid=")])),
+            Err(Unreadable::Missing)
+        );
         let h = TokenSource::header(HeaderName::from_static("x-token"));
         assert_eq!(h.read(&headers(&[("x-token", " t ")])), Ok("t"));
         assert_eq!(h.read(&headers(&[])), Err(Unreadable::Missing));
