@@ -21,7 +21,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::models::password_token::NewResetPasswordToken;
+use rebilly_auth_core::models::reset_password_token::NewResetPasswordToken;
 use rebilly_auth_core::models::token::Login;
 use rebilly_auth_core::{Auth, Client, PublishableKey, Upserted};
 use rebilly_auth_reqwest::ReqwestTransport;
