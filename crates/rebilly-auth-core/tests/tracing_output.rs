@@ -5,7 +5,7 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::{Fake, SECRET_KEY, client};
+use common::{Fake, FakeSleep, SECRET_KEY, client, retrying_client};
 use rebilly_auth_core::TransportError;
 use rebilly_auth_core::models::jwt::Exchange;
 use rebilly_auth_core::models::token::Login;
@@ -71,6 +71,15 @@ fn spans_carry_the_route_template_and_no_secret_at_trace_level() {
                 .get("RESET_SECRET")
                 .await
                 .unwrap();
+            // A retried call: one attempt span per attempt, the second a resend.
+            let retrying = retrying_client(&fake, Arc::new(FakeSleep::default()));
+            fake.reply(503, r#"{"status":503}"#);
+            fake.reply(200, r#"{"username":"ada"}"#);
+            retrying
+                .authentication_tokens()
+                .verify("TOKEN_SECRET_2")
+                .await
+                .unwrap();
         });
     });
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
@@ -87,12 +96,33 @@ fn spans_carry_the_route_template_and_no_secret_at_trace_level() {
     assert!(text.contains("status=404"), "{text}");
     assert!(text.contains("attempts=1"), "{text}");
     assert!(text.contains("duration_ms="), "{text}");
+    assert!(text.contains("otel.kind=\"internal\""), "{text}");
+    // One `client` span per attempt, by OpenTelemetry's HTTP-client conventions.
+    let verify_template = "/organizations/{organizationId}/authentication-tokens/{token}";
+    for field in [
+        "rebilly_auth.attempt".to_owned(),
+        "otel.kind=\"client\"".to_owned(),
+        format!("otel.name=\"GET {verify_template}\""),
+        "http.request.method=\"GET\"".to_owned(),
+        format!("url.template=\"{verify_template}\""),
+        "server.address=\"api.test\"".to_owned(),
+        "server.port=443".to_owned(),
+        "http.response.status_code=404".to_owned(),
+        "error.type=\"404\"".to_owned(),
+        "error.type=\"io\"".to_owned(),
+        "http.response.status_code=503".to_owned(),
+        "http.request.resend_count=1".to_owned(),
+        "http.response.status_code=200".to_owned(),
+    ] {
+        assert!(text.contains(&field), "{field} missing:\n{text}");
+    }
     for secret in [
         SECRET_KEY,
         "TOKEN_SECRET_1",
         "PASSWORD_SECRET",
         "123456",
         "RESET_SECRET",
+        "TOKEN_SECRET_2",
     ] {
         assert!(!text.contains(secret), "{secret} leaked:\n{text}");
     }
