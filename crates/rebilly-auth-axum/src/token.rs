@@ -24,10 +24,11 @@ pub(crate) const MAX_TOKEN_LEN: usize = 1024;
 /// `Strict`): `SameSite` keeps other sites' pages from sending it, and the layer also
 /// requires an allowed `Origin` on unsafe methods (see
 /// [`allowed_origins`](crate::RebillyAuthBuilder::allowed_origins)).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum TokenSource {
     /// `Authorization: Bearer <token>` (RFC 6750; the scheme is matched in any case).
+    #[default]
     Bearer,
     /// The cookie of this name.
     Cookie(String),
@@ -49,12 +50,6 @@ impl TokenSource {
     /// The header named `name`.
     pub fn header(name: HeaderName) -> Self {
         Self::Header(name)
-    }
-}
-
-impl Default for TokenSource {
-    fn default() -> Self {
-        Self::Bearer
     }
 }
 
@@ -150,7 +145,7 @@ pub(crate) fn check(token: &str) -> Result<(), Unreadable> {
     if token.len() > MAX_TOKEN_LEN
         || token == "."
         || token == ".."
-        || token.bytes().any(|b| b < 0x21 || b >= 0x7F)
+        || token.bytes().any(|b| !(0x21..0x7F).contains(&b))
     {
         return Err(Unreadable::Malformed);
     }
