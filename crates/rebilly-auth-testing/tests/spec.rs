@@ -19,7 +19,7 @@ fn load_spec() -> Option<Value> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/spec/customer-auth.latest.openapi.yaml");
     match std::fs::read_to_string(&path) {
-        Ok(text) => Some(serde_yaml::from_str(&text).expect("the spec is valid YAML")),
+        Ok(text) => Some(serde_norway::from_str(&text).expect("the spec is valid YAML")),
         Err(error) => {
             if std::env::var("CI").as_deref() == Ok("true") {
                 panic!("the spec file {} is missing: {error}", path.display());
