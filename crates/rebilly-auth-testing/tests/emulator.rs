@@ -756,7 +756,9 @@ async fn pagination_headers_and_clamping() {
         .await
         .unwrap();
     assert_eq!(page.items.len(), 2);
-    assert_eq!(page.items[0].username, "u1");
+    // Newest first.
+    assert_eq!(page.items[0].username, "u3");
+    assert_eq!(page.items[1].username, "u2");
     assert_eq!(
         (page.total, page.limit, page.offset),
         (Some(5), Some(2), Some(1))
@@ -855,7 +857,7 @@ async fn liberal_paths_and_unknown_routes() {
     )
     .await;
     assert_eq!(r.status, 405);
-    assert_eq!(r.header("allow"), Some("GET, POST"));
+    assert_eq!(r.header("allow"), Some("GET, POST, HEAD, OPTIONS"));
     // The deprecated Organization-Id header still works when the path omits the organization.
     let request = http::Request::get("/credentials")
         .header("organization-id", ORG)

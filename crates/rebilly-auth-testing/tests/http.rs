@@ -1,4 +1,4 @@
-//! The HTTP face on loopback: same semantics as in process, faults on the wire, the binary.
+//! The HTTP face on loopback: same semantics as in process, faults on the wire.
 #![cfg(feature = "emulator")]
 
 mod common;
@@ -9,7 +9,6 @@ use common::*;
 use http::{Method, StatusCode};
 use rebilly_auth_core::OperationId;
 use rebilly_auth_testing::emulator::{Fault, RequestMatcher};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpStream;
 
 #[tokio::test]
@@ -122,36 +121,5 @@ async fn shutdown_stops_listening() {
     assert!(TcpStream::connect(addr).await.is_err());
 }
 
-#[tokio::test]
-async fn the_binary_prints_its_address_and_serves() {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_rebilly-auth-emulator"))
-        .args([
-            "--port",
-            "0",
-            "--organization",
-            "bin-org",
-            "--secret-key",
-            "sk_bin",
-            "--publishable-key",
-            "pk_bin",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let url = first.strip_prefix("listening on ").expect(&first);
-    let addr: std::net::SocketAddr = url.strip_prefix("http://").unwrap().parse().unwrap();
-    assert!(addr.ip().is_loopback());
-    let request = "GET /organizations/bin-org/authentication-options HTTP/1.1\r\nHost: x\r\nREB-APIKEY: sk_bin\r\nConnection: close\r\n\r\n";
-    let (status, _, body) = split(&exchange(addr, request).await);
-    assert_eq!(status, 200);
-    assert!(body.contains("authTokenTtl"));
-    child.kill().await.unwrap();
-}
+// The binary's own tests (a separate process over loopback) live in the rebilly-auth-emulator
+// crate, which builds it.

@@ -15,8 +15,12 @@ pub(crate) enum Caller {
     SecretKey,
     /// `Authorization: <publishable key>`: login (password mode), verify, logout, exchange.
     PublishableKey,
-    /// `Authorization: Bearer <jwt>`: a customer, on its own tokens and credentials.
-    Customer { customer_id: String },
+    /// `Authorization: Bearer <jwt>`: a customer, on its own tokens and credentials; with the
+    /// operations its `acl` lists, when the exchange gave one.
+    Customer {
+        customer_id: String,
+        permissions: Option<std::collections::BTreeSet<String>>,
+    },
 }
 
 /// Authenticates a request against `org`; `Err` carries the 401's detail.
@@ -57,6 +61,7 @@ pub(crate) fn authenticate(
                 .ok_or("the JWT is not valid for this organization")?;
             Ok(Caller::Customer {
                 customer_id: session.customer_id.clone(),
+                permissions: session.permissions.clone(),
             })
         }
         None => match &org.publishable_key {
@@ -82,7 +87,13 @@ pub(crate) fn permit(
                 | Op::DeleteAuthenticationToken
                 | Op::PostAuthenticationTokenExchange
         ),
-        Caller::Customer { .. } => matches!(
+        Caller::Customer {
+            permissions: Some(permissions),
+            ..
+        } => permissions.contains("*") || permissions.contains(operation.name()),
+        Caller::Customer {
+            permissions: None, ..
+        } => matches!(
             operation,
             Op::GetAuthenticationTokenCollection
                 | Op::PostAuthenticationToken
@@ -100,6 +111,10 @@ pub(crate) fn permit(
         Caller::PublishableKey => {
             "a publishable key may only log in, verify, log out and exchange tokens"
         }
+        Caller::Customer {
+            permissions: Some(_),
+            ..
+        } => "the JWT's acl does not allow this operation",
         _ => "a customer JWT may not call this operation",
     };
     // DELETE /credentials/{id} lists no 403 in the spec.

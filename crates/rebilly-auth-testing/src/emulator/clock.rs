@@ -55,6 +55,19 @@ impl EmulatorClock {
     }
 }
 
+impl EmulatorClock {
+    /// Moves the emulated time forward by `by`, unless that would pass the end of year 9999
+    /// (the latest time written as RFC 3339): then it stays and `None` is returned. The
+    /// control API's clock advance uses it (422 instead of saturating).
+    pub fn try_advance(&self, by: Duration) -> Option<OffsetDateTime> {
+        let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
+        let by = time::Duration::try_from(by).ok()?;
+        let next = now.checked_add(by).filter(|next| *next <= LATEST)?;
+        *now = next;
+        Some(next)
+    }
+}
+
 /// The latest instant the emulator writes as a timestamp (RFC 3339 has four-digit years).
 /// Expiry times computed from request-supplied lifetimes saturate here.
 pub(crate) const LATEST: OffsetDateTime = time::macros::datetime!(9999-12-31 23:59:59 UTC);

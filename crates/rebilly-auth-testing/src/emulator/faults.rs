@@ -49,7 +49,118 @@ pub enum Fault {
     OversizedBody(usize),
 }
 
+/// The longest [`Fault::Delay`] the control API takes.
+pub const MAX_CONTROL_DELAY: Duration = Duration::from_secs(3600);
+
+/// The longest [`Fault::RateLimited`] wait the control API takes (ten years).
+pub const MAX_CONTROL_RETRY_AFTER: Duration = Duration::from_secs(10 * 366 * 24 * 3600);
+
+/// The largest [`Fault::OversizedBody`] the control API takes (64 MiB).
+pub const MAX_CONTROL_OVERSIZED_BODY: usize = 64 * 1024 * 1024;
+
 impl Fault {
+    /// Its name in the control API's JSON (`{"kind": "…"}`), such as `status` or
+    /// `dropAfterProcessing`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fault::Status(_) => "status",
+            Fault::StatusAfterProcessing(_) => "statusAfterProcessing",
+            Fault::RateLimited { .. } => "rateLimited",
+            Fault::Delay(_) => "delay",
+            Fault::DropBeforeProcessing => "dropBeforeProcessing",
+            Fault::DropAfterProcessing => "dropAfterProcessing",
+            Fault::TruncatedBody => "truncatedBody",
+            Fault::MalformedJson => "malformedJson",
+            Fault::WrongContentType => "wrongContentType",
+            Fault::EmptyBody => "emptyBody",
+            Fault::OversizedBody(_) => "oversizedBody",
+        }
+    }
+
+    /// The control API's JSON form: `{"kind": "status", "status": 502}`,
+    /// `{"kind": "rateLimited", "retryAfterSeconds": 30}`, `{"kind": "delay", "milliseconds":
+    /// 250}`, `{"kind": "oversizedBody", "bytes": 2000000}`, or `{"kind": K}` for the others.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Fault::Status(status) | Fault::StatusAfterProcessing(status) => {
+                json!({"kind": self.kind(), "status": status.as_u16()})
+            }
+            Fault::RateLimited { retry_after } => {
+                json!({"kind": self.kind(), "retryAfterSeconds": retry_after.as_secs()})
+            }
+            Fault::Delay(by) => {
+                json!({"kind": self.kind(), "milliseconds": u64::try_from(by.as_millis()).unwrap_or(u64::MAX)})
+            }
+            Fault::OversizedBody(bytes) => json!({"kind": self.kind(), "bytes": bytes}),
+            _ => json!({"kind": self.kind()}),
+        }
+    }
+
+    /// Reads the [`to_json`](Self::to_json) form, checking every number: a status from 200
+    /// to 599, a delay up to [`MAX_CONTROL_DELAY`], a wait up to
+    /// [`MAX_CONTROL_RETRY_AFTER`], a body up to [`MAX_CONTROL_OVERSIZED_BODY`]. `Err` names
+    /// the member and what is wrong.
+    pub fn from_json(value: &serde_json::Value) -> Result<Fault, (String, String)> {
+        fn err<T>(field: &str, message: &str) -> Result<T, (String, String)> {
+            Err((field.to_owned(), message.to_owned()))
+        }
+        let Some(kind) = value.get("kind").and_then(serde_json::Value::as_str) else {
+            return err("fault.kind", "is required: a string naming the fault");
+        };
+        let number = |name: &str| value.get(name).and_then(serde_json::Value::as_u64);
+        let status = || match number("status").and_then(|s| u16::try_from(s).ok()) {
+            Some(s @ 200..=599) => StatusCode::from_u16(s)
+                .map_err(|_| ("fault.status".to_owned(), "is not a status".to_owned())),
+            _ => err("fault.status", "must be an integer from 200 to 599"),
+        };
+        Ok(match kind {
+            "status" => Fault::Status(status()?),
+            "statusAfterProcessing" => Fault::StatusAfterProcessing(status()?),
+            "rateLimited" => match number("retryAfterSeconds").map(Duration::from_secs) {
+                Some(by) if by <= MAX_CONTROL_RETRY_AFTER => Fault::RateLimited { retry_after: by },
+                _ => {
+                    return err(
+                        "fault.retryAfterSeconds",
+                        "must be an integer number of seconds, at most ten years",
+                    );
+                }
+            },
+            "delay" => match number("milliseconds").map(Duration::from_millis) {
+                Some(by) if by <= MAX_CONTROL_DELAY => Fault::Delay(by),
+                _ => {
+                    return err(
+                        "fault.milliseconds",
+                        "must be an integer number of milliseconds, at most an hour",
+                    );
+                }
+            },
+            "oversizedBody" => match number("bytes").and_then(|b| usize::try_from(b).ok()) {
+                Some(bytes) if bytes <= MAX_CONTROL_OVERSIZED_BODY => Fault::OversizedBody(bytes),
+                _ => {
+                    return err(
+                        "fault.bytes",
+                        "must be an integer number of bytes, at most 64 MiB",
+                    );
+                }
+            },
+            "dropBeforeProcessing" => Fault::DropBeforeProcessing,
+            "dropAfterProcessing" => Fault::DropAfterProcessing,
+            "truncatedBody" => Fault::TruncatedBody,
+            "malformedJson" => Fault::MalformedJson,
+            "wrongContentType" => Fault::WrongContentType,
+            "emptyBody" => Fault::EmptyBody,
+            _ => {
+                return err(
+                    "fault.kind",
+                    "must be one of status, statusAfterProcessing, rateLimited, delay, \
+                 dropBeforeProcessing, dropAfterProcessing, truncatedBody, malformedJson, \
+                 wrongContentType, emptyBody, oversizedBody",
+                );
+            }
+        })
+    }
+
     /// Whether the emulator executes the request before the fault takes effect.
     pub fn executes(&self) -> bool {
         !matches!(
@@ -94,6 +205,16 @@ impl RequestMatcher {
     pub fn method(mut self, method: Method) -> Self {
         self.method = Some(method);
         self
+    }
+
+    /// The operation it matches, if it matches one only.
+    pub fn matched_operation(&self) -> Option<OperationId> {
+        self.operation
+    }
+
+    /// The method it matches, if it matches one only.
+    pub fn matched_method(&self) -> Option<&Method> {
+        self.method.as_ref()
     }
 
     pub(crate) fn matches(&self, method: &Method, operation: Option<OperationId>) -> bool {

@@ -24,12 +24,16 @@
 //! ```
 
 mod auth;
+pub mod behaviours;
 pub mod clock;
+pub mod control;
+mod cors;
 pub mod faults;
 mod handlers;
 pub mod jwt;
 pub mod routes;
 pub mod server;
+pub mod snapshot;
 mod state;
 
 use std::collections::{HashMap, VecDeque};
@@ -43,9 +47,14 @@ use http::{HeaderValue, Method, StatusCode};
 use rebilly_auth_core::{BodyLimit, HttpTransport, OperationId, TransportError};
 use time::OffsetDateTime;
 
+pub use behaviours::{
+    Behaviours, ErrorContentType, NullExpiredTime, OptionsUpdate, Pagination, WrongPassword,
+};
 pub use clock::EmulatorClock;
+pub use control::ControlApi;
 pub use faults::{Fault, RequestMatcher};
 pub use server::{ServeOptions, ServerHandle};
+pub use snapshot::{Snapshot, SnapshotError};
 
 use handlers::{Ctx, Reply};
 use state::{Organization, State};
@@ -102,6 +111,43 @@ pub struct LoggedRequest {
     pub executed: bool,
     /// The status sent, if a response head was sent.
     pub status: Option<u16>,
+    /// When it arrived, on the emulator's clock.
+    pub time: OffsetDateTime,
+}
+
+/// A one-time password "sent by email" (see [`Emulator::outbox`]). Its `Debug` hides the
+/// password; [`one_time_password`](Self::one_time_password) reads it.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SentOneTimePassword {
+    /// The organization.
+    pub organization: String,
+    /// The username it was sent to.
+    pub username: String,
+    /// The customer of that username's credential.
+    pub customer_id: String,
+    /// When it was sent, on the emulator's clock.
+    pub sent_time: OffsetDateTime,
+    one_time_password: String,
+}
+
+impl SentOneTimePassword {
+    /// The 6-digit one-time password.
+    pub fn one_time_password(&self) -> &str {
+        &self.one_time_password
+    }
+}
+
+impl fmt::Debug for SentOneTimePassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SentOneTimePassword")
+            .field("organization", &self.organization)
+            .field("username", &self.username)
+            .field("customer_id", &self.customer_id)
+            .field("sent_time", &self.sent_time)
+            .field("one_time_password", &"[REDACTED]")
+            .finish()
+    }
 }
 
 /// What the shared request handler decided; both faces turn it into their own form.
@@ -170,6 +216,12 @@ struct Shared {
     journal: Mutex<Journal>,
     rate_limit: u64,
     max_records: usize,
+    /// The control API, when enabled.
+    control: Option<ControlApi>,
+    /// Origins allowed to call the API from a browser (CORS).
+    cors_origins: Vec<String>,
+    /// What [`Emulator::reset`] returns to.
+    start: Mutex<Snapshot>,
 }
 
 /// The emulator. Cheap to clone; clones share state, clock, faults and log.
@@ -201,10 +253,16 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[must_use]
 pub struct EmulatorBuilder {
     organizations: Vec<(String, String, Option<String>)>,
+    customers: Vec<(String, String)>,
     start: Option<OffsetDateTime>,
     rate_limit: Option<u64>,
     max_records: Option<usize>,
     journal_capacity: Option<usize>,
+    seed: Option<u64>,
+    behaviours: Behaviours,
+    control: Option<ControlApi>,
+    cors_origins: Vec<String>,
+    state: Option<Snapshot>,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -213,6 +271,10 @@ impl fmt::Debug for EmulatorBuilder {
         f.debug_struct("EmulatorBuilder")
             .field("organizations", &ids)
             .field("start", &self.start)
+            .field("seed", &self.seed)
+            .field("behaviours", &self.behaviours)
+            .field("control", &self.control)
+            .field("cors_origins", &self.cors_origins)
             .finish_non_exhaustive()
     }
 }
@@ -263,12 +325,62 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Builds the emulator.
+    /// Seeds the generator of ids, tokens, signing keys and one-time passwords, so that the
+    /// same requests in the same order get the same values (ids also carry the clock's time:
+    /// fix it with [`start_time`](Self::start_time) too). Default: a random seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// The switchable behaviours (default: the most likely live behaviour of each; see
+    /// [`Behaviours`]).
+    pub fn behaviours(mut self, behaviours: Behaviours) -> Self {
+        self.behaviours = behaviours;
+        self
+    }
+
+    /// Seeds a customer of `organization` (added with [`organization`](Self::organization)).
+    /// An organization with no seeded customer accepts any `customerId`; one with some
+    /// refuses others with 422 and `invalidFields` (credential create and upsert,
+    /// passwordless login).
+    pub fn customer(mut self, organization: impl Into<String>, id: impl Into<String>) -> Self {
+        self.customers.push((organization.into(), id.into()));
+        self
+    }
+
+    /// Serves the control API under `/__emulator/` on both faces (off by default); see
+    /// [`control`] for its endpoints and security rules.
+    pub fn control_api(mut self, control: ControlApi) -> Self {
+        self.control = Some(control);
+        self
+    }
+
+    /// Allows browser pages of `origin` (such as `http://localhost:3000`) to call the 16 API
+    /// routes: their `OPTIONS` preflights get an answer and API answers carry CORS headers
+    /// for them. Repeatable. The control API never sends CORS headers.
+    pub fn cors_origin(mut self, origin: impl Into<String>) -> Self {
+        self.cors_origins.push(origin.into());
+        self
+    }
+
+    /// Starts from a saved state ([`Emulator::snapshot`], or a JSON file read with
+    /// [`Snapshot::from_json`]) instead of the organizations given here; its clock, seed and
+    /// behaviours win over [`start_time`](Self::start_time), [`seed`](Self::seed) and
+    /// [`behaviours`](Self::behaviours). Organizations and customers given to this builder
+    /// are added to it.
+    pub fn state(mut self, snapshot: Snapshot) -> Self {
+        self.state = Some(snapshot);
+        self
+    }
+
+    /// Builds the emulator. [`Emulator::reset`] returns to what this builds.
     pub fn build(self) -> Emulator {
         let clock = EmulatorClock::starting_at(self.start.unwrap_or_else(clock::system_now));
+        let state = State::new(self.seed, self.behaviours);
         let emulator = Emulator {
             shared: Arc::new(Shared {
-                state: Mutex::new(State::default()),
+                state: Mutex::new(state),
                 clock,
                 faults: Mutex::new(Vec::new()),
                 journal: Mutex::new(Journal::new(
@@ -276,11 +388,21 @@ impl EmulatorBuilder {
                 )),
                 rate_limit: self.rate_limit.unwrap_or(DEFAULT_RATE_LIMIT),
                 max_records: self.max_records.unwrap_or(DEFAULT_MAX_RECORDS_PER_KIND),
+                control: self.control,
+                cors_origins: self.cors_origins,
+                start: Mutex::new(Snapshot::empty()),
             }),
         };
+        if let Some(snapshot) = &self.state {
+            emulator.restore(snapshot);
+        }
         for (id, secret, publishable) in self.organizations {
             emulator.add_organization(id, secret, publishable.as_deref());
         }
+        for (organization, id) in self.customers {
+            emulator.add_customer(&organization, id);
+        }
+        *lock(&emulator.shared.start) = emulator.snapshot();
         emulator
     }
 }
@@ -300,13 +422,107 @@ impl Emulator {
     ) {
         let id = id.into();
         let now = self.shared.clock.now();
+        let mut state = lock(&self.shared.state);
         let org = Organization::new(
             id.clone(),
             secret_key.into(),
             publishable_key.map(str::to_owned),
             now,
+            &mut state.rng,
         );
-        lock(&self.shared.state).organizations.insert(id, org);
+        state.organizations.insert(id, org);
+    }
+
+    /// Seeds a customer of `organization`; `false` if there is no such organization. See
+    /// [`EmulatorBuilder::customer`].
+    pub fn add_customer(&self, organization: &str, id: impl Into<String>) -> bool {
+        match lock(&self.shared.state).organizations.get_mut(organization) {
+            Some(org) => {
+                org.customers.insert(id.into());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The customers seeded in `organization` (empty: any `customerId` is accepted).
+    pub fn customers(&self, organization: &str) -> Vec<String> {
+        lock(&self.shared.state)
+            .organizations
+            .get(organization)
+            .map(|org| org.customers.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The switchable behaviours in force.
+    pub fn behaviours(&self) -> Behaviours {
+        lock(&self.shared.state).behaviours
+    }
+
+    /// Switches behaviours while running (the next request sees them).
+    pub fn set_behaviours(&self, behaviours: Behaviours) {
+        lock(&self.shared.state).behaviours = behaviours;
+    }
+
+    /// The whole state (organizations and their keys, options, customers, credentials,
+    /// tokens, sessions, the outbox, the clock, the generator's seed and the behaviours) as a
+    /// [`Snapshot`]. Faults and the request journal are not part of it.
+    pub fn snapshot(&self) -> Snapshot {
+        let state = lock(&self.shared.state);
+        Snapshot::capture(&state, self.shared.clock.now())
+    }
+
+    /// Replaces the whole state by `snapshot` (clock included). Faults and the request journal
+    /// stay as they are.
+    pub fn restore(&self, snapshot: &Snapshot) {
+        let mut state = lock(&self.shared.state);
+        snapshot.apply(&mut state);
+        self.shared.clock.set(snapshot.now());
+    }
+
+    /// Returns to the state [`EmulatorBuilder::build`] made (its organizations, customers,
+    /// clock, seed, behaviours, or its [`state`](EmulatorBuilder::state)), and clears the
+    /// faults, the request journal and its counters.
+    pub fn reset(&self) {
+        let start = lock(&self.shared.start).clone();
+        self.restore(&start);
+        self.clear_faults();
+        self.clear_request_log();
+    }
+
+    /// The one-time passwords "sent by email", newest first: every organization's, or
+    /// `organization`'s, and only `username`'s when given. Each organization keeps its latest
+    /// 1000; those of a deleted or renamed credential's username are forgotten.
+    pub fn outbox(
+        &self,
+        organization: Option<&str>,
+        username: Option<&str>,
+    ) -> Vec<SentOneTimePassword> {
+        let state = lock(&self.shared.state);
+        let mut sent: Vec<(u64, SentOneTimePassword)> = state
+            .organizations
+            .values()
+            .filter(|org| organization.is_none_or(|o| o == org.id))
+            .flat_map(|org| {
+                org.outbox
+                    .iter()
+                    .filter(|s| username.is_none_or(|u| u == s.username))
+                    .map(|s| {
+                        (
+                            s.seq,
+                            SentOneTimePassword {
+                                organization: org.id.clone(),
+                                username: s.username.clone(),
+                                customer_id: s.customer_id.clone(),
+                                sent_time: s.sent_time,
+                                one_time_password: s.one_time_password.clone(),
+                            },
+                        )
+                    })
+            })
+            .collect();
+        sent.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
+        sent.into_iter().map(|(_, s)| s).collect()
     }
 
     /// The emulated clock.
@@ -319,9 +535,8 @@ impl Emulator {
         lock(&self.shared.state)
             .organizations
             .get(organization)?
-            .sent_otps
-            .get(username)
-            .cloned()
+            .last_otp(username)
+            .map(|s| s.one_time_password.clone())
     }
 
     /// The HS256 key `organization`'s JWTs are signed with (for [`jwt::verify`]).
@@ -403,6 +618,9 @@ impl Emulator {
 
     /// Records a request the HTTP face refused before the handler saw it (e.g. 413).
     pub(crate) fn record_refused(&self, parts: &http::request::Parts, status: StatusCode) {
+        if control::is_control_path(parts.uri.path()) {
+            return;
+        }
         let parsed = routes::parse(&parts.method, parts.uri.path());
         let entry = LoggedRequest {
             method: parts.method.clone(),
@@ -412,30 +630,67 @@ impl Emulator {
             fault: None,
             executed: false,
             status: Some(status.as_u16()),
+            time: self.shared.clock.now(),
         };
         lock(&self.shared.journal).record(entry);
     }
 
-    /// The shared request handler of both faces.
+    /// The shared request handler of both faces: the control API under `/__emulator/`, then
+    /// the API's 16 routes (with `OPTIONS` preflights, `HEAD`, and CORS headers for allowed
+    /// origins).
     pub(crate) async fn process(&self, request: http::Request<Bytes>) -> Outcome {
-        let (parts, body) = request.into_parts();
-        let parsed = routes::parse(&parts.method, parts.uri.path());
+        if control::is_control_path(request.uri().path()) {
+            return Outcome::Reply(control::handle(self, &request));
+        }
+        let (mut parts, body) = request.into_parts();
+        let method = parts.method.clone();
+        let behaviours = lock(&self.shared.state).behaviours;
+        let origin = cors::allowed_origin(&self.shared.cors_origins, &parts.headers);
+        let cors_on = !self.shared.cors_origins.is_empty();
+        let mut parsed = routes::parse(&method, parts.uri.path());
+        if method == Method::OPTIONS
+            && let Some(route) = &parsed
+        {
+            // Preflights are answered before authentication: browsers send no credentials.
+            let reply = cors::preflight(route.template, origin.as_ref());
+            lock(&self.shared.journal).record(LoggedRequest {
+                method,
+                operation: None,
+                route: Some(route.template),
+                organization: route.organization.clone(),
+                fault: None,
+                executed: false,
+                status: Some(reply.status.as_u16()),
+                time: self.shared.clock.now(),
+            });
+            return Outcome::Reply(reply);
+        }
+        if method == Method::HEAD
+            && let Some(route) = &mut parsed
+            && let Some(get) = OperationId::from_route(&Method::GET, route.template)
+        {
+            // HEAD is answered like GET; each face drops the body.
+            route.operation = Some(get);
+            parts.method = Method::GET;
+        }
         let operation = parsed.as_ref().and_then(|p| p.operation);
-        let mut fault = faults::take(&mut lock(&self.shared.faults), &parts.method, operation);
+        let mut fault = faults::take(&mut lock(&self.shared.faults), &method, operation);
         let mut entry = LoggedRequest {
-            method: parts.method.clone(),
+            method: method.clone(),
             operation,
             route: parsed.as_ref().map(|p| p.template),
             organization: None,
             fault: fault.clone(),
             executed: false,
             status: None,
+            time: self.shared.clock.now(),
         };
         if let Some(Fault::Delay(by)) = fault {
             tokio::time::sleep(by).await;
             fault = None;
         }
-        let outcome = match &fault {
+        let organization_of_path = parsed.as_ref().and_then(|p| p.organization.clone());
+        let mut outcome = match &fault {
             Some(Fault::Status(status)) => Outcome::Reply(Reply::problem(
                 *status,
                 "injected by the emulator's fault injection",
@@ -476,7 +731,13 @@ impl Emulator {
             }
         };
         if entry.organization.is_none() {
-            entry.organization = parsed_org(&parts);
+            entry.organization = organization_of_path;
+        }
+        if let Outcome::Reply(reply) | Outcome::Truncated(reply) = &mut outcome {
+            handlers::apply_error_content_type(reply, behaviours);
+            if cors_on {
+                cors::decorate(reply, origin.as_ref());
+            }
         }
         entry.status = match &outcome {
             Outcome::Reply(reply) | Outcome::Truncated(reply) => Some(reply.status.as_u16()),
@@ -521,7 +782,12 @@ impl Emulator {
         let now = self.shared.clock.now();
         let base = base_url(parts);
         let mut guard = lock(&self.shared.state);
-        let State { organizations, seq } = &mut *guard;
+        let State {
+            organizations,
+            seq,
+            rng,
+            behaviours,
+        } = &mut *guard;
         let Some(org) = organizations.get_mut(&organization) else {
             return (
                 Reply::problem(StatusCode::UNAUTHORIZED, "invalid credentials were used"),
@@ -579,6 +845,8 @@ impl Emulator {
             now,
             base: &base,
             seq,
+            rng,
+            behaviours: *behaviours,
             max_records: self.shared.max_records,
         };
         let mut reply = handlers::dispatch(&mut ctx);
@@ -590,10 +858,6 @@ impl Emulator {
         }
         (reply, Some(organization), true)
     }
-}
-
-fn parsed_org(parts: &http::request::Parts) -> Option<String> {
-    routes::parse(&parts.method, parts.uri.path()).and_then(|p| p.organization)
 }
 
 /// `scheme://authority` of the request (absolute URI, else `Host`, else `http://localhost`).
@@ -675,8 +939,15 @@ impl HttpTransport for Emulator {
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, TransportError> {
         let limit = BodyLimit::of(&request);
+        let head = request.method() == Method::HEAD;
         match self.process(request).await {
-            Outcome::Reply(reply) => {
+            Outcome::Reply(mut reply) => {
+                if head {
+                    // Like an HTTP server: the GET answer's length, no body.
+                    let length = reply.body.len().to_string();
+                    reply.body = Bytes::new();
+                    reply = reply.with_header("content-length", &length);
+                }
                 if reply.body.len() > limit {
                     return Err(TransportError::body_too_large(limit));
                 }

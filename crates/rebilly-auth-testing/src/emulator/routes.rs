@@ -48,14 +48,19 @@ pub(crate) fn parse(method: &Method, path: &str) -> Option<Parsed> {
     })
 }
 
-/// The methods a route template serves, as an `Allow` header lists them.
+/// The methods a route template serves, as an `Allow` header lists them: its operations'
+/// methods, `HEAD` where it serves `GET`, and `OPTIONS`.
 pub(crate) fn allowed_methods(template: &str) -> String {
-    OperationId::ALL
+    let mut methods: Vec<String> = OperationId::ALL
         .into_iter()
         .filter(|op| op.path_template() == template)
         .map(|op| op.method().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect();
+    if methods.iter().any(|m| m == "GET") {
+        methods.push("HEAD".into());
+    }
+    methods.push("OPTIONS".into());
+    methods.join(", ")
 }
 
 #[cfg(test)]
@@ -82,6 +87,13 @@ mod tests {
         assert!(parse(&Method::GET, "/organizations/o/nope").is_none());
         assert_eq!(percent_decode("%zz%4"), Some("%zz%4".into()));
         assert_eq!(percent_decode("%FF"), None);
-        assert_eq!(allowed_methods("/credentials/{id}"), "GET, PUT, DELETE");
+        assert_eq!(
+            allowed_methods("/credentials/{id}"),
+            "GET, PUT, DELETE, HEAD, OPTIONS"
+        );
+        assert_eq!(
+            allowed_methods("/authentication-tokens/{token}/exchange"),
+            "POST, OPTIONS"
+        );
     }
 }

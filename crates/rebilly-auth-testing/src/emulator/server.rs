@@ -286,11 +286,27 @@ impl Emulator {
 
     /// Serves the emulator on `addr` with `options` (connection cap, header-read timeout,
     /// request body limit). Needs a tokio runtime with its timer enabled.
+    ///
+    /// With the [control API](super::control) on and no control token, an address that is not
+    /// loopback is refused (`ErrorKind::InvalidInput`): anyone on the network could read the
+    /// one-time passwords and keys.
     pub async fn serve_with(
         &self,
         addr: SocketAddr,
         options: ServeOptions,
     ) -> io::Result<ServerHandle> {
+        if !addr.ip().is_loopback()
+            && self
+                .shared
+                .control
+                .as_ref()
+                .is_some_and(|control| !control.has_token())
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the control API without a control token serves loopback addresses only",
+            ));
+        }
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);

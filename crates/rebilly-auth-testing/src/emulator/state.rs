@@ -1,11 +1,16 @@
 //! The emulator's in-memory state: organizations and their resources.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use super::behaviours::Behaviours;
 use super::clock::saturating_add;
+
+/// How many one-time passwords the outbox keeps per organization (the oldest go first).
+pub(crate) const OUTBOX_CAPACITY: usize = 1000;
 
 /// How long a reset-password token that is no longer pending (expired, or spent by a password
 /// change) is remembered, so that `DELETE` can still tell it (409) from an unknown one (404).
@@ -33,9 +38,11 @@ impl Kind {
 }
 
 /// Authentication options of one organization (the defaults are documented on the crate).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Options {
     pub(crate) password_pattern: Option<String>,
+    #[serde(skip)]
     pub(crate) compiled: Option<fancy_regex::Regex>,
     pub(crate) credential_ttl: i64,
     pub(crate) auth_token_ttl: i64,
@@ -56,14 +63,17 @@ impl Default for Options {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct CredentialRecord {
     pub(crate) seq: u64,
     pub(crate) id: String,
     pub(crate) username: String,
+    #[serde(with = "hash_hex")]
     pub(crate) password_hash: [u8; 32],
     pub(crate) salt: u64,
     pub(crate) customer_id: String,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub(crate) expired_time: Option<OffsetDateTime>,
     /// Bumped on every password change; reset tokens issued before are spent.
     pub(crate) password_version: u64,
@@ -86,7 +96,8 @@ pub(crate) fn hash_password(salt: u64, password: &str) -> [u8; 32] {
     hasher.finalize().into()
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct AuthTokenRecord {
     pub(crate) seq: u64,
     pub(crate) token: String,
@@ -95,6 +106,7 @@ pub(crate) struct AuthTokenRecord {
     pub(crate) customer_id: String,
     pub(crate) otp_required: bool,
     pub(crate) otp: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub(crate) expired_time: Option<OffsetDateTime>,
 }
 
@@ -104,15 +116,18 @@ impl AuthTokenRecord {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct ResetTokenRecord {
     pub(crate) seq: u64,
     pub(crate) token: String,
     pub(crate) username: String,
     pub(crate) credential_id: String,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub(crate) expired_time: Option<OffsetDateTime>,
     pub(crate) password_version: u64,
     /// When a password change spent it (`None` while its credential's password is unchanged).
+    #[serde(with = "time::serde::rfc3339::option")]
     pub(crate) spent_at: Option<OffsetDateTime>,
 }
 
@@ -127,29 +142,62 @@ impl ResetTokenRecord {
     }
 }
 
-#[derive(Debug, Clone)]
+/// A JWT issued by exchange (its `jti` is the key it is stored under).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Session {
     pub(crate) customer_id: String,
+    #[serde(with = "time::serde::rfc3339")]
     pub(crate) expired_time: OffsetDateTime,
+    /// The operations its `acl` allows, when the exchange gave one (`None`: the default
+    /// customer permissions). `*` allows every operation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) permissions: Option<BTreeSet<String>>,
+}
+
+/// A one-time password "sent by email".
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SentOtp {
+    pub(crate) username: String,
+    pub(crate) customer_id: String,
+    pub(crate) one_time_password: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) sent_time: OffsetDateTime,
+    /// Orders the outbox (newest first).
+    pub(crate) seq: u64,
 }
 
 /// One organization.
-#[derive(Debug)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Organization {
     pub(crate) id: String,
     pub(crate) secret_key: String,
     pub(crate) publishable_key: Option<String>,
+    #[serde(with = "key_hex")]
     pub(crate) jwt_key: Vec<u8>,
     pub(crate) options: Options,
+    /// The customers the emulator knows; empty: any `customerId` is accepted.
+    #[serde(default)]
+    pub(crate) customers: BTreeSet<String>,
+    #[serde(default)]
     pub(crate) credentials: HashMap<String, CredentialRecord>,
+    #[serde(default)]
     pub(crate) auth_tokens: HashMap<String, AuthTokenRecord>,
+    #[serde(default)]
     pub(crate) reset_tokens: HashMap<String, ResetTokenRecord>,
+    #[serde(default)]
     pub(crate) sessions: HashMap<String, Session>,
-    /// The last OTP "sent by email" per username.
-    pub(crate) sent_otps: HashMap<String, String>,
+    /// The one-time passwords "sent by email", oldest first (at most [`OUTBOX_CAPACITY`]).
+    #[serde(default)]
+    pub(crate) outbox: VecDeque<SentOtp>,
+    #[serde(with = "time::serde::rfc3339")]
     pub(crate) rate_window_start: OffsetDateTime,
+    #[serde(default)]
     pub(crate) rate_used: u64,
     /// The earliest time a stored record may be purged (`None`: nothing will ever be).
+    #[serde(skip)]
     next_purge: Option<OffsetDateTime>,
 }
 
@@ -159,23 +207,96 @@ impl Organization {
         secret_key: String,
         publishable_key: Option<String>,
         now: OffsetDateTime,
+        rng: &mut fastrand::Rng,
     ) -> Self {
-        let jwt_key = (0..32).map(|_| fastrand::u8(..)).collect();
+        let jwt_key = (0..32).map(|_| rng.u8(..)).collect();
         Self {
             id,
             secret_key,
             publishable_key,
             jwt_key,
             options: Options::default(),
+            customers: BTreeSet::new(),
             credentials: HashMap::new(),
             auth_tokens: HashMap::new(),
             reset_tokens: HashMap::new(),
             sessions: HashMap::new(),
-            sent_otps: HashMap::new(),
+            outbox: VecDeque::new(),
             rate_window_start: now,
             rate_used: 0,
             next_purge: None,
         }
+    }
+
+    /// Whether `customer_id` may be used: any, when no customer was seeded.
+    pub(crate) fn knows_customer(&self, customer_id: &str) -> bool {
+        self.customers.is_empty() || self.customers.contains(customer_id)
+    }
+
+    /// "Sends" a one-time password by email: into the outbox (bounded, oldest dropped).
+    pub(crate) fn send_otp(&mut self, entry: SentOtp) {
+        while self.outbox.len() >= OUTBOX_CAPACITY {
+            self.outbox.pop_front();
+        }
+        self.outbox.push_back(entry);
+    }
+
+    /// The newest one-time password sent to `username`.
+    pub(crate) fn last_otp(&self, username: &str) -> Option<&SentOtp> {
+        self.outbox.iter().rev().find(|s| s.username == username)
+    }
+
+    /// Forgets the one-time passwords sent to `username` (its credential is gone or renamed).
+    pub(crate) fn forget_otps(&mut self, username: &str) {
+        self.outbox.retain(|s| s.username != username);
+    }
+
+    /// After a restore: rebuilds what is derived (compiled pattern, keys of the maps, the purge
+    /// schedule). `Err` names what is invalid.
+    pub(crate) fn rebuild(&mut self) -> Result<(), String> {
+        if let Some(pattern) = &self.options.password_pattern {
+            self.options.compiled = Some(
+                compile_password_pattern(pattern).map_err(|e| format!("passwordPattern {e}"))?,
+            );
+        }
+        let max = super::MAX_TTL_SECONDS;
+        for (name, ttl) in [
+            ("credentialTtl", self.options.credential_ttl),
+            ("authTokenTtl", self.options.auth_token_ttl),
+            ("resetTokenTtl", self.options.reset_token_ttl),
+        ] {
+            if !(0..=max).contains(&ttl) {
+                return Err(format!("{name} must be from 0 to {max}"));
+            }
+        }
+        self.credentials = std::mem::take(&mut self.credentials)
+            .into_values()
+            .map(|c| (c.id.clone(), c))
+            .collect();
+        self.auth_tokens = std::mem::take(&mut self.auth_tokens)
+            .into_values()
+            .map(|t| (t.token.clone(), t))
+            .collect();
+        self.reset_tokens = std::mem::take(&mut self.reset_tokens)
+            .into_values()
+            .map(|t| (t.token.clone(), t))
+            .collect();
+        while self.outbox.len() > OUTBOX_CAPACITY {
+            self.outbox.pop_front();
+        }
+        let next = self
+            .auth_tokens
+            .values()
+            .filter_map(|t| t.expired_time)
+            .chain(self.sessions.values().map(|s| s.expired_time))
+            .chain(
+                self.reset_tokens
+                    .values()
+                    .filter_map(ResetTokenRecord::purge_at),
+            )
+            .min();
+        self.next_purge = next;
+        Ok(())
     }
 
     /// How many records of `kind` are stored (expired ones not yet purged included).
@@ -280,20 +401,80 @@ fn token_is_pending(
             .is_some_and(|c| c.password_version == token.password_version)
 }
 
-/// Every organization, by id; `seq` orders resources by creation.
-#[derive(Debug, Default)]
+/// Every organization, by id; `seq` orders resources by creation; `rng` makes every id,
+/// token, key and one-time password (seeded: reproducible).
+#[derive(Debug)]
 pub(crate) struct State {
     pub(crate) organizations: BTreeMap<String, Organization>,
     pub(crate) seq: u64,
+    pub(crate) rng: fastrand::Rng,
+    pub(crate) behaviours: Behaviours,
+}
+
+impl State {
+    pub(crate) fn new(seed: Option<u64>, behaviours: Behaviours) -> Self {
+        Self {
+            organizations: BTreeMap::new(),
+            seq: 0,
+            rng: seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed),
+            behaviours,
+        }
+    }
+}
+
+/// `[u8; 32]` as 64 hex characters.
+mod hash_hex {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::to_hex(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let text = String::deserialize(d)?;
+        super::from_hex(&text)
+            .and_then(|v| <[u8; 32]>::try_from(v).ok())
+            .ok_or_else(|| D::Error::custom("expected 64 hex characters"))
+    }
+}
+
+/// A key as hex (1 to 1024 bytes).
+mod key_hex {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::to_hex(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        super::from_hex(&text)
+            .filter(|v| (1..=1024).contains(&v.len()))
+            .ok_or_else(|| D::Error::custom("expected 2 to 2048 hex characters"))
+    }
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
 }
 
 const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /// A ULID-like id (26 Crockford base32 characters: 48 bits of milliseconds, 80 random bits)
 /// with `prefix`, like the live API's `cus_crd_0YV9Y706QGCB39FQD380G1ZHZH`.
-pub(crate) fn ulid(prefix: &str, now: OffsetDateTime) -> String {
+pub(crate) fn ulid(prefix: &str, now: OffsetDateTime, rng: &mut fastrand::Rng) -> String {
     let millis = (now.unix_timestamp_nanos() / 1_000_000).max(0) as u128 & ((1 << 48) - 1);
-    let random = fastrand::u128(..) & ((1 << 80) - 1);
+    let random = rng.u128(..) & ((1 << 80) - 1);
     let value = (millis << 80) | random;
     let mut out = String::with_capacity(prefix.len() + 26);
     out.push_str(prefix);
@@ -305,15 +486,13 @@ pub(crate) fn ulid(prefix: &str, now: OffsetDateTime) -> String {
 }
 
 /// An opaque random token: 40 lower-case hex characters.
-pub(crate) fn random_token() -> String {
-    (0..20)
-        .map(|_| format!("{:02x}", fastrand::u8(..)))
-        .collect()
+pub(crate) fn random_token(rng: &mut fastrand::Rng) -> String {
+    (0..20).map(|_| format!("{:02x}", rng.u8(..))).collect()
 }
 
 /// A 6-digit one-time password.
-pub(crate) fn one_time_password() -> String {
-    format!("{:06}", fastrand::u32(0..1_000_000))
+pub(crate) fn one_time_password(rng: &mut fastrand::Rng) -> String {
+    format!("{:06}", rng.u32(0..1_000_000))
 }
 
 /// Compiles a JS-style `/pattern/flags` literal (or a bare pattern) with `fancy-regex`.
@@ -353,11 +532,15 @@ mod tests {
 
     #[test]
     fn ids_and_patterns() {
-        let id = ulid("cus_crd_", OffsetDateTime::now_utc());
+        let mut rng = fastrand::Rng::with_seed(7);
+        let id = ulid("cus_crd_", OffsetDateTime::now_utc(), &mut rng);
         assert_eq!(id.len(), 8 + 26);
         assert!(id.len() <= 50);
-        assert_eq!(random_token().len(), 40);
-        assert_eq!(one_time_password().len(), 6);
+        assert_eq!(random_token(&mut rng).len(), 40);
+        assert_eq!(one_time_password(&mut rng).len(), 6);
+        assert_eq!(from_hex(&to_hex(&[0, 255, 16])), Some(vec![0, 255, 16]));
+        assert_eq!(from_hex("0g"), None);
+        assert_eq!(from_hex("abc"), None);
         let re = compile_password_pattern("/^(?=.*[A-Z])(?=.*\\d).{8,}$/").unwrap();
         assert!(re.is_match("Password1").unwrap());
         assert!(!re.is_match("password1").unwrap());

@@ -4,7 +4,7 @@ use http::StatusCode;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::{Ctx, Fields, Reply, after_ttl, page, parse_object, rfc3339_opt};
+use super::{Ctx, Fields, Reply, after_ttl, parse_object, rfc3339_opt};
 use crate::emulator::state::{CredentialRecord, Kind, hash_password, ulid};
 
 pub(crate) fn credential_json(ctx: &Ctx<'_>, c: &CredentialRecord) -> Value {
@@ -46,6 +46,11 @@ fn read(ctx: &Ctx<'_>, except: Option<&str>) -> Result<Input, Box<Reply>> {
     let expired_time = fields.timestamp(&map, "expiredTime");
     if customer_id.as_ref().is_some_and(|c| c.chars().count() > 50) {
         fields.error("customerId", "must be at most 50 characters");
+    } else if customer_id
+        .as_ref()
+        .is_some_and(|c| !ctx.org.knows_customer(c))
+    {
+        fields.error("customerId", "no such customer");
     }
     if let Some(username) = &username {
         let taken = ctx
@@ -82,7 +87,7 @@ fn insert(ctx: &mut Ctx<'_>, id: String, input: Input) -> Reply {
     if let Err(full) = ctx.make_room(Kind::Credential) {
         return *full;
     }
-    let salt = fastrand::u64(..);
+    let salt = ctx.rng.u64(..);
     let seq = ctx.next_seq();
     let expired_time = input
         .expired_time
@@ -111,8 +116,8 @@ pub(super) fn list(ctx: &mut Ctx<'_>) -> Reply {
         .values()
         .filter(|c| own.as_deref().is_none_or(|own| own == c.customer_id))
         .collect();
-    all.sort_by_key(|c| c.seq);
-    page(&all, ctx.query, |c| credential_json(ctx, c))
+    all.sort_by_key(|c| std::cmp::Reverse(c.seq));
+    ctx.page(&all, |c| credential_json(ctx, c))
 }
 
 pub(super) fn create(ctx: &mut Ctx<'_>) -> Reply {
@@ -120,7 +125,7 @@ pub(super) fn create(ctx: &mut Ctx<'_>) -> Reply {
         Ok(input) => input,
         Err(reply) => return *reply,
     };
-    let id = ulid("cus_crd_", ctx.now);
+    let id = ulid("cus_crd_", ctx.now, ctx.rng);
     insert(ctx, id, input)
 }
 
@@ -154,12 +159,13 @@ pub(super) fn upsert(ctx: &mut Ctx<'_>) -> Reply {
         Ok(input) => input,
         Err(reply) => return *reply,
     };
+    let salt = ctx.rng.u64(..);
     let Some(existing) = ctx.org.credentials.get_mut(&id) else {
         return insert(ctx, id, input);
     };
     let changed_password = !existing.password_matches(&input.password);
     if changed_password {
-        existing.salt = fastrand::u64(..);
+        existing.salt = salt;
         existing.password_hash = hash_password(existing.salt, &input.password);
         existing.password_version = existing.password_version.wrapping_add(1);
     }
@@ -174,7 +180,7 @@ pub(super) fn upsert(ctx: &mut Ctx<'_>) -> Reply {
     }
     if old_username != record.username {
         // The one-time password "sent" to the old username goes with it (bounded memory).
-        ctx.org.sent_otps.remove(&old_username);
+        ctx.org.forget_otps(&old_username);
     }
     Reply::json(StatusCode::OK, &credential_json(ctx, &record))
 }
@@ -185,7 +191,7 @@ pub(super) fn delete(ctx: &mut Ctx<'_>) -> Reply {
     let Some(removed) = ctx.org.credentials.remove(&id) else {
         return Reply::not_found("credential");
     };
-    ctx.org.sent_otps.remove(&removed.username);
+    ctx.org.forget_otps(&removed.username);
     ctx.org.auth_tokens.retain(|_, t| t.credential_id != id);
     ctx.org.reset_tokens.retain(|_, t| t.credential_id != id);
     Reply::no_content()

@@ -5,6 +5,8 @@ mod options;
 mod password_tokens;
 mod tokens;
 
+pub(crate) use credentials::valid_resource_id;
+
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::{Map, Value, json};
@@ -12,6 +14,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::auth::Caller;
+use super::behaviours::{Behaviours, ErrorContentType, Pagination};
 use super::clock::expiry_after;
 use super::state::{Kind, Organization};
 use rebilly_auth_core::OperationId;
@@ -108,6 +111,10 @@ pub(crate) struct Ctx<'a> {
     /// `scheme://authority` for `Location` and `_links`.
     pub(crate) base: &'a str,
     pub(crate) seq: &'a mut u64,
+    /// Makes ids, tokens and one-time passwords (seeded: reproducible).
+    pub(crate) rng: &'a mut fastrand::Rng,
+    /// The switchable behaviours in force.
+    pub(crate) behaviours: Behaviours,
     /// The cap on stored records per kind in this organization.
     pub(crate) max_records: usize,
 }
@@ -150,9 +157,42 @@ impl Ctx<'_> {
     /// The customer a JWT caller acts for.
     pub(crate) fn own_customer(&self) -> Option<&str> {
         match &self.caller {
-            Caller::Customer { customer_id } => Some(customer_id),
+            Caller::Customer { customer_id, .. } => Some(customer_id),
             _ => None,
         }
+    }
+
+    /// `limit` and `offset` of a list, as the [`Pagination`] behaviour reads them.
+    pub(crate) fn pagination(&self) -> Result<(usize, usize), Box<Reply>> {
+        match self.behaviours.pagination {
+            Pagination::Reject => {
+                strict_pagination(self.query).map_err(|fields| Box::new(Reply::invalid(&fields)))
+            }
+            _ => Ok(pagination(self.query)),
+        }
+    }
+
+    /// A list page with the `Pagination-*` headers (see [`page`]).
+    pub(crate) fn page<T>(&self, records: &[&T], render: impl Fn(&T) -> Value) -> Reply {
+        match self.pagination() {
+            Ok((limit, offset)) => page(records, limit, offset, render),
+            Err(reply) => *reply,
+        }
+    }
+}
+
+/// Sets the `Content-Type` of a problem answer as the [`ErrorContentType`] behaviour says.
+pub(crate) fn apply_error_content_type(reply: &mut Reply, behaviours: Behaviours) {
+    if behaviours.error_content_type == ErrorContentType::ProblemJson
+        && reply.status.as_u16() >= 400
+        && !reply.body.is_empty()
+        && reply.headers.get(http::header::CONTENT_TYPE)
+            == Some(&HeaderValue::from_static("application/json"))
+    {
+        reply.headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
     }
 }
 
@@ -307,6 +347,36 @@ impl Fields {
     }
 }
 
+/// `limit` and `offset` of a list, refusing (with the invalid fields) any that is not an
+/// integer in 0..=1000.
+pub(crate) fn strict_pagination(
+    query: Option<&str>,
+) -> Result<(usize, usize), Vec<(String, String)>> {
+    let mut limit = 100usize;
+    let mut offset = 0usize;
+    let mut errors = Vec::new();
+    for pair in query.unwrap_or("").split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let slot = match key {
+            "limit" => &mut limit,
+            "offset" => &mut offset,
+            _ => continue,
+        };
+        match value.trim().parse::<usize>() {
+            Ok(v) if v <= 1000 => *slot = v,
+            _ => errors.push((
+                key.to_owned(),
+                "must be an integer from 0 to 1000".to_owned(),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok((limit, offset))
+    } else {
+        Err(errors)
+    }
+}
+
 /// `limit` and `offset` of a list: out-of-range values clamp into 0..=1000, unparsable ones
 /// fall back to the defaults (100 and 0).
 pub(crate) fn pagination(query: Option<&str>) -> (usize, usize) {
@@ -330,8 +400,12 @@ pub(crate) fn pagination(query: Option<&str>) -> (usize, usize) {
 
 /// A list page with the `Pagination-*` headers. Only the records on the page are rendered:
 /// rendering every record first made lists the emulator's bottleneck under load.
-pub(crate) fn page<T>(records: &[&T], query: Option<&str>, render: impl Fn(&T) -> Value) -> Reply {
-    let (limit, offset) = pagination(query);
+pub(crate) fn page<T>(
+    records: &[&T],
+    limit: usize,
+    offset: usize,
+    render: impl Fn(&T) -> Value,
+) -> Reply {
     let total = records.len();
     let items: Vec<Value> = records
         .iter()

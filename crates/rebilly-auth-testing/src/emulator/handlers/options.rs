@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::{Ctx, Fields, Reply, parse_object};
 use crate::emulator::MAX_TTL_SECONDS;
+use crate::emulator::behaviours::OptionsUpdate;
 use crate::emulator::state::compile_password_pattern;
 
 fn body(ctx: &Ctx<'_>) -> Value {
@@ -23,8 +24,9 @@ pub(super) fn get(ctx: &mut Ctx<'_>) -> Reply {
     Reply::json(StatusCode::OK, &body(ctx))
 }
 
-/// Merges: members present replace the current value, `null` restores the default, absent
-/// members stay.
+/// Merges (the default [`OptionsUpdate`] behaviour): members present replace the current
+/// value, `null` restores the default, absent members stay. With `replace`, absent members
+/// return to their default too.
 pub(super) fn put(ctx: &mut Ctx<'_>) -> Reply {
     let map = match parse_object(ctx.body, false) {
         Ok(map) => map,
@@ -32,7 +34,10 @@ pub(super) fn put(ctx: &mut Ctx<'_>) -> Reply {
     };
     let mut fields = Fields::default();
     let defaults = crate::emulator::state::Options::default();
-    let mut next = ctx.org.options.clone();
+    let mut next = match ctx.behaviours.options_update {
+        OptionsUpdate::Replace => crate::emulator::state::Options::default(),
+        _ => ctx.org.options.clone(),
+    };
     match map.get("passwordPattern") {
         None => {}
         Some(Value::Null) => {

@@ -3,7 +3,7 @@
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use super::{Ctx, Fields, Reply, after_ttl, page, parse_object, rfc3339_opt};
+use super::{Ctx, Fields, Reply, after_ttl, parse_object, rfc3339_opt};
 use crate::emulator::state::{Kind, ResetTokenRecord, random_token};
 
 fn token_json(ctx: &Ctx<'_>, t: &ResetTokenRecord) -> Value {
@@ -25,8 +25,8 @@ pub(super) fn list(ctx: &mut Ctx<'_>) -> Reply {
         .values()
         .filter(|t| ctx.org.reset_token_is_pending(t, now))
         .collect();
-    all.sort_by_key(|t| t.seq);
-    page(&all, ctx.query, |t| token_json(ctx, t))
+    all.sort_by_key(|t| std::cmp::Reverse(t.seq));
+    ctx.page(&all, |t| token_json(ctx, t))
 }
 
 /// 201; 422 if the username has no credential.
@@ -37,8 +37,7 @@ pub(super) fn create(ctx: &mut Ctx<'_>) -> Reply {
     };
     let mut fields = Fields::default();
     let username = fields.string(&map, "username", true);
-    let expired_time = fields.timestamp(&map, "expiredTime");
-    let expired_time = fields.future("expiredTime", expired_time, ctx.now);
+    let expired_time = super::tokens::requested_expiry(ctx, &mut fields, &map);
     let credential = username
         .as_deref()
         .and_then(|u| ctx.org.credential_by_username(u))
@@ -55,7 +54,7 @@ pub(super) fn create(ctx: &mut Ctx<'_>) -> Reply {
     let seq = ctx.next_seq();
     let record = ResetTokenRecord {
         seq,
-        token: random_token(),
+        token: random_token(ctx.rng),
         username: credential.username.clone(),
         credential_id: credential.id.clone(),
         expired_time: expired_time

@@ -3,12 +3,13 @@
 use http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::{Ctx, Fields, Reply, after_ttl, page, parse_object, rfc3339, rfc3339_opt};
+use super::{Ctx, Fields, Reply, after_ttl, parse_object, rfc3339, rfc3339_opt};
 use crate::emulator::auth::Caller;
+use crate::emulator::behaviours::{NullExpiredTime, WrongPassword};
 use crate::emulator::clock::expiry_after;
 use crate::emulator::jwt;
 use crate::emulator::state::{
-    AuthTokenRecord, Kind, Session, one_time_password, random_token, ulid,
+    AuthTokenRecord, Kind, SentOtp, Session, one_time_password, random_token, ulid,
 };
 
 fn token_json(ctx: &Ctx<'_>, t: &AuthTokenRecord) -> Value {
@@ -33,12 +34,42 @@ pub(super) fn list(ctx: &mut Ctx<'_>) -> Reply {
         .filter(|t| t.is_active(now))
         .filter(|t| own.as_deref().is_none_or(|own| own == t.customer_id))
         .collect();
-    all.sort_by_key(|t| t.seq);
-    page(&all, ctx.query, |t| token_json(ctx, t))
+    all.sort_by_key(|t| std::cmp::Reverse(t.seq));
+    ctx.page(&all, |t| token_json(ctx, t))
 }
 
 fn unauthorized() -> Reply {
     Reply::problem(StatusCode::UNAUTHORIZED, "invalid credentials were used")
+}
+
+/// A wrong username or password, as the [`WrongPassword`] behaviour answers it.
+fn wrong_password(ctx: &Ctx<'_>) -> Reply {
+    match ctx.behaviours.wrong_password {
+        WrongPassword::UnprocessableEntity => {
+            Reply::invalid(&[("password".into(), "invalid credentials were used".into())])
+        }
+        _ => unauthorized(),
+    }
+}
+
+/// An `expiredTime` member of a login or reset-password token create, as the
+/// [`NullExpiredTime`] behaviour reads `null`: `None` means the default lifetime.
+pub(super) fn requested_expiry(
+    ctx: &Ctx<'_>,
+    fields: &mut Fields,
+    map: &Map<String, Value>,
+) -> Option<Option<time::OffsetDateTime>> {
+    let expired_time = fields.timestamp(map, "expiredTime");
+    let expired_time = fields.future("expiredTime", expired_time, ctx.now);
+    match (expired_time, ctx.behaviours.null_expired_time) {
+        (Some(None), NullExpiredTime::NeverExpires) => Some(None),
+        (Some(None), NullExpiredTime::Reject) => {
+            fields.error("expiredTime", "must be a date-time (null is refused)");
+            None
+        }
+        (Some(None), _) => None,
+        (other, _) => other,
+    }
 }
 
 /// Logs in. `mode` absent means `password`. Password mode: an unknown username, a wrong
@@ -59,8 +90,7 @@ pub(super) fn login(ctx: &mut Ctx<'_>) -> Reply {
             "password"
         }
     };
-    let expired_time = fields.timestamp(&map, "expiredTime");
-    let expired_time = fields.future("expiredTime", expired_time, ctx.now);
+    let expired_time = requested_expiry(ctx, &mut fields, &map);
     let otp_requested = fields.boolean(&map, "otpRequired");
     let now = ctx.now;
     let credential = if mode == "passwordless" {
@@ -75,6 +105,9 @@ pub(super) fn login(ctx: &mut Ctx<'_>) -> Reply {
             );
         }
         let customer_id = customer_id.unwrap_or_default();
+        if !ctx.org.knows_customer(&customer_id) {
+            return Reply::invalid(&[("customerId".into(), "no such customer".into())]);
+        }
         let found = ctx
             .org
             .credentials
@@ -99,7 +132,7 @@ pub(super) fn login(ctx: &mut Ctx<'_>) -> Reply {
         let (username, password) = (username.unwrap_or_default(), password.unwrap_or_default());
         match ctx.org.credential_by_username(&username) {
             Some(c) if c.password_matches(&password) && !c.is_expired(now) => c.clone(),
-            _ => return unauthorized(),
+            _ => return wrong_password(ctx),
         }
     };
     if !fields.errors.is_empty() {
@@ -115,16 +148,20 @@ pub(super) fn login(ctx: &mut Ctx<'_>) -> Reply {
         return *full;
     }
     let otp_required = otp_requested.unwrap_or(false) || ctx.org.options.otp_required;
-    let otp = otp_required.then(one_time_password);
-    if let Some(otp) = &otp {
-        ctx.org
-            .sent_otps
-            .insert(credential.username.clone(), otp.clone());
-    }
+    let otp = otp_required.then(|| one_time_password(ctx.rng));
     let seq = ctx.next_seq();
+    if let Some(otp) = &otp {
+        ctx.org.send_otp(SentOtp {
+            username: credential.username.clone(),
+            customer_id: credential.customer_id.clone(),
+            one_time_password: otp.clone(),
+            sent_time: now,
+            seq,
+        });
+    }
     let record = AuthTokenRecord {
         seq,
-        token: random_token(),
+        token: random_token(ctx.rng),
         credential_id: credential.id.clone(),
         username: credential.username.clone(),
         customer_id: credential.customer_id.clone(),
@@ -187,6 +224,7 @@ pub(super) fn exchange(ctx: &mut Ctx<'_>) -> Reply {
     let otp = fields.string(&map, "oneTimePassword", false);
     let expired_time = fields.timestamp(&map, "expiredTime");
     let expired_time = fields.future("expiredTime", expired_time, ctx.now);
+    let mut permissions = None;
     let acl = match map.get("acl") {
         None | Some(Value::Null) => Value::Array(Vec::new()),
         Some(Value::Array(entries))
@@ -197,6 +235,17 @@ pub(super) fn exchange(ctx: &mut Ctx<'_>) -> Reply {
                         .is_some_and(|p| p.iter().all(Value::is_string))
             }) =>
         {
+            // An explicit `acl` is honoured: only the operations it lists (by operationId,
+            // `*` for all) are allowed to the JWT.
+            permissions = Some(
+                entries
+                    .iter()
+                    .filter_map(|e| e.get("permissions").and_then(Value::as_array))
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+            );
             Value::Array(entries.clone())
         }
         Some(_) => {
@@ -228,7 +277,7 @@ pub(super) fn exchange(ctx: &mut Ctx<'_>) -> Reply {
     let expires = expired_time
         .flatten()
         .unwrap_or_else(|| expiry_after(now, time::Duration::hours(1)));
-    let id = ulid("jwt_", now);
+    let id = ulid("jwt_", now, ctx.rng);
     let mut claims = Map::new();
     claims.insert("jti".into(), json!(id));
     claims.insert("iss".into(), json!("rebilly-auth-emulator"));
@@ -247,6 +296,7 @@ pub(super) fn exchange(ctx: &mut Ctx<'_>) -> Reply {
         Session {
             customer_id: token.customer_id.clone(),
             expired_time: expires,
+            permissions,
         },
     );
     if invalidate {
