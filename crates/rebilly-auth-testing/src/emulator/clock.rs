@@ -70,7 +70,10 @@ impl EmulatorClock {
 
 /// The latest instant the emulator writes as a timestamp (RFC 3339 has four-digit years).
 /// Expiry times computed from request-supplied lifetimes saturate here.
-pub(crate) const LATEST: OffsetDateTime = time::macros::datetime!(9999-12-31 23:59:59 UTC);
+pub(crate) const LATEST: OffsetDateTime = match time::Date::MAX.with_hms(23, 59, 59) {
+    Ok(latest) => latest.assume_utc(),
+    Err(_) => panic!("23:59:59 is a valid time"),
+};
 
 /// The latest instant `time` represents (without its `large-dates` feature, the last
 /// nanosecond of year 9999).
