@@ -65,6 +65,8 @@ pub mod secret;
 #[cfg(feature = "rustls")]
 pub mod tls;
 pub mod transport;
+#[cfg(feature = "rustls")]
+pub mod transport_support;
 
 pub use auth::{Auth, OrganizationId, PublishableKey, SecretKey};
 pub use client::{Client, ClientBuilder, Environment};
@@ -83,8 +85,7 @@ pub use secret::Secret;
 #[cfg(feature = "mock")]
 pub use transport::MockHttpTransport;
 pub use transport::{
-    BodyBuffer, BodyLimit, HttpTransport, TransportError, TransportErrorKind, TransportFn,
-    transport_fn,
+    BodyLimit, HttpTransport, TransportError, TransportErrorKind, TransportFn, transport_fn,
 };
 
 /// Re-exports of the crates in core's public API, so users need not pin them.

@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 /// Sends one HTTP request and returns the complete response.
 ///
@@ -150,79 +150,6 @@ impl BodyLimit {
 impl Default for BodyLimit {
     fn default() -> Self {
         Self::DEFAULT
-    }
-}
-
-/// Gathers a response body chunk by chunk under a [`BodyLimit`], for transports that read
-/// bodies as a stream. A body that arrives in one chunk (the usual small JSON answer) is kept
-/// as is; only a second chunk starts a copy.
-///
-/// ```
-/// use bytes::Bytes;
-/// use rebilly_auth_core::{BodyBuffer, TransportErrorKind};
-///
-/// let mut body = BodyBuffer::new(8, Some(6)).unwrap();
-/// body.push(Bytes::from_static(b"{\"a\""))?;
-/// body.push(Bytes::from_static(b":1}"))?;
-/// assert_eq!(body.finish(), Bytes::from_static(b"{\"a\":1}"));
-///
-/// // Over the limit, declared or read:
-/// assert_eq!(BodyBuffer::new(8, Some(9)).unwrap_err().kind(), TransportErrorKind::BodyTooLarge);
-/// let mut body = BodyBuffer::new(2, None).unwrap();
-/// assert_eq!(body.push(Bytes::from_static(b"abc")).unwrap_err().kind(), TransportErrorKind::BodyTooLarge);
-/// # Ok::<_, rebilly_auth_core::TransportError>(())
-/// ```
-#[derive(Debug)]
-pub struct BodyBuffer {
-    limit: usize,
-    capacity: usize,
-    length: usize,
-    first: Option<Bytes>,
-    joined: Option<BytesMut>,
-}
-
-impl BodyBuffer {
-    /// A buffer for a body of at most `limit` bytes; `declared_length` is the response's
-    /// `Content-Length`, if any (a declared length over the limit fails at once, before
-    /// anything is read).
-    pub fn new(limit: usize, declared_length: Option<u64>) -> Result<Self, TransportError> {
-        if declared_length.is_some_and(|length| length > limit as u64) {
-            return Err(TransportError::body_too_large(limit));
-        }
-        Ok(Self {
-            limit,
-            capacity: declared_length.unwrap_or(0).min(limit as u64) as usize,
-            length: 0,
-            first: None,
-            joined: None,
-        })
-    }
-
-    /// Adds the next chunk; fails once the body exceeds the limit.
-    pub fn push(&mut self, chunk: Bytes) -> Result<(), TransportError> {
-        self.length = self.length.saturating_add(chunk.len());
-        if self.length > self.limit {
-            return Err(TransportError::body_too_large(self.limit));
-        }
-        match (&mut self.joined, self.first.take()) {
-            (Some(joined), _) => joined.extend_from_slice(&chunk),
-            (None, None) => self.first = Some(chunk),
-            (None, Some(earlier)) => {
-                let mut joined = BytesMut::with_capacity(self.capacity.max(self.length));
-                joined.extend_from_slice(&earlier);
-                joined.extend_from_slice(&chunk);
-                self.joined = Some(joined);
-            }
-        }
-        Ok(())
-    }
-
-    /// The whole body.
-    pub fn finish(self) -> Bytes {
-        match self.joined {
-            Some(joined) => joined.freeze(),
-            None => self.first.unwrap_or_default(),
-        }
     }
 }
 

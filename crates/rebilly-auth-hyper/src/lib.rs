@@ -26,9 +26,14 @@
 //! * **your own** — implement [`HttpTransport`] (one async method); check it with
 //!   `rebilly-auth-testing`'s conformance suite.
 //!
-//! Both shipped transports keep connections alive, never follow redirects (hyper never does),
-//! enforce the response body cap ([`BodyLimit`]) while reading, and tell DNS, connect and
-//! TLS-handshake failures (the request never left) from failures after sending (ambiguous).
+//! Both shipped transports behave the same, from one shared layer in the core: they keep
+//! connections alive, never follow redirects (hyper never does), enforce the response body cap
+//! ([`BodyLimit`]) while reading, tell DNS, connect and TLS-handshake
+//! failures (the request never left) from failures after sending (ambiguous), and their
+//! builders take the same settings with the same meanings
+//! ([`TransportSettings`]): `connect_timeout`
+//! bounds the whole connection setup, DNS, TCP and TLS handshake together. See
+//! [What both shipped transports guarantee](auth_core::transport_support#what-both-shipped-transports-guarantee).
 //!
 //! ## Feature flags
 //!
@@ -36,8 +41,6 @@
 //! |---------|---------|--------------|
 //! | `http2` | no      | HTTP/2 negotiated by ALPN over TLS; HTTP/1.1 otherwise |
 //!
-//! TLS is always rustls with the **ring** crypto provider, passed explicitly (never a
-//! process-wide default), and the platform's certificate verifier.
 //!
 //! ## Proxies
 //!
@@ -52,12 +55,14 @@
 //!
 //! [`HyperTransport::from_client`] takes any `hyper_util::client::legacy::Client<C, Full<Bytes>>`;
 //! [`HyperTransport::from_connector`] builds a pooled client around your connector. This crate
-//! re-exports [`hyper`], [`hyper_util`], [`hyper_rustls`] and [`rustls`] so the versions match:
+//! re-exports [`hyper`], [`hyper_util`], [`hyper_rustls`] and [`rustls`] so the versions match.
+//! Resolve with a [`TaggedResolver`] to keep DNS failures told apart; the builder's
+//! `connect_timeout` does not apply to your connector (its own timeouts do):
 //!
 //! ```no_run
-//! use rebilly_auth_hyper::{hyper_rustls, hyper_util, HyperTransport};
+//! use rebilly_auth_hyper::{hyper_rustls, hyper_util, HyperTransport, TaggedResolver};
 //!
-//! let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+//! let mut http = hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(TaggedResolver::new());
 //! http.enforce_http(false);
 //! http.set_nodelay(true);
 //! let https = hyper_rustls::HttpsConnectorBuilder::new()
@@ -71,27 +76,28 @@
 
 #![forbid(unsafe_code)]
 
-use std::error::Error as StdError;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper_util::client::legacy::Client as LegacyClient;
-use hyper_util::client::legacy::connect::{Connect, HttpConnector};
+use hyper_util::client::legacy::connect::Connect;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use rebilly_auth_core::tls::{self, connect_failure_kind, error_chain};
-use rebilly_auth_core::{BodyBuffer, BodyLimit, TransportError};
+use rebilly_auth_core::transport_support::{
+    TransportSettings, classify_connect_failure, error_chain, read_body,
+};
+use rebilly_auth_core::{BodyLimit, TransportError, tls};
 
+mod connector;
+
+pub use connector::{DefaultConnector, TaggedResolver};
 pub use rebilly_auth_core as auth_core;
 pub use rebilly_auth_core::{
-    Client, ClientBuilder, Environment, Error, HttpTransport, Result, RetryPolicy, SecretKey,
-    TransportErrorKind, models,
+    BuildError, Client, ClientBuilder, Environment, Error, HttpTransport, Result, RetryPolicy,
+    SecretKey, TransportErrorKind, models,
 };
 pub use {hyper, hyper_rustls, hyper_util, rustls};
-
-/// The connector of a default [`HyperTransport`]: HTTPS (rustls) or plain HTTP over TCP.
-pub type DefaultConnector = hyper_rustls::HttpsConnector<HttpConnector>;
 
 /// The request body type the transport's hyper client is built for.
 pub type RequestBody = Full<Bytes>;
@@ -107,14 +113,14 @@ pub type RequestBody = Full<Bytes>;
 /// ```
 ///
 /// It never panics: a transport that cannot be set up (its TLS configuration) is reported by
-/// `build()` as [`BuildError::Transport`](rebilly_auth_core::BuildError::Transport).
+/// `build()` as [`BuildError::Transport`].
 pub fn client_builder() -> ClientBuilder {
-    rebilly_auth_core::Client::builder().try_transport(HyperTransport::new())
+    rebilly_auth_core::transport_support::client_builder(HyperTransport::new())
 }
 
-/// The default TLS config: rustls with the ring provider (explicit, not process-wide) and the
-/// platform's certificate verifier. ALPN is left empty: hyper-rustls sets it from the enabled
-/// HTTP versions (and panics if it is preset).
+/// The default TLS config: [`tls::platform_config`] (rustls
+/// with the ring provider, explicit, and the platform's certificate verifier). ALPN is left
+/// empty: hyper-rustls sets it from the enabled HTTP versions (and panics if it is preset).
 ///
 /// ```
 /// let config = rebilly_auth_hyper::default_tls_config().unwrap();
@@ -124,7 +130,8 @@ pub fn default_tls_config() -> std::result::Result<rustls::ClientConfig, BuildEr
     Ok(tls::platform_config()?)
 }
 
-/// A TLS config that trusts only `roots` (DER certificates), e.g. a private CA in tests.
+/// A TLS config that trusts only `roots` (DER certificates), e.g. a private CA in tests:
+/// [`tls::config_with_roots`].
 ///
 /// ```
 /// let config = rebilly_auth_hyper::tls_config_with_roots(Vec::<Vec<u8>>::new()).unwrap();
@@ -138,23 +145,6 @@ where
     C: Into<Vec<u8>>,
 {
     Ok(tls::config_with_roots(roots)?)
-}
-
-/// Building a transport failed (TLS setup).
-#[derive(Debug, thiserror::Error)]
-#[error("cannot build the hyper transport: {0}")]
-pub struct BuildError(#[source] Box<dyn StdError + Send + Sync>);
-
-impl BuildError {
-    fn new(e: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
-        Self(e.into())
-    }
-}
-
-impl From<tls::TlsConfigError> for BuildError {
-    fn from(error: tls::TlsConfigError) -> Self {
-        Self::new(error)
-    }
 }
 
 /// An [`HttpTransport`] over hyper-util's pooled client. Cheap to clone (the pool is shared).
@@ -187,8 +177,8 @@ impl HyperTransport {
     /// let transport = rebilly_auth_hyper::HyperTransport::new().unwrap();
     /// ```
     ///
-    ///
-    /// Fails only if the TLS configuration cannot be set up (the platform's verifier).
+    /// Fails only if the TLS configuration cannot be set up (the platform's verifier), with
+    /// [`BuildError::Transport`].
     pub fn new() -> std::result::Result<Self, BuildError> {
         Self::builder().build()
     }
@@ -282,19 +272,8 @@ where
         let limit = BodyLimit::of(&request);
         let request = request.map(Full::new);
         let response = self.client.request(request).await.map_err(map_error)?;
-        let (parts, mut incoming) = response.into_parts();
-        let declared = parts
-            .headers
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        let mut body = BodyBuffer::new(limit, declared)?;
-        while let Some(frame) = incoming.frame().await {
-            if let Ok(data) = frame.map_err(TransportError::body)?.into_data() {
-                body.push(data)?;
-            }
-        }
-        let body = body.finish();
+        let (parts, incoming) = response.into_parts();
+        let body = read_body(incoming, limit, TransportError::body).await?;
         Ok(http::Response::from_parts(parts, body))
     }
 }
@@ -326,92 +305,65 @@ where
 
 /// Options for [`HyperTransport`]; see [`HyperTransport::builder`].
 ///
-/// Defaults: 10 s connect timeout, 90 s pool idle timeout, no transport timeout (core times
-/// every attempt and call), TCP_NODELAY, ring-based rustls with the platform verifier. hyper
-/// never follows redirects; the transport reads no proxy settings and always connects directly
-/// (see [Proxies](crate#proxies)).
-#[derive(Debug)]
+/// Its settings are those of `rebilly-auth-reqwest`'s builder, with the same meanings and
+/// defaults: see [`TransportSettings`] (10 s
+/// connect timeout for DNS, TCP and TLS together, 90 s pool idle timeout, no transport
+/// timeout: core times every attempt and call, ring-based rustls with the platform verifier).
+/// Of its own: TCP_NODELAY; hyper never follows redirects; the transport reads no proxy
+/// settings and always connects directly (see [Proxies](crate#proxies)).
+///
+/// ```
+/// use std::time::Duration;
+/// let builder = rebilly_auth_hyper::HyperTransport::builder()
+///     .connect_timeout(Duration::from_secs(3))
+///     .timeout(Duration::from_secs(20))
+///     .pool_idle_timeout(Duration::from_secs(30))
+///     .pool_max_idle_per_host(8)
+///     .tls_config(rebilly_auth_hyper::tls_config_with_roots(Vec::<Vec<u8>>::new())?);
+/// # let _ = builder;
+/// # Ok::<_, rebilly_auth_hyper::BuildError>(())
+/// ```
+#[derive(Debug, Default)]
 #[must_use]
 pub struct HyperTransportBuilder {
-    connect_timeout: Option<Duration>,
-    timeout: Option<Duration>,
-    pool_idle_timeout: Option<Duration>,
-    pool_max_idle_per_host: Option<usize>,
-    tls: Option<rustls::ClientConfig>,
-}
-
-impl Default for HyperTransportBuilder {
-    fn default() -> Self {
-        Self {
-            connect_timeout: Some(Duration::from_secs(10)),
-            timeout: None,
-            pool_idle_timeout: Some(Duration::from_secs(90)),
-            pool_max_idle_per_host: None,
-            tls: None,
-        }
-    }
+    settings: TransportSettings,
 }
 
 impl HyperTransportBuilder {
-    /// How long to wait for the TCP connection (`None`: no limit).
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// let b = rebilly_auth_hyper::HyperTransport::builder().connect_timeout(Duration::from_secs(3));
-    /// # let _ = b;
-    /// ```
+    /// Sets [`TransportSettings::connect_timeout`]: how long the whole connection setup, DNS,
+    /// TCP and TLS handshake together, may take (`None`: no limit).
     pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.connect_timeout = timeout.into();
+        self.settings.connect_timeout = timeout.into();
         self
     }
 
-    /// A deadline for each whole request, response body included (see
-    /// [`HyperTransport::with_timeout`]).
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// let b = rebilly_auth_hyper::HyperTransport::builder().timeout(Duration::from_secs(20));
-    /// # let _ = b;
-    /// ```
+    /// Sets [`TransportSettings::timeout`]: a deadline for each whole request, response body
+    /// included; on expiry the error has kind [`TransportErrorKind::Timeout`] (see
+    /// [`HyperTransport::with_timeout`]). Usually unneeded: core races every attempt.
     pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.timeout = timeout.into();
+        self.settings.timeout = timeout.into();
         self
     }
 
-    /// How long an idle pooled connection is kept (`None`: forever).
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// let b = rebilly_auth_hyper::HyperTransport::builder().pool_idle_timeout(Duration::from_secs(30));
-    /// # let _ = b;
-    /// ```
+    /// Sets [`TransportSettings::pool_idle_timeout`]: how long an idle pooled connection is
+    /// kept (`None`: forever).
     pub fn pool_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.pool_idle_timeout = timeout.into();
+        self.settings.pool_idle_timeout = timeout.into();
         self
     }
 
-    /// The most idle connections kept per host.
-    ///
-    /// ```
-    /// let b = rebilly_auth_hyper::HyperTransport::builder().pool_max_idle_per_host(8);
-    /// # let _ = b;
-    /// ```
+    /// Sets [`TransportSettings::pool_max_idle_per_host`]: the most idle connections kept per
+    /// host.
     pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
-        self.pool_max_idle_per_host = Some(max);
+        self.settings.pool_max_idle_per_host = Some(max);
         self
     }
 
-    /// Uses this rustls config (see [`default_tls_config`], [`tls_config_with_roots`]); it
-    /// must have been built with an explicit crypto provider (`builder_with_provider`). Its
-    /// ALPN list is replaced by the enabled HTTP versions.
-    ///
-    /// ```
-    /// let tls = rebilly_auth_hyper::tls_config_with_roots(Vec::<Vec<u8>>::new()).unwrap();
-    /// let b = rebilly_auth_hyper::HyperTransport::builder().tls_config(tls);
-    /// # let _ = b;
-    /// ```
+    /// Sets [`TransportSettings::tls`]: the rustls config (see [`default_tls_config`],
+    /// [`tls_config_with_roots`]); it must have been built with an explicit crypto provider
+    /// (`builder_with_provider`). Its ALPN list is replaced by the enabled HTTP versions.
     pub fn tls_config(mut self, config: rustls::ClientConfig) -> Self {
-        self.tls = Some(config);
+        self.settings.tls = Some(config);
         self
     }
 
@@ -421,34 +373,20 @@ impl HyperTransportBuilder {
     /// let transport = rebilly_auth_hyper::HyperTransport::builder().build()?;
     /// # Ok::<_, rebilly_auth_hyper::BuildError>(())
     /// ```
-    pub fn build(self) -> std::result::Result<HyperTransport, BuildError> {
-        let mut tls = match self.tls {
-            Some(tls) => tls,
-            None => default_tls_config()?,
-        };
-        // hyper-rustls sets ALPN from the enabled HTTP versions and panics if it is preset.
-        tls.alpn_protocols.clear();
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(self.connect_timeout);
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http();
-        #[cfg(feature = "http2")]
-        let https = https.enable_all_versions().wrap_connector(http);
-        #[cfg(not(feature = "http2"))]
-        let https = https.enable_http1().wrap_connector(http);
+    pub fn build(mut self) -> std::result::Result<HyperTransport, BuildError> {
+        let settings = &mut self.settings;
+        let tls = settings.tls_or_platform()?;
+        let connector = DefaultConnector::new(tls, settings.connect_timeout);
         let mut builder = LegacyClient::builder(TokioExecutor::new());
         builder
             .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(self.pool_idle_timeout);
-        if let Some(max) = self.pool_max_idle_per_host {
+            .pool_idle_timeout(settings.pool_idle_timeout);
+        if let Some(max) = settings.pool_max_idle_per_host {
             builder.pool_max_idle_per_host(max);
         }
         Ok(HyperTransport {
-            client: builder.build(https),
-            timeout: self.timeout,
+            client: builder.build(connector),
+            timeout: settings.timeout,
         })
     }
 }
@@ -457,10 +395,8 @@ impl HyperTransportBuilder {
 /// carry no URL.
 fn map_error(err: hyper_util::client::legacy::Error) -> TransportError {
     if err.is_connect() {
-        // Anything else while connecting came from the TLS layer (hyper-rustls wraps handshake
-        // I/O failures).
-        let kind = connect_failure_kind(&err).unwrap_or(TransportErrorKind::TlsHandshake);
-        return TransportError::new(kind, err);
+        // DNS by the tag of `TaggedResolver`, the handshake by a `rustls::Error` in the chain.
+        return TransportError::new(classify_connect_failure(&err), err);
     }
     let timed_out = error_chain(&err).any(|e| {
         e.downcast_ref::<hyper::Error>()
@@ -482,6 +418,7 @@ mod tests {
     use std::pin::Pin;
     use std::task::{Context, Poll};
 
+    use hyper_util::client::legacy::connect::HttpConnector;
     use hyper_util::client::legacy::connect::dns::Name;
 
     use super::*;
@@ -514,29 +451,65 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn dns_failure_maps_to_dns_and_never_left() {
-        let mut http = HttpConnector::new_with_resolver(Fails);
+    fn over_resolver<R>(resolver: R) -> HyperTransport<impl Connect + Clone + Send + Sync + 'static>
+    where
+        R: tower_service::Service<Name, Response = std::vec::IntoIter<SocketAddr>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        R::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        R::Future: Send,
+    {
+        let mut http = HttpConnector::new_with_resolver(resolver);
         http.enforce_http(false);
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(default_tls_config().unwrap())
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let transport = HyperTransport::from_connector(https);
+        HyperTransport::from_connector(https)
+    }
+
+    async fn dns_failure_kinds<C>(transport: &HyperTransport<C>) -> Vec<TransportErrorKind>
+    where
+        C: Connect + Clone + Send + Sync + 'static,
+    {
+        let mut kinds = Vec::new();
         for url in [
             "http://api.example.invalid/organizations/secret-token",
             "https://api.example.invalid/organizations/secret-token",
         ] {
             let request = http::Request::get(url).body(Bytes::new()).unwrap();
             let err = transport.send(request).await.unwrap_err();
-            assert_eq!(err.kind(), TransportErrorKind::Dns, "{err:?}");
             assert!(!err.may_have_reached_server());
             assert!(
                 !format!("{err} {err:?}").contains("secret-token"),
                 "{err:?}"
             );
+            kinds.push(err.kind());
         }
+        kinds
+    }
+
+    /// Your own resolver, wrapped in `TaggedResolver`: its failures are DNS.
+    #[tokio::test]
+    async fn a_tagged_resolver_failure_is_dns() {
+        let transport = over_resolver(TaggedResolver::wrap(Fails));
+        assert_eq!(
+            dns_failure_kinds(&transport).await,
+            [TransportErrorKind::Dns; 2]
+        );
+    }
+
+    /// Untagged, a resolver's failure is still known to have happened while connecting.
+    #[tokio::test]
+    async fn an_untagged_resolver_failure_is_connect() {
+        let transport = over_resolver(Fails);
+        assert_eq!(
+            dns_failure_kinds(&transport).await,
+            [TransportErrorKind::Connect; 2]
+        );
     }
 
     #[tokio::test]

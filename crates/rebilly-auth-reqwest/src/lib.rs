@@ -26,9 +26,14 @@
 //! * **your own** — implement [`HttpTransport`] (one async method); check it with
 //!   `rebilly-auth-testing`'s conformance suite.
 //!
-//! Both shipped transports keep connections alive, never follow redirects, enforce the
-//! response body cap ([`BodyLimit`]) while reading, and tell DNS, connect and TLS-handshake
-//! failures (the request never left) from failures after sending (ambiguous).
+//! Both shipped transports behave the same, from one shared layer in the core: they keep
+//! connections alive, never follow redirects, enforce the response body cap
+//! ([`BodyLimit`]) while reading, tell DNS, connect and TLS-handshake
+//! failures (the request never left) from failures after sending (ambiguous), and their
+//! builders take the same settings with the same meanings
+//! ([`TransportSettings`]): `connect_timeout`
+//! bounds the whole connection setup, DNS, TCP and TLS handshake together. See
+//! [What both shipped transports guarantee](auth_core::transport_support#what-both-shipped-transports-guarantee).
 //!
 //! ## Feature flags
 //!
@@ -36,8 +41,6 @@
 //! |---------|---------|--------------|
 //! | `http2` | no      | HTTP/2 negotiated by ALPN over TLS (`reqwest/http2`); HTTP/1.1 otherwise |
 //!
-//! TLS is always rustls with the **ring** crypto provider, passed explicitly (never a
-//! process-wide default), and the platform's certificate verifier.
 //!
 //! ## Proxies
 //!
@@ -78,18 +81,19 @@
 
 #![forbid(unsafe_code)]
 
-use std::error::Error as StdError;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use rebilly_auth_core::tls::{self, connect_failure_kind};
-use rebilly_auth_core::{BodyBuffer, BodyLimit, TransportError};
+use rebilly_auth_core::transport_support::{
+    TransportSettings, classify_connect_failure, read_body,
+};
+use rebilly_auth_core::{BodyLimit, TransportError, tls};
 
 pub use rebilly_auth_core as auth_core;
 pub use rebilly_auth_core::{
-    Client, ClientBuilder, Environment, Error, HttpTransport, Result, RetryPolicy, SecretKey,
-    TransportErrorKind, models,
+    BuildError, Client, ClientBuilder, Environment, Error, HttpTransport, Result, RetryPolicy,
+    SecretKey, TransportErrorKind, models,
 };
 pub use reqwest;
 pub use rustls;
@@ -105,9 +109,9 @@ pub use rustls;
 /// ```
 ///
 /// It never panics: a transport that cannot be set up (its TLS configuration) is reported by
-/// `build()` as [`BuildError::Transport`](rebilly_auth_core::BuildError::Transport).
+/// `build()` as [`BuildError::Transport`].
 pub fn client_builder() -> ClientBuilder {
-    rebilly_auth_core::Client::builder().try_transport(ReqwestTransport::new())
+    rebilly_auth_core::transport_support::client_builder(ReqwestTransport::new())
 }
 
 fn alpn(config: &mut rustls::ClientConfig) {
@@ -118,8 +122,9 @@ fn alpn(config: &mut rustls::ClientConfig) {
     };
 }
 
-/// The default TLS config: rustls with the ring provider (explicit, not process-wide) and the
-/// platform's certificate verifier.
+/// The default TLS config: [`tls::platform_config`] (rustls
+/// with the ring provider, explicit, and the platform's certificate verifier), with this
+/// crate's ALPN list (for [`ReqwestTransport::from_client`]).
 ///
 /// ```
 /// let config = rebilly_auth_reqwest::default_tls_config().unwrap();
@@ -131,7 +136,8 @@ pub fn default_tls_config() -> std::result::Result<rustls::ClientConfig, BuildEr
     Ok(config)
 }
 
-/// A TLS config that trusts only `roots` (DER certificates), e.g. a private CA in tests.
+/// A TLS config that trusts only `roots` (DER certificates), e.g. a private CA in tests:
+/// [`tls::config_with_roots`] with this crate's ALPN list.
 ///
 /// ```
 /// // An empty store trusts nothing; pass your CA's DER bytes.
@@ -148,23 +154,6 @@ where
     let mut config = tls::config_with_roots(roots)?;
     alpn(&mut config);
     Ok(config)
-}
-
-/// Building a transport failed (TLS setup or reqwest's builder).
-#[derive(Debug, thiserror::Error)]
-#[error("cannot build the reqwest transport: {0}")]
-pub struct BuildError(#[source] Box<dyn StdError + Send + Sync>);
-
-impl BuildError {
-    fn new(e: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
-        Self(e.into())
-    }
-}
-
-impl From<tls::TlsConfigError> for BuildError {
-    fn from(error: tls::TlsConfigError) -> Self {
-        Self::new(error)
-    }
 }
 
 /// An [`HttpTransport`] over a pooled `reqwest::Client`. Cheap to clone (the pool is shared).
@@ -196,8 +185,8 @@ impl ReqwestTransport {
     /// let transport = rebilly_auth_reqwest::ReqwestTransport::new().unwrap();
     /// ```
     ///
-    ///
-    /// Fails only if the TLS configuration cannot be set up (the platform's verifier).
+    /// Fails only if the TLS configuration cannot be set up (the platform's verifier), with
+    /// [`BuildError::Transport`].
     pub fn new() -> std::result::Result<Self, BuildError> {
         Self::builder().build()
     }
@@ -251,79 +240,68 @@ impl ReqwestTransport {
 
 /// Options for [`ReqwestTransport`]; see [`ReqwestTransport::builder`].
 ///
-/// Defaults: no redirects, 10 s connect timeout, 90 s pool idle timeout, no transport timeout
-/// (core times every attempt and call), proxies from the environment except for loopback
-/// (see [Proxies](crate#proxies)), ring-based rustls with the platform verifier.
-#[derive(Debug)]
+/// The settings it shares with `rebilly-auth-hyper`'s builder mean the same there, and have
+/// the same defaults: see
+/// [`TransportSettings`] (10 s connect timeout
+/// for DNS, TCP and TLS together, 90 s pool idle timeout, no transport timeout: core times
+/// every attempt and call, ring-based rustls with the platform verifier). Of its own: no
+/// redirects, and proxies from the environment except for loopback (see
+/// [Proxies](crate#proxies)).
+///
+/// ```
+/// use std::time::Duration;
+/// let builder = rebilly_auth_reqwest::ReqwestTransport::builder()
+///     .connect_timeout(Duration::from_secs(3))
+///     .timeout(Duration::from_secs(20))
+///     .pool_idle_timeout(Duration::from_secs(30))
+///     .pool_max_idle_per_host(8)
+///     .tls_config(rebilly_auth_reqwest::tls_config_with_roots(Vec::<Vec<u8>>::new())?)
+///     .no_proxy();
+/// # let _ = builder;
+/// # Ok::<_, rebilly_auth_reqwest::BuildError>(())
+/// ```
+#[derive(Debug, Default)]
 #[must_use]
 pub struct ReqwestTransportBuilder {
-    connect_timeout: Option<Duration>,
-    timeout: Option<Duration>,
-    pool_idle_timeout: Option<Duration>,
-    pool_max_idle_per_host: Option<usize>,
+    settings: TransportSettings,
     no_proxy: bool,
-    tls: Option<rustls::ClientConfig>,
-}
-
-impl Default for ReqwestTransportBuilder {
-    fn default() -> Self {
-        Self {
-            connect_timeout: Some(Duration::from_secs(10)),
-            timeout: None,
-            pool_idle_timeout: Some(Duration::from_secs(90)),
-            pool_max_idle_per_host: None,
-            no_proxy: false,
-            tls: None,
-        }
-    }
 }
 
 impl ReqwestTransportBuilder {
-    /// How long to wait for TCP + TLS (`None`: no limit).
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// let b = rebilly_auth_reqwest::ReqwestTransport::builder().connect_timeout(Duration::from_secs(3));
-    /// # let _ = b;
-    /// ```
+    /// Sets [`TransportSettings::connect_timeout`]: how long the whole connection setup, DNS,
+    /// TCP and TLS handshake together, may take (`None`: no limit).
     pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.connect_timeout = timeout.into();
+        self.settings.connect_timeout = timeout.into();
         self
     }
 
-    /// A deadline for each whole request, response body included; on expiry the error has kind
-    /// [`TransportErrorKind::Timeout`]. Usually unneeded: core races every attempt.
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// let b = rebilly_auth_reqwest::ReqwestTransport::builder().timeout(Duration::from_secs(20));
-    /// # let _ = b;
-    /// ```
+    /// Sets [`TransportSettings::timeout`]: a deadline for each whole request, response body
+    /// included; on expiry the error has kind [`TransportErrorKind::Timeout`]. Usually
+    /// unneeded: core races every attempt.
     pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.timeout = timeout.into();
+        self.settings.timeout = timeout.into();
         self
     }
 
-    /// How long an idle pooled connection is kept (`None`: forever).
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// let b = rebilly_auth_reqwest::ReqwestTransport::builder().pool_idle_timeout(Duration::from_secs(30));
-    /// # let _ = b;
-    /// ```
+    /// Sets [`TransportSettings::pool_idle_timeout`]: how long an idle pooled connection is
+    /// kept (`None`: forever).
     pub fn pool_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.pool_idle_timeout = timeout.into();
+        self.settings.pool_idle_timeout = timeout.into();
         self
     }
 
-    /// The most idle connections kept per host.
-    ///
-    /// ```
-    /// let b = rebilly_auth_reqwest::ReqwestTransport::builder().pool_max_idle_per_host(8);
-    /// # let _ = b;
-    /// ```
+    /// Sets [`TransportSettings::pool_max_idle_per_host`]: the most idle connections kept per
+    /// host.
     pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
-        self.pool_max_idle_per_host = Some(max);
+        self.settings.pool_max_idle_per_host = Some(max);
+        self
+    }
+
+    /// Sets [`TransportSettings::tls`]: the rustls config (see [`default_tls_config`],
+    /// [`tls_config_with_roots`]); it must have been built with an explicit crypto provider
+    /// (`builder_with_provider`). Its ALPN list is replaced by the enabled HTTP versions.
+    pub fn tls_config(mut self, config: rustls::ClientConfig) -> Self {
+        self.settings.tls = Some(config);
         self
     }
 
@@ -336,19 +314,6 @@ impl ReqwestTransportBuilder {
     /// ```
     pub fn no_proxy(mut self) -> Self {
         self.no_proxy = true;
-        self
-    }
-
-    /// Uses this rustls config (see [`default_tls_config`], [`tls_config_with_roots`]); it
-    /// must have been built with an explicit crypto provider (`builder_with_provider`).
-    ///
-    /// ```
-    /// let tls = rebilly_auth_reqwest::tls_config_with_roots(Vec::<Vec<u8>>::new()).unwrap();
-    /// let b = rebilly_auth_reqwest::ReqwestTransport::builder().tls_config(tls);
-    /// # let _ = b;
-    /// ```
-    pub fn tls_config(mut self, config: rustls::ClientConfig) -> Self {
-        self.tls = Some(config);
         self
     }
 
@@ -368,25 +333,26 @@ impl ReqwestTransportBuilder {
     }
 
     /// Builds the transport with these proxy settings of the environment.
-    fn build_with(self, env: EnvProxies) -> std::result::Result<ReqwestTransport, BuildError> {
-        let tls = match self.tls {
-            Some(tls) => tls,
-            None => default_tls_config()?,
-        };
+    fn build_with(mut self, env: EnvProxies) -> std::result::Result<ReqwestTransport, BuildError> {
+        let settings = &mut self.settings;
+        let mut tls = settings.tls_or_platform()?;
+        alpn(&mut tls);
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .tls_backend_preconfigured(tls)
-            .pool_idle_timeout(self.pool_idle_timeout);
+            .pool_idle_timeout(settings.pool_idle_timeout);
         if !cfg!(feature = "http2") {
             builder = builder.http1_only();
         }
-        if let Some(timeout) = self.connect_timeout {
+        // reqwest's connect timeout bounds the whole connector (DNS, TCP, TLS), and each TCP
+        // attempt too: the shared meaning.
+        if let Some(timeout) = settings.connect_timeout {
             builder = builder.connect_timeout(timeout);
         }
-        if let Some(timeout) = self.timeout {
+        if let Some(timeout) = settings.timeout {
             builder = builder.timeout(timeout);
         }
-        if let Some(max) = self.pool_max_idle_per_host {
+        if let Some(max) = settings.pool_max_idle_per_host {
             builder = builder.pool_max_idle_per_host(max);
         }
         // reqwest's own reading of the environment is off (it would proxy loopback too); the
@@ -397,7 +363,7 @@ impl ReqwestTransportBuilder {
         }
         let client = builder
             .build()
-            .map_err(|e| BuildError::new(e.without_url()))?;
+            .map_err(|e| BuildError::Transport(Box::new(e.without_url())))?;
         Ok(ReqwestTransport { client })
     }
 }
@@ -484,15 +450,14 @@ impl HttpTransport for ReqwestTransport {
         let request = reqwest::Request::try_from(request).map_err(|e| {
             TransportError::other(e.without_url()).with_may_have_reached_server(false)
         })?;
-        let mut response = self.client.execute(request).await.map_err(map_error)?;
-        let mut body = BodyBuffer::new(limit, response.content_length())?;
-        while let Some(chunk) = response.chunk().await.map_err(map_body_error)? {
-            body.push(chunk)?;
-        }
-        let mut out = http::Response::new(body.finish());
-        *out.status_mut() = response.status();
-        *out.version_mut() = response.version();
-        *out.headers_mut() = std::mem::take(response.headers_mut());
+        let response = self.client.execute(request).await.map_err(map_error)?;
+        let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+        let body = read_body(body, limit, map_body_error).await?;
+        // A fresh response: reqwest's extensions (the URL, which holds token values) stay behind.
+        let mut out = http::Response::new(body);
+        *out.status_mut() = parts.status;
+        *out.version_mut() = parts.version;
+        *out.headers_mut() = parts.headers;
         Ok(out)
     }
 }
@@ -514,18 +479,13 @@ fn map_error(err: reqwest::Error) -> TransportError {
         return TransportError::other(err).with_may_have_reached_server(false);
     }
     if err.is_connect() {
+        // reqwest tags every resolver's errors with a type of its own (`is_dns`); the rest is
+        // told by the types in the chain (a `rustls::Error` is the handshake).
         let kind = if err.is_dns() {
-            Some(TransportErrorKind::Dns)
+            TransportErrorKind::Dns
         } else {
-            connect_failure_kind(&err)
+            classify_connect_failure(&err)
         };
-        // Otherwise: reqwest's connect timeout is TCP; any other I/O failure while connecting
-        // happened during the handshake.
-        let kind = kind.unwrap_or(if err.is_timeout() {
-            TransportErrorKind::Connect
-        } else {
-            TransportErrorKind::TlsHandshake
-        });
         return TransportError::new(kind, err);
     }
     if err.is_timeout() {
