@@ -9,8 +9,8 @@
 //! and `GET /protected` (behind `RebillyAuth::layer`, the token verified once against the
 //! in-process emulator before measuring, then answered from the cache). A hyper-util client on
 //! a second one-worker runtime sends the same request (same `Authorization` header) to both:
-//! per run, `REBILLY_BENCH_REQUESTS` requests (default 4000) spread over 1, 16 or 64 tasks.
-//! The two contenders alternate within each of `REBILLY_BENCH_ROUNDS` rounds (default 7, order
+//! per run, `REBILLY_BENCH_REQUESTS` requests (default 20,000) spread over 1, 16 or 64 tasks.
+//! The two contenders alternate within each of `REBILLY_BENCH_ROUNDS` rounds (default 9, order
 //! swapped every round); the table gives medians, and the ratio is the median of the per-round
 //! protected/open throughput ratios (goal ≥ 0.90).
 //!
@@ -185,12 +185,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let rounds = if benching {
-        env("REBILLY_BENCH_ROUNDS", 7)
+        env("REBILLY_BENCH_ROUNDS", 9)
     } else {
         1
     };
     let requests = if benching {
-        env("REBILLY_BENCH_REQUESTS", 4000)
+        env("REBILLY_BENCH_REQUESTS", 20000)
     } else {
         64
     };

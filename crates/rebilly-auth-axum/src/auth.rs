@@ -489,7 +489,10 @@ impl RebillyAuth {
         Counters::inc(&s.counters.authentications);
         let key = s.digester.digest(token);
         let now = s.clock.now();
-        let cached = s.cache.get(&key).await;
+        let cached = match &s.memory {
+            Some(memory) => memory.lookup(&key).await,
+            None => s.cache.get(&key).await,
+        };
         let (path, result) = match cached {
             Some(CachedAnswer::Valid { customer, until }) if now < until => {
                 Counters::inc(&s.counters.cache_hits);

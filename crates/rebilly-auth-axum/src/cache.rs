@@ -144,14 +144,19 @@ impl MemoryCache {
     }
 }
 
+impl MemoryCache {
+    /// [`VerifyCache::get`] without the box: the layer's hot path.
+    pub(crate) async fn lookup(&self, key: &CacheKey) -> Option<CachedAnswer> {
+        match self.valid.get(key).await {
+            Some(answer) => Some(answer),
+            None => self.invalid.get(key).await,
+        }
+    }
+}
+
 impl VerifyCache for MemoryCache {
     fn get<'a>(&'a self, key: &'a CacheKey) -> BoxFuture<'a, Option<CachedAnswer>> {
-        Box::pin(async move {
-            match self.valid.get(key).await {
-                Some(answer) => Some(answer),
-                None => self.invalid.get(key).await,
-            }
-        })
+        Box::pin(self.lookup(key))
     }
 
     fn put<'a>(

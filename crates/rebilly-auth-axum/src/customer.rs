@@ -106,20 +106,21 @@ impl fmt::Debug for AuthenticatedCustomer {
     }
 }
 
-/// What the layer decided for a request, in its extensions.
+/// What the layer decided for a request, in its extensions (one insert per request).
 #[derive(Clone, Debug)]
-pub(crate) enum AuthState {
-    /// A valid token: the customer.
-    Customer(AuthenticatedCustomer),
-    /// No usable token, on a route where login is optional.
-    Anonymous,
+pub(crate) struct AuthState {
+    /// The layer's shared state (for [`CurrentSession`](crate::CurrentSession)).
+    pub(crate) auth: crate::RebillyAuth,
+    /// The customer; `None` for an anonymous request where login is optional.
+    pub(crate) customer: Option<AuthenticatedCustomer>,
 }
 
-fn state(parts: &Parts) -> Result<&AuthState, Rejection> {
+pub(crate) fn state(parts: &Parts) -> Result<&AuthState, Rejection> {
     parts.extensions.get::<AuthState>().ok_or_else(|| {
         tracing::error!(
-            "an AuthenticatedCustomer was extracted on a route without the RebillyAuthLayer: \
-             add the layer (RebillyAuth::layer or optional_layer) to this route"
+            "an extractor of rebilly-auth-axum (AuthenticatedCustomer, CurrentSession, \
+             RebillyAuth) was used on a route without the RebillyAuthLayer: add the layer \
+             (RebillyAuth::layer or optional_layer) to this route"
         );
         Rejection::LayerMissing
     })
@@ -129,10 +130,10 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthenticatedCustomer {
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Rejection> {
-        match state(parts)? {
-            AuthState::Customer(customer) => Ok(customer.clone()),
-            AuthState::Anonymous => Err(Rejection::MissingToken),
-        }
+        state(parts)?
+            .customer
+            .clone()
+            .ok_or(Rejection::MissingToken)
     }
 }
 
@@ -140,9 +141,6 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for AuthenticatedCustomer {
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Rejection> {
-        match state(parts)? {
-            AuthState::Customer(customer) => Ok(Some(customer.clone())),
-            AuthState::Anonymous => Ok(None),
-        }
+        Ok(state(parts)?.customer.clone())
     }
 }

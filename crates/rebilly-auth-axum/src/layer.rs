@@ -58,26 +58,26 @@ impl RebillyAuth {
             .decide(request.method(), request.headers())
             .instrument(span.clone())
             .await;
-        let (state, outcome) = match decided {
+        let customer = match decided {
             Ok(customer) => {
                 Counters::inc(&self.shared.counters.authenticated);
-                (AuthState::Customer(customer), Ok(()))
+                span.record("outcome", "authenticated");
+                Some(customer)
             }
             Err(rejection) if optional && rejection.is_unauthenticated() => {
                 span.record("outcome", "anonymous");
-                request.extensions_mut().insert(self.clone());
-                request.extensions_mut().insert(AuthState::Anonymous);
-                return Ok(());
+                None
             }
             Err(rejection) => {
                 span.record("outcome", rejection.name());
                 return Err(rejection);
             }
         };
-        span.record("outcome", "authenticated");
-        request.extensions_mut().insert(self.clone());
-        request.extensions_mut().insert(state);
-        outcome
+        request.extensions_mut().insert(AuthState {
+            auth: self.clone(),
+            customer,
+        });
+        Ok(())
     }
 
     async fn decide(
@@ -196,16 +196,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RebillyAuth {
 
     /// The [`RebillyAuth`] of the layer in front of the route.
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Rejection> {
-        parts
-            .extensions
-            .get::<RebillyAuth>()
-            .cloned()
-            .ok_or_else(|| {
-                tracing::error!(
-                    "RebillyAuth was extracted on a route without the RebillyAuthLayer"
-                );
-                Rejection::LayerMissing
-            })
+        Ok(crate::customer::state(parts)?.auth.clone())
     }
 }
 
