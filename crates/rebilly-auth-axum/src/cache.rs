@@ -18,7 +18,7 @@
 use std::fmt;
 use std::time::SystemTime;
 
-use futures_util::future::BoxFuture;
+pub use futures_util::future::BoxFuture;
 use moka::future::Cache;
 use moka::ops::compute::Op;
 use moka::policy::EvictionPolicy;

@@ -436,3 +436,84 @@ async fn above_the_cap_a_503_with_retry_after() {
     let refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
     capture.assert_clean(&refs);
 }
+
+/// A "shared store" for the test: an in-memory cache behind the trait, counting writes.
+#[derive(Debug)]
+struct SharedStore {
+    inner: rebilly_auth_axum::MemoryCache,
+    puts: AtomicUsize,
+}
+
+impl rebilly_auth_axum::VerifyCache for SharedStore {
+    fn get<'a>(
+        &'a self,
+        key: &'a rebilly_auth_axum::CacheKey,
+    ) -> rebilly_auth_axum::cache::BoxFuture<'a, Option<rebilly_auth_axum::CachedAnswer>> {
+        self.inner.get(key)
+    }
+
+    fn put<'a>(
+        &'a self,
+        key: rebilly_auth_axum::CacheKey,
+        answer: rebilly_auth_axum::CachedAnswer,
+        now: std::time::SystemTime,
+    ) -> rebilly_auth_axum::cache::BoxFuture<'a, ()> {
+        self.puts.fetch_add(1, Ordering::SeqCst);
+        self.inner.put(key, answer, now)
+    }
+
+    fn revoke<'a>(
+        &'a self,
+        key: rebilly_auth_axum::CacheKey,
+        until: std::time::SystemTime,
+    ) -> rebilly_auth_axum::cache::BoxFuture<'a, ()> {
+        self.inner.revoke(key, until)
+    }
+}
+
+#[tokio::test]
+async fn a_fleet_shares_answers_and_logouts_through_a_store_and_a_digest_key() {
+    let capture = Capture::start();
+    let world = World::new().await;
+    let token = world.login("ada").await;
+    let store = Arc::new(SharedStore {
+        inner: rebilly_auth_axum::MemoryCache::new(100, 100),
+        puts: AtomicUsize::new(0),
+    });
+    let key = [42u8; 32];
+    let process_a = world
+        .auth()
+        .cache(store.clone())
+        .digest_key(key)
+        .build()
+        .unwrap();
+    let process_b = world
+        .auth()
+        .cache(store.clone())
+        .digest_key(key)
+        .build()
+        .unwrap();
+    assert!(process_a.memory_cache().is_none());
+    let (app_a, app_b) = (
+        app(&process_a, Arc::new(AtomicUsize::new(0))),
+        app(&process_b, Arc::new(AtomicUsize::new(0))),
+    );
+
+    assert_eq!(get_me(&app_a, token.expose()).await.status, 200);
+    assert_eq!(get_me(&app_b, token.expose()).await.status, 200);
+    assert_eq!(world.verifies_seen(), 1, "B read A's answer from the store");
+    assert_eq!(store.puts.load(Ordering::SeqCst), 1);
+    // A logout in A is seen by B.
+    process_a.logout(token.expose()).await.unwrap();
+    assert_eq!(get_me(&app_b, token.expose()).await.status, 401);
+    assert_eq!(world.verifies_seen(), 1);
+
+    // Without the shared digest key, the processes' keys differ: no sharing.
+    let other = world.login("bob").await;
+    let process_c = world.auth().cache(store.clone()).build().unwrap();
+    let app_c = app(&process_c, Arc::new(AtomicUsize::new(0)));
+    assert_eq!(get_me(&app_a, other.expose()).await.status, 200);
+    assert_eq!(get_me(&app_c, other.expose()).await.status, 200);
+    assert_eq!(world.verifies_seen(), 3);
+    capture.assert_clean(&[token.expose(), other.expose()]);
+}
