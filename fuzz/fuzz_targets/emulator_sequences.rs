@@ -2,9 +2,13 @@
 //! with extreme TTLs, then credential creates and upserts, logins, verifies, logouts,
 //! exchanges, reset-password tokens, lists with extreme `limit`/`offset`, deletes, clock
 //! jumps and raw requests, each step able to use what earlier answers created (ids, tokens,
-//! JWTs, one-time passwords). Nothing panics; every answer is JSON or an empty 204 with a
-//! status the emulator documents (never 500); the stored records, the journal and the
-//! counters stay within their bounds.
+//! JWTs, one-time passwords), and calls of the control API under `/__emulator/` (clock advances
+//! with any `u64`, outbox, journal, faults added, listed and cleared, snapshot and restore,
+//! reset, behaviours, raw control requests with any method, `Host` and body). Nothing panics;
+//! every answer is JSON or an empty 204 (or 200 to `HEAD`) with a status the emulator documents
+//! (never 500); the stored records, the journal and the counters stay within their bounds; a
+//! clock advance either moves the clock by exactly that much or is a 422 that moves nothing;
+//! the journal never holds a token.
 #![no_main]
 
 use std::cell::Cell;
@@ -16,6 +20,7 @@ use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use rebilly_auth_core::HttpTransport;
 use rebilly_auth_testing::Emulator;
+use rebilly_auth_testing::emulator::ControlApi;
 use rebilly_auth_core::OperationId;
 use rebilly_auth_core::routes::ROUTE_TEMPLATES;
 use serde_json::{Value, json};
@@ -36,6 +41,24 @@ const MAX_STEPS: usize = 64;
 const USERS: [&str; 4] = ["ada", "bob", "eve", "kim"];
 const PASSWORDS: [&str; 3] = ["pw", "pw2", "Passw0rd!"];
 const STATUSES: [u16; 10] = [200, 201, 204, 401, 403, 404, 405, 409, 422, 429];
+const CONTROL_STATUSES: [u16; 10] = [200, 201, 204, 303, 400, 401, 403, 404, 405, 422];
+const CONTROL_PATHS: [&str; 14] = [
+    "", "/", "/health", "/overview", "/outbox", "/clock", "/clock/advance", "/reset", "/faults",
+    "/journal", "/state", "/behaviours", "/customers", "/nope",
+];
+const HOSTS: [&str; 5] = ["127.0.0.1:1", "localhost", "[::1]:8080", "evil.example", ""];
+const FAULT_KINDS: [&str; 12] = [
+    "status", "statusAfterProcessing", "rateLimited", "delay", "dropBeforeProcessing",
+    "dropAfterProcessing", "truncatedBody", "malformedJson", "wrongContentType", "emptyBody",
+    "oversizedBody", "nope",
+];
+const BEHAVIOURS: [(&str, &[&str]); 5] = [
+    ("wrongPassword", &["unauthorized", "unprocessable-entity", "401", "nope"]),
+    ("errorContentType", &["json", "problem-json"]),
+    ("optionsUpdate", &["merge", "replace"]),
+    ("pagination", &["clamp", "reject"]),
+    ("nullExpiredTime", &["default-lifetime", "reject", "never-expires"]),
+];
 
 #[derive(Arbitrary, Debug)]
 enum Ttl {
@@ -166,6 +189,30 @@ enum Step {
     },
     DeleteCredential(u8),
     Advance(u64),
+    /// `POST /__emulator/clock/advance` with any number of seconds.
+    ControlAdvance(u64),
+    ControlOutbox,
+    ControlJournal,
+    /// Adds a fault (any kind, any numbers), lists, then clears them all.
+    ControlFault {
+        kind: u8,
+        number: u64,
+        operation: Option<String>,
+        times: u64,
+    },
+    ControlSnapshotRestore,
+    ControlReset,
+    ControlBehaviour {
+        which: u8,
+        setting: u8,
+    },
+    ControlRaw {
+        method: u8,
+        path: u8,
+        host: u8,
+        deliberate: bool,
+        body: Vec<u8>,
+    },
     Raw {
         method: u8,
         route: u8,
@@ -220,7 +267,7 @@ fn jump(u: &mut Unstructured<'_>) -> arbitrary::Result<u64> {
 
 impl<'a> Arbitrary<'a> for Step {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        Ok(match u8::arbitrary(u)? % 22 {
+        Ok(match u8::arbitrary(u)? % 30 {
             0 | 1 => Step::Options {
                 field: u.arbitrary()?,
                 ttl: u.arbitrary()?,
@@ -276,6 +323,28 @@ impl<'a> Arbitrary<'a> for Step {
             },
             18 => Step::DeleteCredential(u.arbitrary()?),
             19 => Step::Advance(jump(u)?),
+            20 => Step::ControlAdvance(jump(u)?),
+            21 => Step::ControlOutbox,
+            22 => Step::ControlJournal,
+            23 => Step::ControlFault {
+                kind: u.arbitrary()?,
+                number: u.arbitrary()?,
+                operation: u.arbitrary()?,
+                times: u.arbitrary()?,
+            },
+            24 => Step::ControlSnapshotRestore,
+            25 => Step::ControlReset,
+            26 => Step::ControlBehaviour {
+                which: u.arbitrary()?,
+                setting: u.arbitrary()?,
+            },
+            27 => Step::ControlRaw {
+                method: u.arbitrary()?,
+                path: u.arbitrary()?,
+                host: u.arbitrary()?,
+                deliberate: u.arbitrary()?,
+                body: u.arbitrary()?,
+            },
             _ => Step::Raw {
                 method: u.arbitrary()?,
                 route: u.arbitrary()?,
@@ -350,16 +419,21 @@ fn send(
     );
     let body = response.body();
     if body.is_empty() {
-        assert_eq!(status, 204, "{method} {path}: an empty body with {status}");
+        assert!(
+            status == 204 || method == "HEAD",
+            "{method} {path}: an empty body with {status}"
+        );
         return Some((status, Value::Null));
     }
-    assert_eq!(
-        response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
-        Some("application/json"),
-        "{method} {path}"
+    assert_ne!(method, "HEAD", "{path}: HEAD answered with a body");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok());
+    assert!(
+        content_type == Some("application/json")
+            || (status >= 400 && content_type == Some("application/problem+json")),
+        "{method} {path}: {content_type:?}"
     );
     let json: Value = serde_json::from_slice(body)
         .unwrap_or_else(|e| panic!("{method} {path}: {status} body is not JSON ({e}): {body:?}"));
@@ -375,6 +449,72 @@ fn send(
         }
     }
     Some((status, json))
+}
+
+/// Sends one control request (never journaled, never counted); checks the answer's rules.
+fn control(
+    emulator: &Emulator,
+    method: &str,
+    path: &str,
+    host: &str,
+    deliberate: bool,
+    body: Vec<u8>,
+) -> Option<(u16, Value)> {
+    let uri = http::Uri::try_from(format!("/__emulator{path}")).ok()?;
+    let mut builder = http::Request::builder().method(method).uri(uri);
+    if !host.is_empty() {
+        builder = builder.header("host", host);
+    }
+    if deliberate {
+        builder = builder.header("x-emulator-control", "1");
+    }
+    let request = builder.body(Bytes::from(body)).ok()?;
+    let before = emulator.request_log().len();
+    let response = RUNTIME
+        .block_on(emulator.send(request))
+        .expect("the control API always answers");
+    // Control requests are not journaled (a reset or a journal clear empties it).
+    assert!(emulator.request_log().len() <= before, "a control request was journaled");
+    let status = response.status().as_u16();
+    assert!(
+        CONTROL_STATUSES.contains(&status),
+        "{method} /__emulator{path}: status {status}: {:?}",
+        response.body()
+    );
+    assert!(
+        !response
+            .headers()
+            .keys()
+            .any(|name| name.as_str().starts_with("access-control-")),
+        "control answers never carry CORS headers"
+    );
+    if !(host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]")) {
+        assert_eq!(status, 403, "{host}: a non-loopback Host is refused");
+    }
+    let is_write = method != "GET" && method != "HEAD";
+    if is_write && !deliberate {
+        assert_eq!(status, 403, "{method} without X-Emulator-Control");
+    }
+    let body = response.body();
+    if body.is_empty() {
+        return Some((status, Value::Null));
+    }
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("text/") {
+        return Some((status, Value::Null));
+    }
+    let json: Value = serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("{method} {path}: {status} body is not JSON ({e})"));
+    Some((status, json))
+}
+
+fn ok_control(emulator: &Emulator, method: &str, path: &str, body: &Value) -> (u16, Value) {
+    let body = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
+    control(emulator, method, path, "127.0.0.1:8080", true, body).expect("a valid URI")
 }
 
 fn json_body(value: &Value) -> Option<Vec<u8>> {
@@ -627,6 +767,127 @@ fn run(emulator: &Emulator, pool: &mut Pool, step: &Step) {
             emulator.clock().advance(Duration::from_secs(*seconds));
             return;
         }
+        Step::ControlAdvance(seconds) => {
+            let before = emulator.clock().now();
+            let (status, json) = ok_control(
+                emulator,
+                "POST",
+                "/clock/advance",
+                &json!({ "seconds": seconds }),
+            );
+            let after = emulator.clock().now();
+            match status {
+                200 => {
+                    assert_eq!(
+                        (after - before).whole_seconds().unsigned_abs(),
+                        *seconds,
+                        "{json}"
+                    );
+                }
+                422 => assert_eq!(before, after, "a refused advance moves nothing"),
+                other => panic!("clock advance answered {other}: {json}"),
+            }
+            return;
+        }
+        Step::ControlOutbox => {
+            let (status, json) = ok_control(emulator, "GET", "/outbox", &Value::Null);
+            assert_eq!(status, 200);
+            let sent = json.as_array().expect("an array");
+            for entry in sent {
+                let otp = entry["oneTimePassword"].as_str().unwrap_or("");
+                assert!(otp.len() == 6 && otp.bytes().all(|b| b.is_ascii_digit()), "{entry}");
+            }
+            if let Some(newest) = sent.first() {
+                let username = newest["username"].as_str().unwrap_or("");
+                assert_eq!(
+                    emulator.last_otp(ORG, username).as_deref(),
+                    newest["oneTimePassword"].as_str()
+                );
+            }
+            return;
+        }
+        Step::ControlJournal => {
+            let (status, json) = ok_control(emulator, "GET", "/journal", &Value::Null);
+            assert_eq!(status, 200);
+            let text = json.to_string();
+            assert!(json.as_array().is_some_and(|j| j.len() <= JOURNAL));
+            for (token, _) in &pool.auth_tokens {
+                assert!(!text.contains(token.as_str()), "the journal holds a token");
+            }
+            for token in &pool.reset_tokens {
+                assert!(!text.contains(token.as_str()), "the journal holds a reset token");
+            }
+            return;
+        }
+        Step::ControlFault {
+            kind,
+            number,
+            operation,
+            times,
+        } => {
+            let kind = FAULT_KINDS[usize::from(*kind) % FAULT_KINDS.len()];
+            let mut fault = json!({"kind": kind});
+            for member in ["status", "retryAfterSeconds", "milliseconds", "bytes"] {
+                fault[member] = json!(number);
+            }
+            let mut body = json!({"fault": fault, "times": times});
+            if let Some(operation) = operation {
+                body["operation"] = json!(operation);
+            }
+            let (status, json) = ok_control(emulator, "POST", "/faults", &body);
+            assert!(status == 201 || status == 422, "{status}: {json}");
+            let (status, listed) = ok_control(emulator, "GET", "/faults", &Value::Null);
+            assert_eq!(status, 200);
+            assert!(listed.as_array().is_some_and(|l| l.len() <= 1));
+            assert_eq!(ok_control(emulator, "DELETE", "/faults", &Value::Null).0, 204);
+            assert_eq!(emulator.pending_faults(), 0);
+            return;
+        }
+        Step::ControlSnapshotRestore => {
+            let before = emulator.stored_records(ORG);
+            let snapshot = emulator.snapshot().to_json();
+            let uri = "/state";
+            let answer = control(emulator, "PUT", uri, "localhost", true, snapshot)
+                .expect("a valid URI");
+            assert_eq!(answer.0, 204, "{:?}", answer.1);
+            assert_eq!(emulator.stored_records(ORG), before);
+            return;
+        }
+        Step::ControlReset => {
+            assert_eq!(ok_control(emulator, "POST", "/reset", &Value::Null).0, 204);
+            // Reset clears the journal's counters too.
+            pool.routed.set(0);
+            assert_eq!(emulator.stored_records(ORG).map(|r| r.credentials), Some(0));
+            return;
+        }
+        Step::ControlBehaviour { which, setting } => {
+            let (name, settings) = BEHAVIOURS[usize::from(*which) % BEHAVIOURS.len()];
+            let setting = settings[usize::from(*setting) % settings.len()];
+            let (status, json) =
+                ok_control(emulator, "PUT", "/behaviours", &json!({ name: setting }));
+            assert!(status == 200 || (status == 422 && setting == "nope"), "{status}: {json}");
+            return;
+        }
+        Step::ControlRaw {
+            method,
+            path,
+            host,
+            deliberate,
+            body,
+        } => {
+            let method = ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"]
+                [usize::from(*method) % 7];
+            let path = CONTROL_PATHS[usize::from(*path) % CONTROL_PATHS.len()];
+            let host = HOSTS[usize::from(*host) % HOSTS.len()];
+            if method != "GET" && method != "HEAD" && (path == "/reset" || path == "/journal") {
+                // A reset or a journal clear resets the counters the final check adds up.
+                return;
+            }
+            control(emulator, method, path, host, *deliberate, body.clone());
+            // A fault a raw body added must not reach the API steps (they expect answers).
+            emulator.clear_faults();
+            return;
+        }
         Step::Raw {
             method,
             route,
@@ -634,8 +895,8 @@ fn run(emulator: &Emulator, pool: &mut Pool, step: &Step) {
             body,
             auth,
         } => {
-            let method =
-                ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "FOO"][usize::from(*method) % 7];
+            let method = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "FOO", "OPTIONS"]
+                [usize::from(*method) % 8];
             let route = ROUTE_TEMPLATES[usize::from(*route) % ROUTE_TEMPLATES.len()];
             let path = route
                 .replace("{token}", param)
@@ -673,6 +934,8 @@ fuzz_target!(|steps: Vec<Step>| {
         .organization(ORG, SK, Some(PK))
         .max_records_per_kind(CAP)
         .journal_capacity(JOURNAL)
+        .control_api(ControlApi::new())
+        .cors_origin("http://localhost:3000")
         .build();
     let mut pool = Pool::default();
     for step in steps.iter().take(MAX_STEPS) {
