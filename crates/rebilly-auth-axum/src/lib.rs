@@ -129,6 +129,7 @@
 //! [`RebillyAuth::metrics`]. Tokens never appear in spans, logs or `Debug` output.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
 pub mod cache;

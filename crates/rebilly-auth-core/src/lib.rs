@@ -48,6 +48,7 @@
 //! raw `http::Request`s in a custom transport.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
 pub mod client;

@@ -31,6 +31,7 @@
 //! `SIGTERM` or Ctrl-C.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};

@@ -208,6 +208,7 @@
 //!   caller or dropping the connection (the panic message still reaches the panic hook).
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod cassette;
 pub mod recording;

@@ -123,6 +123,7 @@
 //! [`Client`]: rebilly_auth_core::Client
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod classify;
 mod service;
