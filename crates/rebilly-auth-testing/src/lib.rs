@@ -8,8 +8,11 @@
 //! - [`Emulator`] ([`emulator`], feature `emulator`, on by default): a stateful in-memory
 //!   Rebilly Customer Authentication API with all 16 operations, as an in-process
 //!   [`HttpTransport`](rebilly_auth_core::HttpTransport) and served over loopback HTTP
-//!   ([`Emulator::serve_on_loopback`]); an emulated clock; fault injection; a request log. The
-//!   binary `rebilly-auth-emulator` serves it for examples, CI and non-Rust users.
+//!   ([`Emulator::serve_on_loopback`]); an emulated clock; fault injection; a request log;
+//!   an optional [control API](emulator::control) over HTTP under `/__emulator/` with an
+//!   inbox page; CORS for the origins you allow; snapshots; switchable
+//!   [behaviours](emulator::behaviours). The `rebilly-auth-emulator` crate's binary serves it
+//!   for examples, CI and non-Rust users.
 //! - [`cassette`]: record exchanges with any transport to a JSON cassette (secrets redacted)
 //!   and replay them.
 //!
@@ -98,6 +101,9 @@
 //! - The publishable key (`Authorization: <key>`) may log in (password mode), verify, log out
 //!   and exchange. Elsewhere: **403** (the spec's "forbidden"), except
 //!   `DELETE /credentials/{id}`, for which the spec lists no 403: **401**.
+//! - A customer JWT whose exchange gave an explicit `acl` may call exactly the operations its
+//!   `permissions` list, by the spec's operation ids (`*` for all; an empty list allows
+//!   nothing); it still sees only its own customer's tokens and credentials. Otherwise:
 //! - A customer JWT (`Authorization: Bearer …`, issued by exchange, checked for signature,
 //!   expiry and organization) acts for its customer only: it may list its own authentication
 //!   tokens, log in (password mode, as itself), verify, log out and exchange its own tokens
@@ -117,7 +123,22 @@
 //! - **`otpRequired`**: required when the login request *or* the organization's options ask for
 //!   it (a browser with the publishable key cannot turn off what the organization requires).
 //! - **The one-time password** is 6 digits, "sent by email": tests read it with
-//!   [`Emulator::last_otp`](emulator::Emulator::last_otp).
+//!   [`Emulator::last_otp`](emulator::Emulator::last_otp), the outbox
+//!   ([`Emulator::outbox`](emulator::Emulator::outbox), newest first, the latest 1000 per
+//!   organization) or the control API's `GET /__emulator/outbox`.
+//! - **Customers**: with none seeded in an organization (the default), any `customerId` is
+//!   accepted; once some are seeded
+//!   ([`EmulatorBuilder::customer`](emulator::EmulatorBuilder::customer), the binary's
+//!   `--customer`, a state file, `POST /__emulator/customers`), an unknown one is 422 with
+//!   `invalidFields: customerId` (credential create and upsert, passwordless login).
+//! - **Where the live answer is not certain**, a [behaviour switch](emulator::behaviours)
+//!   offers each plausible one; the defaults are listed here, the other settings there
+//!   (wrong password 401 or 422; errors `application/json` or `application/problem+json`;
+//!   options merge or replace; out-of-range pagination clamped or 422; `expiredTime: null`
+//!   on login and reset-token create means the default lifetime, 422 or never).
+//! - **`expiredTime: null`** on login and reset-password token create means the
+//!   organization's default lifetime (as when absent); on credentials it means "never
+//!   expires".
 //! - **Missing or wrong one-time password on exchange**: 401; the token stays usable.
 //! - **A malformed exchange body** (wrong types, past `expiredTime`): 403 with `invalidFields`,
 //!   since the spec lists no 422 for exchange.
@@ -145,7 +166,9 @@
 //!   spec's `resourceId` rule (≤ 50 chars of `[@~\-.\w]`) is 422.
 //! - **Pagination**: `limit` and `offset` out of 0..=1000 are clamped, unparsable ones fall
 //!   back to the defaults (100, 0); the spec lists no 422 for lists. `Pagination-Total`,
-//!   `-Limit`, `-Offset` report what was used. Lists are in creation order; token lists show
+//!   `-Limit`, `-Offset` report what was used. Lists come **newest first** (the spec documents no
+//!   order for these three collections and no live answer says otherwise; a client must not
+//!   rely on either order); token lists show
 //!   only active tokens.
 //! - **Rate limit**: non-GET requests per organization per 10 emulated minutes (3000 by
 //!   default, [`EmulatorBuilder::rate_limit`](emulator::EmulatorBuilder::rate_limit)); successes
@@ -163,7 +186,24 @@
 //!   organization. **Strict output**: every response is `application/json` (problems too) or
 //!   empty, with a status the spec lists for the operation (checked against the spec file by
 //!   `tests/spec.rs`); no write-only member (`password`, `oneTimePassword`, `invalidate`,
-//!   `mode`) ever appears in a response. Unknown routes are 404, other methods 405.
+//!   `mode`) ever appears in a response. Unknown routes are 404, other methods 405 (`Allow`
+//!   lists the route's methods, `HEAD` and `OPTIONS`). `HEAD` on a `GET` route answers like
+//!   `GET` without a body. `OPTIONS` is answered before authentication (204 with `Allow`);
+//!   with [`cors_origin`](emulator::EmulatorBuilder::cors_origin), a preflight or an answer for
+//!   an allowed origin carries the CORS headers (the origin echoed, `Vary: Origin`,
+//!   `Authorization` and `Content-Type` allowed by name, never `REB-APIKEY`, never
+//!   credentials).
+//!
+//! ## The control API
+//!
+//! [`EmulatorBuilder::control_api`](emulator::EmulatorBuilder::control_api) (the binary turns
+//! it on) serves everything above over HTTP under `/__emulator/`: health, the outbox, the
+//! clock (advance with checked arithmetic: 422, never a panic), reset, faults, the request
+//! journal (route templates only), state snapshots, behaviours, customers, and an inbox page
+//! for people. It never sends CORS headers, answers only loopback `Host`s, needs
+//! `X-Emulator-Control: 1` (or the control token) on every request that is not `GET`, and with
+//! a control token needs it on every request. See [`emulator::control`] for every endpoint and
+//! `curl` lines.
 //!
 //! ## Hostile input and bounded memory
 //!
