@@ -1,6 +1,5 @@
 //! [`Error`]: everything a call can fail with, and its parts.
 
-use crate::routes::OperationId;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -9,6 +8,7 @@ use http::StatusCode;
 
 use crate::models::problem::{InvalidField, ProblemDetails};
 use crate::response::ResponseMeta;
+use crate::routes::OperationId;
 use crate::transport::{TransportError, TransportErrorKind};
 
 /// The result of every call.
@@ -118,6 +118,43 @@ impl Error {
     /// Whether the server answered 401.
     pub fn is_unauthorized(&self) -> bool {
         self.status() == Some(StatusCode::UNAUTHORIZED)
+    }
+
+    /// Whether a login was refused for its credentials (an unknown username or a wrong
+    /// password). The spec does not pin the status down: the API may answer 401, or 422 naming
+    /// `username` or `password` among its invalid fields. Both count, so code written against
+    /// one keeps working against the other; `is_unauthorized()` alone would miss the 422.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use rebilly_auth_core::models::Login;
+    /// use rebilly_auth_core::{Client, transport_fn};
+    ///
+    /// // A server that answers a wrong password with 422, as the live API may.
+    /// let server = transport_fn(|_request| async {
+    ///     let body = r#"{"status":422,"invalidFields":[{"field":"password","message":"wrong"}]}"#;
+    ///     Ok(http::Response::builder().status(422).body(Bytes::from(body)).unwrap())
+    /// });
+    /// let client = Client::builder().organization("org").secret_key("sk").transport(server).build()?;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let refused = client.authentication_tokens().login(Login::password("ada", "wrong")).await;
+    /// assert!(refused.unwrap_err().is_login_refused());
+    /// # });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn is_login_refused(&self) -> bool {
+        let Error::Api(api) = self else {
+            return false;
+        };
+        api.operation == OperationId::PostAuthenticationToken
+            && match api.status {
+                StatusCode::UNAUTHORIZED => true,
+                StatusCode::UNPROCESSABLE_ENTITY => api
+                    .invalid_fields()
+                    .iter()
+                    .any(|field| matches!(field.field.as_deref(), Some("username" | "password"))),
+                _ => false,
+            }
     }
 
     /// Whether the server answered 429.

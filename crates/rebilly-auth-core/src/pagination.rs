@@ -1,6 +1,5 @@
 //! Lists: [`Page`] for one page, and a stream over every item across pages.
 
-use crate::routes::OperationId;
 use std::collections::VecDeque;
 
 use futures_core::stream::BoxStream;
@@ -10,6 +9,7 @@ use crate::encode::{MAX_LIMIT, MAX_OFFSET};
 use crate::error::Error;
 use crate::request::{Operation, Request};
 use crate::response::{RawResponse, header_u64};
+use crate::routes::OperationId;
 use http::HeaderName;
 
 /// One page of a listing, with the pagination headers (`None` when missing or malformed).

@@ -1,7 +1,6 @@
 //! What came back besides the decoded value: [`ResponseMeta`], [`RateLimit`], and the helpers
 //! every operation decodes with.
 
-use crate::routes::OperationId;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -11,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, DecodeError, Error};
 use crate::models::problem::ProblemDetails;
+use crate::routes::OperationId;
 
 /// Rate-limit figures from a response's headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

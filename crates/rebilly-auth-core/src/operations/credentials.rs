@@ -1,6 +1,5 @@
 //! `/credentials`: create, read, upsert, delete, list.
 
-use crate::routes::OperationId;
 use std::borrow::Cow;
 
 use bytes::Bytes;
@@ -13,6 +12,7 @@ use crate::models::CredentialId;
 use crate::models::credential::{Credential, NewCredential};
 use crate::request::{Operation, Request, json_body};
 use crate::response::RawResponse;
+use crate::routes::OperationId;
 
 list_operation!(
     /// `GetCredentialCollection`: lists credentials.

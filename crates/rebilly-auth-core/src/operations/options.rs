@@ -1,6 +1,5 @@
 //! GET and PUT `/authentication-options`.
 
-use crate::routes::OperationId;
 use std::borrow::Cow;
 
 use bytes::Bytes;
@@ -10,6 +9,7 @@ use crate::error::{Error, InvalidInput};
 use crate::models::options::{AuthenticationOptions, OptionsBody};
 use crate::request::{Operation, Request, json_body};
 use crate::response::RawResponse;
+use crate::routes::OperationId;
 
 /// `GetAuthenticationOption`: reads the organization's options.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,6 +1,5 @@
 //! `/password-tokens`: reset-password tokens, addressed by their secret `token` value.
 
-use crate::routes::OperationId;
 use std::borrow::Cow;
 
 use bytes::Bytes;
@@ -11,6 +10,7 @@ use crate::error::{Error, InvalidInput};
 use crate::models::reset_password_token::{NewResetPasswordToken, ResetPasswordToken, ResetToken};
 use crate::request::{Operation, Request, json_body};
 use crate::response::RawResponse;
+use crate::routes::OperationId;
 
 list_operation!(
     /// `GetPasswordTokenCollection`: lists reset-password tokens.

@@ -1,6 +1,5 @@
 //! `/authentication-tokens`: login, verify, logout, exchange, list.
 
-use crate::routes::OperationId;
 use std::borrow::Cow;
 
 use bytes::Bytes;
@@ -14,6 +13,7 @@ use crate::models::{CredentialId, CustomerId, rfc3339_opt};
 use crate::request::{Operation, Request, json_body};
 use crate::response::RawResponse;
 use crate::retry::RetryClass;
+use crate::routes::OperationId;
 
 list_operation!(
     /// `GetAuthenticationTokenCollection`: lists authentication tokens.
