@@ -138,8 +138,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .login(Login::password("nobody", "x"))
         .await;
     println!(
-        "  unknown user -> unauthorized: {}",
-        wrong.is_err_and(|e| e.is_unauthorized())
+        "  unknown user -> login refused: {}",
+        wrong.is_err_and(|e| e.is_login_refused())
     );
     println!(
         "  {} requests, {} transport failures",

@@ -150,8 +150,14 @@ async fn logged_in_part(
         .login(Login::password(username, "not the password"))
         .await;
     if let Err(error) = wrong {
+        // 401, or 422 naming the password: `is_login_refused` covers both answers.
         println!(
-            "     a wrong password is refused: HTTP {}",
+            "     a wrong password is refused ({}): HTTP {}",
+            if error.is_login_refused() {
+                "login refused"
+            } else {
+                "another error"
+            },
             shown(error.status().map(|s| s.as_u16()))
         );
     }
