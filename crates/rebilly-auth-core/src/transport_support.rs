@@ -6,7 +6,8 @@
 //!   meaning in every shipped transport;
 //! * [`classify_connect_failure`] and [`DnsFailure`]: which step of connecting failed, told by
 //!   the *types* in the error chain (never by another crate's `Debug` text);
-//! * [`read_body`]: a response body gathered under the [`BodyLimit`](crate::BodyLimit);
+//! * [`read_body`]: a response body gathered under the [`BodyLimit`](crate::BodyLimit)
+//!   (http-body-util's `Limited`);
 //! * [`client_builder`]: a [`ClientBuilder`] over a transport whose setup may have failed.
 //!
 //! TLS configs live next door, in [`tls`](crate::tls).
@@ -24,7 +25,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http_body::Body;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
@@ -206,11 +207,15 @@ pub fn classify_connect_failure(error: &(dyn StdError + 'static)) -> TransportEr
     kind
 }
 
-/// Reads a whole response body under `limit` bytes (http-body-util's [`Limited`] and
-/// `collect`). A body whose declared length (`Content-Length`, through `size_hint`) exceeds the
-/// limit fails at once, before anything is read; one that grows past it fails as soon as it
-/// does. Both are [`TransportError::body_too_large`]. The body's own errors go through
-/// `on_error`. A body that arrives in one chunk (the usual small JSON answer) is not copied.
+/// Reads a whole response body under `limit` bytes. http-body-util's [`Limited`] enforces the
+/// cap; a body whose declared length (`Content-Length`, through `size_hint`) exceeds it fails at
+/// once, before anything is read. Both are [`TransportError::body_too_large`]. The body's own
+/// errors go through `on_error`; trailers are ignored.
+///
+/// The chunks are gathered here rather than by http-body-util's `collect`: a body that arrives
+/// in one chunk (the usual small JSON answer) is returned as is, with no allocation, where
+/// `collect` queues every chunk in a `VecDeque` of its own (about 1.3 k more instructions per
+/// request over loopback, measured with callgrind).
 ///
 /// ```
 /// use bytes::Bytes;
@@ -234,24 +239,48 @@ pub async fn read_body<B>(
     on_error: impl FnOnce(B::Error) -> TransportError,
 ) -> Result<Bytes, TransportError>
 where
-    B: Body,
+    B: Body<Data = Bytes>,
     B::Error: StdError + Send + Sync + 'static,
 {
-    if body.size_hint().lower() > limit as u64 {
+    let declared = body.size_hint().lower();
+    if declared > limit as u64 {
         return Err(TransportError::body_too_large(limit));
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) => {
-            if error.is::<LengthLimitError>() {
-                return Err(TransportError::body_too_large(limit));
+    let mut body = std::pin::pin!(Limited::new(body, limit));
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
+    while let Some(frame) = body.frame().await {
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(error) => {
+                if error.is::<LengthLimitError>() {
+                    return Err(TransportError::body_too_large(limit));
+                }
+                return Err(match error.downcast::<B::Error>() {
+                    Ok(own) => on_error(*own),
+                    Err(other) => TransportError::body(other),
+                });
             }
-            match error.downcast::<B::Error>() {
-                Ok(own) => Err(on_error(*own)),
-                Err(other) => Err(TransportError::body(other)),
+        };
+        let Ok(chunk) = frame.into_data() else {
+            continue;
+        };
+        match (&mut joined, first.take()) {
+            (Some(joined), _) => joined.extend_from_slice(&chunk),
+            (None, None) => first = Some(chunk),
+            (None, Some(earlier)) => {
+                let capacity = (declared as usize).max(earlier.len() + chunk.len());
+                let mut buffer = BytesMut::with_capacity(capacity);
+                buffer.extend_from_slice(&earlier);
+                buffer.extend_from_slice(&chunk);
+                joined = Some(buffer);
             }
         }
     }
+    Ok(match joined {
+        Some(joined) => joined.freeze(),
+        None => first.unwrap_or_default(),
+    })
 }
 
 /// A [`ClientBuilder`] over `transport`, whose setup may have failed: the error surfaces at
@@ -376,6 +405,10 @@ mod tests {
     fn bodies_are_read_whole_under_the_limit() {
         assert_eq!(read(vec![], 4).unwrap(), Bytes::new());
         assert_eq!(read(vec![Ok(b"ab"), Ok(b"cd")], 4).unwrap(), "abcd");
+        assert_eq!(read(vec![Ok(b"a"), Ok(b"b"), Ok(b"c")], 4).unwrap(), "abc");
+        // One chunk is returned as is, not copied.
+        let one: &'static [u8] = b"abcd";
+        assert_eq!(read(vec![Ok(one)], 4).unwrap().as_ptr(), one.as_ptr());
         let err = read(vec![Ok(b"ab"), Ok(b"cde")], 4).unwrap_err();
         assert_eq!(err.kind(), TransportErrorKind::BodyTooLarge);
         // The body's own error goes through `on_error`.
