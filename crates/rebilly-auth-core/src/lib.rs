@@ -86,7 +86,8 @@ pub use secret::Secret;
 #[cfg(feature = "mock")]
 pub use transport::MockHttpTransport;
 pub use transport::{
-    BodyLimit, HttpTransport, TransportError, TransportErrorKind, TransportFn, transport_fn,
+    BodyLimit, HttpTransport, TransportError, TransportErrorKind, TransportFn, error_chain,
+    transport_fn,
 };
 
 /// Re-exports of the crates in core's public API, so users need not pin them.

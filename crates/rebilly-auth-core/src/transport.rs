@@ -314,6 +314,31 @@ impl StdError for TransportError {
     }
 }
 
+/// The error chain from `error` down, descending into `io::Error`s too (whose `source` skips
+/// the error they wrap). At most 64 links, in case of a pathological chain. For transport
+/// authors classifying an HTTP stack's errors by type (never by their text).
+///
+/// ```
+/// // An io::Error's `source()` skips the error it wraps; the chain does not.
+/// let outer = std::io::Error::other(std::fmt::Error);
+/// let chain: Vec<String> = rebilly_auth_core::error_chain(&outer)
+///     .map(|e| e.to_string())
+///     .collect();
+/// assert_eq!(chain.len(), 2);
+/// assert_eq!(chain[1], std::fmt::Error.to_string());
+/// ```
+pub fn error_chain<'a>(
+    error: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(error), |&e: &&'a (dyn StdError + 'static)| match e
+        .downcast_ref::<std::io::Error>()
+    {
+        Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
+        None => e.source(),
+    })
+    .take(64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -148,29 +148,7 @@ impl StdError for DnsFailure {
     }
 }
 
-/// The error chain from `error` down, descending into `io::Error`s too (whose `source` skips
-/// the error they wrap). At most 64 links, in case of a pathological chain.
-///
-/// ```
-/// let inner = rustls::Error::General("bad certificate".into());
-/// let outer = std::io::Error::other(inner);
-/// let chain: Vec<String> = rebilly_auth_core::transport_support::error_chain(&outer)
-///     .map(|e| e.to_string())
-///     .collect();
-/// assert_eq!(chain.len(), 2);
-/// assert!(chain[1].contains("bad certificate"));
-/// ```
-pub fn error_chain<'a>(
-    error: &'a (dyn StdError + 'static),
-) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
-    std::iter::successors(Some(error), |&e: &&'a (dyn StdError + 'static)| match e
-        .downcast_ref::<std::io::Error>()
-    {
-        Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
-        None => e.source(),
-    })
-    .take(64)
-}
+pub use crate::transport::error_chain;
 
 /// Which step failed, for an error an HTTP stack reported **while connecting** (before any
 /// byte of the request was sent), told by the types in its chain:
@@ -178,10 +156,13 @@ pub fn error_chain<'a>(
 /// * a [`DnsFailure`] → [`TransportErrorKind::Dns`];
 /// * a `rustls::Error` (tokio-rustls hands it over inside an `io::Error`) →
 ///   [`TransportErrorKind::TlsHandshake`];
-/// * anything else (refused, reset, unreachable, the connect timeout, a proxy's refusal) →
+/// * an `io::Error` of kind `TimedOut` (the connect timeout, or the system's) →
+///   [`TransportErrorKind::Timeout`], so that `Error::is_timeout()` holds for it too;
+/// * anything else (refused, reset, unreachable, a proxy's refusal) →
 ///   [`TransportErrorKind::Connect`].
 ///
-/// Every one of them proves the request never left. Call it only for connect-stage errors
+/// Every one of them proves the request never left: build the error with
+/// [`connect_failure`], which says so whatever the kind. Call it only for connect-stage errors
 /// (hyper-util's and reqwest's `Error::is_connect`).
 ///
 /// ```
@@ -193,6 +174,8 @@ pub fn error_chain<'a>(
 /// assert_eq!(classify_connect_failure(&tls), TransportErrorKind::TlsHandshake);
 /// let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
 /// assert_eq!(classify_connect_failure(&refused), TransportErrorKind::Connect);
+/// let slow = io::Error::new(io::ErrorKind::TimedOut, "no connection within 10s");
+/// assert_eq!(classify_connect_failure(&slow), TransportErrorKind::Timeout);
 /// ```
 pub fn classify_connect_failure(error: &(dyn StdError + 'static)) -> TransportErrorKind {
     let mut kind = TransportErrorKind::Connect;
@@ -202,9 +185,24 @@ pub fn classify_connect_failure(error: &(dyn StdError + 'static)) -> TransportEr
         }
         if e.is::<rustls::Error>() {
             kind = TransportErrorKind::TlsHandshake;
+        } else if kind == TransportErrorKind::Connect
+            && e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            kind = TransportErrorKind::Timeout;
         }
     }
     kind
+}
+
+/// The [`TransportError`] of a connect-stage failure: `kind` (from
+/// [`classify_connect_failure`], or the stack's own reading), and never sent, whatever the
+/// kind, since no byte of the request left.
+pub fn connect_failure(
+    kind: TransportErrorKind,
+    source: impl Into<Box<dyn StdError + Send + Sync>>,
+) -> TransportError {
+    TransportError::new(kind, source).with_may_have_reached_server(false)
 }
 
 /// Reads a whole response body under `limit` bytes. http-body-util's [`Limited`] enforces the

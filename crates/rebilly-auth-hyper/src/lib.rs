@@ -86,7 +86,7 @@ use hyper_util::client::legacy::Client as LegacyClient;
 use hyper_util::client::legacy::connect::Connect;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rebilly_auth_core::transport_support::{
-    TransportSettings, classify_connect_failure, error_chain, read_body,
+    TransportSettings, classify_connect_failure, connect_failure, error_chain, read_body,
 };
 use rebilly_auth_core::{BodyLimit, TransportError, tls};
 
@@ -397,7 +397,7 @@ impl HyperTransportBuilder {
 fn map_error(err: hyper_util::client::legacy::Error) -> TransportError {
     if err.is_connect() {
         // DNS by the tag of `TaggedResolver`, the handshake by a `rustls::Error` in the chain.
-        return TransportError::new(classify_connect_failure(&err), err);
+        return connect_failure(classify_connect_failure(&err), err);
     }
     let timed_out = error_chain(&err).any(|e| {
         e.downcast_ref::<hyper::Error>()

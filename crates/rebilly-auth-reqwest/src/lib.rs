@@ -87,7 +87,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use rebilly_auth_core::transport_support::{
-    TransportSettings, classify_connect_failure, read_body,
+    TransportSettings, classify_connect_failure, connect_failure, read_body,
 };
 use rebilly_auth_core::{BodyLimit, TransportError, tls};
 
@@ -416,10 +416,13 @@ fn map_error(err: reqwest::Error) -> TransportError {
         // told by the types in the chain (a `rustls::Error` is the handshake).
         let kind = if err.is_dns() {
             TransportErrorKind::Dns
+        } else if err.is_timeout() {
+            // The connect timeout: still never sent.
+            TransportErrorKind::Timeout
         } else {
             classify_connect_failure(&err)
         };
-        return TransportError::new(kind, err);
+        return connect_failure(kind, err);
     }
     if err.is_timeout() {
         return TransportError::timeout(err);

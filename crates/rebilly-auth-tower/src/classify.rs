@@ -4,7 +4,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
 
-use rebilly_auth_core::{TransportError, TransportErrorKind};
+use rebilly_auth_core::{TransportError, TransportErrorKind, error_chain};
 
 use crate::BoxError;
 
@@ -116,20 +116,6 @@ pub(crate) enum Phase {
     Ready,
     /// `call`'s future failed.
     Call,
-}
-
-/// The error chain from `error` down, descending into `io::Error`s (whose `source` skips the
-/// error they wrap). Bounded, in case of a pathological chain.
-pub(crate) fn error_chain<'a>(
-    error: &'a (dyn StdError + 'static),
-) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
-    std::iter::successors(Some(error), |&e: &&'a (dyn StdError + 'static)| match e
-        .downcast_ref::<std::io::Error>()
-    {
-        Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
-        None => e.source(),
-    })
-    .take(64)
 }
 
 /// Maps a service's error to a [`TransportError`]; see the crate docs for the rules.

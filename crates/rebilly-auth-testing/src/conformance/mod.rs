@@ -31,6 +31,7 @@
 
 use std::fmt;
 mod checks;
+pub mod connect;
 mod server;
 
 pub use checks::*;
