@@ -25,8 +25,7 @@ const SECRET_PATH: &str = "/organizations/secret-token";
 /// down without waiting for a blocking name lookup still running. Call it from a plain
 /// `#[test]` (not from inside another runtime).
 pub fn run_isolated<F: Future<Output = CheckOutcome>>(check: F) -> CheckOutcome {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("could not start a runtime: {e}"))?;
