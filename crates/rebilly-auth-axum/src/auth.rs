@@ -379,6 +379,17 @@ impl fmt::Debug for RebillyAuth {
     }
 }
 
+/// The span of one authentication, through the layer or [`RebillyAuth::authenticate`]: the
+/// cache path, the upstream answer and the outcome are recorded into it as they are known.
+pub(crate) fn authentication_span() -> tracing::Span {
+    tracing::info_span!(
+        "rebilly_auth.authenticate",
+        cache = tracing::field::Empty,
+        upstream = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+    )
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -454,12 +465,7 @@ impl RebillyAuth {
     /// Authenticates `token` as the layer does for a request: the cache, else one verify
     /// (shared with concurrent callers of the same token), then the OTP rule.
     pub async fn authenticate(&self, token: &str) -> Result<AuthenticatedCustomer, Rejection> {
-        let span = tracing::info_span!(
-            "rebilly_auth.authenticate",
-            cache = tracing::field::Empty,
-            upstream = tracing::field::Empty,
-            outcome = tracing::field::Empty,
-        );
+        let span = authentication_span();
         let result = self
             .authenticate_inner(token)
             .instrument(span.clone())

@@ -16,7 +16,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 use tracing::Instrument;
 
-use crate::auth::RebillyAuth;
+use crate::auth::{RebillyAuth, authentication_span};
 use crate::customer::{AuthState, AuthenticatedCustomer};
 use crate::metrics::Counters;
 use crate::outcome::Rejection;
@@ -48,12 +48,7 @@ impl RebillyAuth {
         request: &mut http::Request<B>,
         optional: bool,
     ) -> Result<(), Rejection> {
-        let span = tracing::info_span!(
-            "rebilly_auth.authenticate",
-            cache = tracing::field::Empty,
-            upstream = tracing::field::Empty,
-            outcome = tracing::field::Empty,
-        );
+        let span = authentication_span();
         let decided = self
             .decide(request.method(), request.headers())
             .instrument(span.clone())

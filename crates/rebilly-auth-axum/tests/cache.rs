@@ -13,18 +13,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use common::{Capture, World, app, get_me, send};
+use common::{
+    Answer, Capture, World, ada_behind_the_layer, ada_logged_in, app, counted_app, get_me,
+    send_bearer,
+};
 use http::{Method, StatusCode};
 use rebilly_auth_axum::{RebillyAuth, Rejection, verify_client_settings};
 use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::Login;
 use rebilly_auth_core::{Auth, Client, HttpTransport, TransportError};
-use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher};
+use rebilly_auth_testing::emulator::{Emulator, Fault};
 use tokio::sync::Barrier;
-
-fn verify_matcher() -> RequestMatcher {
-    RequestMatcher::operation(OperationId::GetAuthenticationTokenVerification)
-}
+use tokio::task::JoinHandle;
 
 /// Lets the spawned requests run until `done` holds (no timer involved).
 async fn run_until(mut done: impl FnMut() -> bool) {
@@ -37,20 +37,19 @@ async fn run_until(mut done: impl FnMut() -> bool) {
     panic!("the condition never held");
 }
 
+/// `GET /me` with `token`, on a task of its own.
+fn spawn_get_me(app: &axum::Router, token: &str) -> JoinHandle<Answer> {
+    let (app, token) = (app.clone(), token.to_owned());
+    tokio::spawn(async move { get_me(&app, &token).await })
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_burst_of_200_identical_requests_makes_one_verify() {
-    let capture = Capture::start();
-    let world = World::new().await;
-    let token = world.login("ada").await;
+    let (capture, world, token) = ada_logged_in().await;
     let auth = world.auth().build().unwrap();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let app = app(&auth, hits.clone());
+    let (app, hits) = counted_app(&auth);
     world.emulator.clear_request_log();
-    world.emulator.inject(
-        verify_matcher(),
-        Fault::Delay(Duration::from_millis(200)),
-        1,
-    );
+    world.fault_verifies(Fault::Delay(Duration::from_millis(200)), 1);
 
     let barrier = Arc::new(Barrier::new(200));
     let mut tasks = Vec::new();
@@ -77,11 +76,7 @@ async fn a_burst_of_200_identical_requests_makes_one_verify() {
 
 #[tokio::test]
 async fn past_max_staleness_one_more_verify() {
-    let capture = Capture::start();
-    let world = World::new().await;
-    let token = world.login("ada").await;
-    let auth = world.auth().build().unwrap(); // max_staleness 30 s
-    let app = app(&auth, Arc::new(AtomicUsize::new(0)));
+    let (capture, world, token, _auth, app) = ada_behind_the_layer().await; // max_staleness 30 s
 
     for _ in 0..3 {
         assert_eq!(get_me(&app, token.expose()).await.status, 200);
@@ -115,7 +110,7 @@ async fn a_token_expiring_in_5_s_is_refused_at_6_s_whatever_max_staleness() {
         .max_staleness(Duration::from_secs(24 * 3600))
         .build()
         .unwrap();
-    let app = app(&auth, Arc::new(AtomicUsize::new(0)));
+    let app = app(&auth);
 
     assert_eq!(get_me(&app, token.expose()).await.status, 200);
     world.emulator.clock().advance(Duration::from_secs(6));
@@ -164,16 +159,10 @@ async fn the_cache_never_outlives_the_token_even_if_rebilly_still_says_valid() {
 
 #[tokio::test]
 async fn logout_through_the_helper_refuses_the_token_without_a_verify() {
-    let capture = Capture::start();
-    let world = World::new().await;
-    let token = world.login("ada").await;
-    let auth = world.auth().build().unwrap();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let app = app(&auth, hits.clone());
+    let (capture, world, token, auth, app) = ada_behind_the_layer().await;
 
     assert_eq!(get_me(&app, token.expose()).await.status, 200);
-    let bearer = format!("Bearer {}", token.expose());
-    let logout = send(&app, Method::POST, "/logout", &[("authorization", &bearer)]).await;
+    let logout = send_bearer(&app, Method::POST, "/logout", token.expose()).await;
     assert_eq!(logout.status, StatusCode::NO_CONTENT, "{logout:?}");
     assert_eq!(
         world
@@ -206,17 +195,10 @@ async fn request_with_verify_in_flight(
     auth: &RebillyAuth,
     app: &axum::Router,
     token: &str,
-) -> tokio::task::JoinHandle<common::Answer> {
-    world.emulator.inject(
-        verify_matcher(),
-        Fault::Delay(Duration::from_millis(200)),
-        1,
-    );
+) -> JoinHandle<Answer> {
+    world.fault_verifies(Fault::Delay(Duration::from_millis(200)), 1);
     let before = auth.metrics().upstream_verifies;
-    let task = {
-        let (app, token) = (app.clone(), token.to_owned());
-        tokio::spawn(async move { get_me(&app, &token).await })
-    };
+    let task = spawn_get_me(app, token);
     run_until(|| auth.metrics().upstream_verifies > before).await;
     task
 }
@@ -225,11 +207,7 @@ async fn request_with_verify_in_flight(
 async fn an_invalidation_during_a_verify_in_flight_wins() {
     // `invalidate` tells the layer only (Rebilly still says valid): the tombstone alone
     // must keep the answer in flight from being cached or served.
-    let capture = Capture::start();
-    let world = World::new().await;
-    let token = world.login("ada").await;
-    let auth = world.auth().build().unwrap();
-    let app = app(&auth, Arc::new(AtomicUsize::new(0)));
+    let (capture, world, token, auth, app) = ada_behind_the_layer().await;
 
     let in_flight = request_with_verify_in_flight(&world, &auth, &app, token.expose()).await;
     auth.invalidate(token.expose()).await;
@@ -249,11 +227,7 @@ async fn an_invalidation_during_a_verify_in_flight_wins() {
 
 #[tokio::test(start_paused = true)]
 async fn a_logout_during_a_verify_in_flight_wins() {
-    let capture = Capture::start();
-    let world = World::new().await;
-    let token = world.login("ada").await;
-    let auth = world.auth().build().unwrap();
-    let app = app(&auth, Arc::new(AtomicUsize::new(0)));
+    let (capture, world, token, auth, app) = ada_behind_the_layer().await;
 
     let in_flight = request_with_verify_in_flight(&world, &auth, &app, token.expose()).await;
     auth.logout(token.expose()).await.unwrap();
@@ -266,11 +240,7 @@ async fn a_logout_during_a_verify_in_flight_wins() {
 
 #[tokio::test]
 async fn only_a_404_is_cached_negatively() {
-    let capture = Capture::start();
-    let world = World::new().await;
-    let token = world.login("ada").await;
-    let auth = world.auth().build().unwrap();
-    let app = app(&auth, Arc::new(AtomicUsize::new(0)));
+    let (capture, world, token, auth, app) = ada_behind_the_layer().await;
 
     let failures = [
         Fault::Status(StatusCode::INTERNAL_SERVER_ERROR),
@@ -282,7 +252,7 @@ async fn only_a_404_is_cached_negatively() {
     ];
     let mut seen = world.verifies_seen();
     for fault in failures {
-        world.emulator.inject(verify_matcher(), fault.clone(), 1);
+        world.fault_verifies(fault.clone(), 1);
         assert_ne!(get_me(&app, token.expose()).await.status, 200, "{fault:?}");
         // The next request asks Rebilly again, and passes.
         assert_eq!(get_me(&app, token.expose()).await.status, 200, "{fault:?}");
@@ -351,7 +321,7 @@ async fn ten_thousand_distinct_bad_tokens_stay_within_every_bound() {
         .max_concurrent_verifies(8)
         .build()
         .unwrap();
-    let app = app(&auth, Arc::new(AtomicUsize::new(0)));
+    let app = app(&auth);
 
     let tokens: Vec<String> = (0..10_000).map(|i| format!("bad-token-{i:08}-x")).collect();
     let mut statuses = HashMap::new();
@@ -359,14 +329,11 @@ async fn ten_thousand_distinct_bad_tokens_stay_within_every_bound() {
     for wave in tokens.chunks(32) {
         let mut tasks = Vec::new();
         for token in wave.iter().chain(wave.iter()) {
-            let (app, token) = (app.clone(), token.clone());
-            tasks.push(tokio::spawn(
-                async move { get_me(&app, &token).await.status },
-            ));
+            tasks.push(spawn_get_me(&app, token));
         }
         for task in tasks {
             *statuses
-                .entry(task.await.unwrap().as_u16())
+                .entry(task.await.unwrap().status.as_u16())
                 .or_insert(0usize) += 1;
         }
     }
@@ -404,19 +371,12 @@ async fn above_the_cap_a_503_with_retry_after() {
     let capture = Capture::start();
     let world = World::new().await;
     let auth = world.auth().max_concurrent_verifies(4).build().unwrap();
-    let app = app(&auth, Arc::new(AtomicUsize::new(0)));
+    let app = app(&auth);
     let tokens: Vec<String> = (0..10).map(|i| format!("token-number-{i:04}")).collect();
-    world.emulator.inject(
-        verify_matcher(),
-        Fault::Delay(Duration::from_millis(500)),
-        10,
-    );
+    world.fault_verifies(Fault::Delay(Duration::from_millis(500)), 10);
     let tasks: Vec<_> = tokens
         .iter()
-        .map(|token| {
-            let (app, token) = (app.clone(), token.clone());
-            tokio::spawn(async move { get_me(&app, &token).await })
-        })
+        .map(|token| spawn_get_me(&app, token))
         .collect();
     let mut overloaded = 0;
     for task in tasks {
@@ -473,9 +433,7 @@ impl rebilly_auth_axum::VerifyCache for SharedStore {
 
 #[tokio::test]
 async fn a_fleet_shares_answers_and_logouts_through_a_store_and_a_digest_key() {
-    let capture = Capture::start();
-    let world = World::new().await;
-    let token = world.login("ada").await;
+    let (capture, world, token) = ada_logged_in().await;
     let store = Arc::new(SharedStore {
         inner: rebilly_auth_axum::MemoryCache::new(100, 100),
         puts: AtomicUsize::new(0),
@@ -494,10 +452,7 @@ async fn a_fleet_shares_answers_and_logouts_through_a_store_and_a_digest_key() {
         .build()
         .unwrap();
     assert!(process_a.memory_cache().is_none());
-    let (app_a, app_b) = (
-        app(&process_a, Arc::new(AtomicUsize::new(0))),
-        app(&process_b, Arc::new(AtomicUsize::new(0))),
-    );
+    let (app_a, app_b) = (app(&process_a), app(&process_b));
 
     assert_eq!(get_me(&app_a, token.expose()).await.status, 200);
     assert_eq!(get_me(&app_b, token.expose()).await.status, 200);
@@ -511,7 +466,7 @@ async fn a_fleet_shares_answers_and_logouts_through_a_store_and_a_digest_key() {
     // Without the shared digest key, the processes' keys differ: no sharing.
     let other = world.login("bob").await;
     let process_c = world.auth().cache(store.clone()).build().unwrap();
-    let app_c = app(&process_c, Arc::new(AtomicUsize::new(0)));
+    let app_c = app(&process_c);
     assert_eq!(get_me(&app_a, other.expose()).await.status, 200);
     assert_eq!(get_me(&app_c, other.expose()).await.status, 200);
     assert_eq!(world.verifies_seen(), 3);

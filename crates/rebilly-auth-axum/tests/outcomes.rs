@@ -5,21 +5,20 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{Answer, Capture, World, app, get_me, send};
+use axum::Router;
+use common::{
+    Answer, Capture, World, ada_behind_the_layer, ada_logged_in, app, counted_app, get_me, send,
+    send_bearer,
+};
 use http::{HeaderName, Method, StatusCode};
 use rebilly_auth_axum::{RebillyAuth, Rejection, TokenSource};
-use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::{Login, TokenVerification};
 use rebilly_auth_core::{Auth, TransportError};
 use rebilly_auth_testing::RecordingTransport;
-use rebilly_auth_testing::emulator::{Fault, RequestMatcher};
-
-fn verify_matcher() -> RequestMatcher {
-    RequestMatcher::operation(OperationId::GetAuthenticationTokenVerification)
-}
+use rebilly_auth_testing::emulator::Fault;
 
 #[track_caller]
 fn assert_refused(answer: &Answer, status: u16, challenge: Option<&str>) {
@@ -27,14 +26,22 @@ fn assert_refused(answer: &Answer, status: u16, challenge: Option<&str>) {
     assert_eq!(answer.challenge(), challenge, "{answer:?}");
 }
 
+/// A layer over the recording fake (on the fake's clock), and the app behind it.
+fn layer_over(fake: &RecordingTransport) -> (RebillyAuth, Router) {
+    let (client, clock) = fake.client_with_clock();
+    let auth = RebillyAuth::builder(client)
+        .clock(Arc::new(clock))
+        .build()
+        .unwrap();
+    let app = app(&auth);
+    (auth, app)
+}
+
 #[tokio::test]
 async fn valid_token_passes_and_is_cached() {
-    let capture = Capture::start();
-    let world = World::new().await;
-    let token = world.login("ada").await;
+    let (capture, world, token) = ada_logged_in().await;
     let auth = world.auth().build().unwrap();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let app = app(&auth, hits.clone());
+    let (app, hits) = counted_app(&auth);
 
     for _ in 0..5 {
         let answer = get_me(&app, token.expose()).await;
@@ -54,8 +61,7 @@ async fn not_valid_gives_401_and_only_a_short_negative_entry() {
     let capture = Capture::start();
     let world = World::new().await;
     let auth = world.auth().build().unwrap();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let app = app(&auth, hits.clone());
+    let (app, hits) = counted_app(&auth);
     let unknown = "0123456789abcdef0123456789abcdef01234567";
 
     let answer = get_me(&app, unknown).await;
@@ -75,15 +81,13 @@ async fn not_valid_gives_401_and_only_a_short_negative_entry() {
 
 #[tokio::test]
 async fn rebilly_refusing_the_layers_key_is_a_500_logged_and_not_cached() {
-    let capture = Capture::start();
-    let world = World::new().await;
-    let token = world.login("ada").await;
+    let (capture, world, token) = ada_logged_in().await;
     let client = world.layer_client_with(Auth::publishable_key("pk_wrong_key_of_the_test"));
     let auth = RebillyAuth::builder(client)
         .clock(Arc::new(world.clock()))
         .build()
         .unwrap();
-    let app = app(&auth, Arc::new(AtomicUsize::new(0)));
+    let app = app(&auth);
 
     let answer = get_me(&app, token.expose()).await;
     assert_eq!(answer.status, 500, "{answer:?}");
@@ -101,10 +105,8 @@ async fn rebilly_refusing_the_layers_key_is_a_500_logged_and_not_cached() {
 
     // A 403 from Rebilly is the same misconfiguration.
     let auth = world.auth().build().unwrap();
-    let app = common::app(&auth, Arc::new(AtomicUsize::new(0)));
-    world
-        .emulator
-        .inject(verify_matcher(), Fault::Status(StatusCode::FORBIDDEN), 1);
+    let app = common::app(&auth);
+    world.fault_verifies(Fault::Status(StatusCode::FORBIDDEN), 1);
     assert_eq!(get_me(&app, token.expose()).await.status, 500);
     assert_eq!(get_me(&app, token.expose()).await.status, 200);
     capture.assert_clean(&[token.expose()]);
@@ -112,18 +114,14 @@ async fn rebilly_refusing_the_layers_key_is_a_500_logged_and_not_cached() {
 
 #[tokio::test]
 async fn an_undecodable_answer_is_a_502_and_not_cached() {
-    let capture = Capture::start();
-    let world = World::new().await;
-    let token = world.login("ada").await;
-    let auth = world.auth().build().unwrap();
-    let app = app(&auth, Arc::new(AtomicUsize::new(0)));
+    let (capture, world, token, auth, app) = ada_behind_the_layer().await;
 
     for fault in [
         Fault::MalformedJson,
         Fault::WrongContentType,
         Fault::EmptyBody,
     ] {
-        world.emulator.inject(verify_matcher(), fault, 1);
+        world.fault_verifies(fault, 1);
         let answer = get_me(&app, token.expose()).await;
         assert_eq!(answer.status, 502, "{answer:?}");
     }
@@ -138,12 +136,7 @@ async fn an_undecodable_answer_is_a_502_and_not_cached() {
 async fn an_answer_about_another_token_or_without_customer_is_a_502() {
     let capture = Capture::start();
     let fake = RecordingTransport::new();
-    let (client, clock) = fake.client_with_clock();
-    let auth = RebillyAuth::builder(client)
-        .clock(Arc::new(clock))
-        .build()
-        .unwrap();
-    let app = app(&auth, Arc::new(AtomicUsize::new(0)));
+    let (auth, app) = layer_over(&fake);
     let token = "tok_asked_about_0123456789";
 
     // Token mismatch.
@@ -165,45 +158,28 @@ async fn an_answer_about_another_token_or_without_customer_is_a_502() {
 
 #[tokio::test]
 async fn rebilly_unavailable_is_a_503_with_retry_after_where_known() {
-    let capture = Capture::start();
-    let world = World::new().await;
-    let token = world.login("ada").await;
-    let auth = world.auth().build().unwrap();
-    let app = app(&auth, Arc::new(AtomicUsize::new(0)));
+    let (capture, world, token, auth, app) = ada_behind_the_layer().await;
 
     // 5xx, both attempts (the layer's client retries once).
-    world
-        .emulator
-        .inject(verify_matcher(), Fault::Status(StatusCode::BAD_GATEWAY), 2);
+    world.fault_verifies(Fault::Status(StatusCode::BAD_GATEWAY), 2);
     let answer = get_me(&app, token.expose()).await;
     assert_eq!(answer.status, 503, "{answer:?}");
     assert_eq!(answer.retry_after(), None, "Rebilly gave no wait");
     assert_eq!(world.verifies_seen(), 2, "one retry, no more");
 
-    world.emulator.inject(
-        verify_matcher(),
-        Fault::Status(StatusCode::INTERNAL_SERVER_ERROR),
-        1,
-    );
+    world.fault_verifies(Fault::Status(StatusCode::INTERNAL_SERVER_ERROR), 1);
     assert_eq!(get_me(&app, token.expose()).await.status, 503);
     assert_eq!(world.verifies_seen(), 3, "a 500 is not retried");
 
     // Rate limited, with a wait longer than the layer's deadline: answered at once.
-    world.emulator.inject(
-        verify_matcher(),
-        Fault::RateLimited {
-            retry_after: Duration::from_secs(7),
-        },
-        1,
-    );
+    let retry_after = Duration::from_secs(7);
+    world.fault_verifies(Fault::RateLimited { retry_after }, 1);
     let answer = get_me(&app, token.expose()).await;
     assert_eq!(answer.status, 503, "{answer:?}");
     assert_eq!(answer.retry_after(), Some("7"));
 
     // Connection dropped (twice: the retry too).
-    world
-        .emulator
-        .inject(verify_matcher(), Fault::DropBeforeProcessing, 2);
+    world.fault_verifies(Fault::DropBeforeProcessing, 2);
     assert_eq!(get_me(&app, token.expose()).await.status, 503);
 
     // None of it was cached: now it passes.
@@ -216,12 +192,7 @@ async fn rebilly_unavailable_is_a_503_with_retry_after_where_known() {
 async fn a_connect_failure_is_a_503() {
     let capture = Capture::start();
     let fake = RecordingTransport::new();
-    let (client, clock) = fake.client_with_clock();
-    let auth = RebillyAuth::builder(client)
-        .clock(Arc::new(clock))
-        .build()
-        .unwrap();
-    let app = app(&auth, Arc::new(AtomicUsize::new(0)));
+    let (_auth, app) = layer_over(&fake);
     fake.push_error(TransportError::connect("connection refused"));
     let answer = get_me(&app, "tok_connect_failure_0123").await;
     assert_eq!(answer.status, 503);
@@ -232,14 +203,8 @@ async fn a_connect_failure_is_a_503() {
 #[tokio::test(start_paused = true)]
 async fn a_verify_past_the_layers_deadline_is_a_503() {
     // Tokio's paused clock: the 2 s deadline passes without waiting.
-    let capture = Capture::start();
-    let world = World::new().await;
-    let token = world.login("ada").await;
-    let auth = world.auth().build().unwrap();
-    let app = app(&auth, Arc::new(AtomicUsize::new(0)));
-    world
-        .emulator
-        .inject(verify_matcher(), Fault::Delay(Duration::from_secs(60)), 1);
+    let (capture, world, token, auth, app) = ada_behind_the_layer().await;
+    world.fault_verifies(Fault::Delay(Duration::from_secs(60)), 1);
     let answer = get_me(&app, token.expose()).await;
     assert_eq!(answer.status, 503, "{answer:?}");
     assert_eq!(auth.metrics().upstream_unavailable, 1);
@@ -251,8 +216,7 @@ async fn missing_or_malformed_tokens_never_reach_rebilly_nor_the_handler() {
     let capture = Capture::start();
     let world = World::new().await;
     let auth = world.auth().build().unwrap();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let app = app(&auth, hits.clone());
+    let (app, hits) = counted_app(&auth);
 
     let none = send(&app, Method::GET, "/me", &[]).await;
     assert_refused(&none, 401, Some("Bearer"));
@@ -297,17 +261,14 @@ async fn missing_or_malformed_tokens_never_reach_rebilly_nor_the_handler() {
 
 #[tokio::test]
 async fn cookie_source_with_the_csrf_origin_check() {
-    let capture = Capture::start();
-    let world = World::new().await;
-    let token = world.login("ada").await;
+    let (capture, world, token) = ada_logged_in().await;
     let auth = world
         .auth()
         .token_source(TokenSource::cookie("session"))
         .allowed_origins(["https://shop.example"])
         .build()
         .unwrap();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let app = app(&auth, hits.clone());
+    let (app, hits) = counted_app(&auth);
     let cookie = format!("theme=dark; session={}", token.expose());
 
     // Safe methods need no Origin.
@@ -333,8 +294,7 @@ async fn cookie_source_with_the_csrf_origin_check() {
     assert_eq!(world.verifies_seen(), 1);
 
     // The bearer header is not read with a cookie source.
-    let bearer = format!("Bearer {}", token.expose());
-    let answer = send(&app, Method::GET, "/me", &[("authorization", &bearer)]).await;
+    let answer = send_bearer(&app, Method::GET, "/me", token.expose()).await;
     assert_refused(&answer, 401, Some("Bearer"));
     // Two session cookies are ambiguous.
     let doubled = format!("session={0}; session={0}", token.expose());
@@ -364,7 +324,7 @@ async fn named_header_source() {
         )))
         .build()
         .unwrap();
-    let app = app(&auth, Arc::new(AtomicUsize::new(0)));
+    let app = app(&auth);
     let answer = send(
         &app,
         Method::POST,
@@ -388,7 +348,7 @@ async fn a_pending_one_time_password_is_refused_unless_allowed() {
         .await;
 
     let strict = world.auth().build().unwrap();
-    let app = app(&strict, Arc::new(AtomicUsize::new(0)));
+    let app = app(&strict);
     let answer = get_me(&app, token.expose()).await;
     assert_refused(
         &answer,
@@ -402,7 +362,7 @@ async fn a_pending_one_time_password_is_refused_unless_allowed() {
     assert_eq!(world.verifies_seen(), 1);
 
     let lenient = world.auth().allow_pending_otp(true).build().unwrap();
-    let app = common::app(&lenient, Arc::new(AtomicUsize::new(0)));
+    let app = common::app(&lenient);
     let answer = get_me(&app, token.expose()).await;
     assert_eq!(answer.status, 200);
     assert_eq!(
@@ -414,19 +374,14 @@ async fn a_pending_one_time_password_is_refused_unless_allowed() {
 
 #[tokio::test]
 async fn optional_login() {
-    let capture = Capture::start();
-    let world = World::new().await;
-    let token = world.login("ada").await;
-    let auth = world.auth().build().unwrap();
-    let app = app(&auth, Arc::new(AtomicUsize::new(0)));
+    let (capture, world, token, _auth, app) = ada_behind_the_layer().await;
 
     let anonymous = send(&app, Method::GET, "/maybe", &[]).await;
     assert_eq!(
         (anonymous.status.as_u16(), anonymous.body.as_str()),
         (200, "anonymous")
     );
-    let bearer = format!("Bearer {}", token.expose());
-    let known = send(&app, Method::GET, "/maybe", &[("authorization", &bearer)]).await;
+    let known = send_bearer(&app, Method::GET, "/maybe", token.expose()).await;
     assert_eq!((known.status.as_u16(), known.body.as_str()), (200, "ada"));
     let stale = send(
         &app,
@@ -440,14 +395,9 @@ async fn optional_login() {
         (200, "anonymous")
     );
     // An outage is not hidden as "logged out".
-    world.emulator.inject(
-        verify_matcher(),
-        Fault::Status(StatusCode::SERVICE_UNAVAILABLE),
-        2,
-    );
+    world.fault_verifies(Fault::Status(StatusCode::SERVICE_UNAVAILABLE), 2);
     let other = world.login("bob").await;
-    let bearer = format!("Bearer {}", other.expose());
-    let answer = send(&app, Method::GET, "/maybe", &[("authorization", &bearer)]).await;
+    let answer = send_bearer(&app, Method::GET, "/maybe", other.expose()).await;
     assert_eq!(answer.status, 503);
     capture.assert_clean(&[token.expose(), other.expose()]);
 }

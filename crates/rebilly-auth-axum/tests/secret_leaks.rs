@@ -3,29 +3,23 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use axum::routing::get;
-use common::{Capture, World, app, get_me, send};
+use common::{ada_logged_in, app, get_me, send, send_bearer};
 use http::{Method, StatusCode};
 use rebilly_auth_axum::{
     CachedAnswer, CurrentSession, MemoryCache, RebillyAuth, Rejection, TokenSource, VerifyCache,
 };
 use rebilly_auth_core::Auth;
-use rebilly_auth_core::OperationId;
-use rebilly_auth_testing::emulator::{Fault, RequestMatcher};
+use rebilly_auth_testing::emulator::Fault;
 
 #[tokio::test]
 async fn no_token_in_debug_responses_or_trace_output() {
-    let capture = Capture::start();
-    let world = World::new().await;
-    let token = world.login("ada").await;
+    let (capture, world, token) = ada_logged_in().await;
     let secret = token.expose().to_owned();
     let auth = world.auth().build().unwrap();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let app = app(&auth, hits.clone()).route(
+    let app = app(&auth).route(
         "/debug",
         get(|session: CurrentSession| async move { format!("{session:?}") }).layer(auth.layer()),
     );
@@ -38,13 +32,11 @@ async fn no_token_in_debug_responses_or_trace_output() {
     for _ in 0..3 {
         record(&get_me(&app, &secret).await);
     }
-    let bearer = format!("Bearer {secret}");
-    let debug = send(&app, Method::GET, "/debug", &[("authorization", &bearer)]).await;
+    let debug = send_bearer(&app, Method::GET, "/debug", &secret).await;
     assert_eq!(debug.status, 200);
     assert!(debug.body.contains("[REDACTED]"), "{}", debug.body);
     record(&debug);
     // Faults, after the cache lapsed.
-    let matcher = RequestMatcher::operation(OperationId::GetAuthenticationTokenVerification);
     for fault in [
         Fault::MalformedJson,
         Fault::Status(StatusCode::SERVICE_UNAVAILABLE),
@@ -57,7 +49,7 @@ async fn no_token_in_debug_responses_or_trace_output() {
         Fault::OversizedBody(5 << 20),
     ] {
         world.emulator.clock().advance(Duration::from_secs(31));
-        world.emulator.inject(matcher.clone(), fault, 1);
+        world.fault_verifies(fault, 1);
         record(&get_me(&app, &secret).await);
     }
     // A wrongly configured layer.
@@ -65,7 +57,7 @@ async fn no_token_in_debug_responses_or_trace_output() {
         RebillyAuth::builder(world.layer_client_with(Auth::publishable_key("pk_nope_nope")))
             .build()
             .unwrap();
-    let wrong_app = common::app(&wrong, Arc::new(AtomicUsize::new(0)));
+    let wrong_app = common::app(&wrong);
     record(&get_me(&wrong_app, &secret).await);
     // A cookie source.
     let cookie_auth = world
@@ -74,12 +66,12 @@ async fn no_token_in_debug_responses_or_trace_output() {
         .allowed_origins(["https://shop.example"])
         .build()
         .unwrap();
-    let cookie_app = common::app(&cookie_auth, Arc::new(AtomicUsize::new(0)));
+    let cookie_app = common::app(&cookie_auth);
     let cookie = format!("sid={secret}");
     record(&send(&cookie_app, Method::POST, "/me", &[("cookie", &cookie)]).await);
     record(&send(&cookie_app, Method::GET, "/me", &[("cookie", &cookie)]).await);
     // Logout, then the tombstone.
-    record(&send(&app, Method::POST, "/logout", &[("authorization", &bearer)]).await);
+    record(&send_bearer(&app, Method::POST, "/logout", &secret).await);
     record(&get_me(&app, &secret).await);
     assert!(!seen.contains(&secret), "a token appears in a response");
 

@@ -18,7 +18,7 @@ use rebilly_auth_axum::{
 use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::{AuthToken, Login, NewCredential};
 use rebilly_auth_core::{Auth, Client, Clock};
-use rebilly_auth_testing::emulator::{Emulator, EmulatorClock};
+use rebilly_auth_testing::emulator::{Emulator, EmulatorClock, Fault, RequestMatcher};
 use tower::ServiceExt;
 use tracing_subscriber::fmt::format::FmtSpan;
 
@@ -113,12 +113,44 @@ impl World {
         self.emulator
             .executed(OperationId::GetAuthenticationTokenVerification)
     }
+
+    /// The next `times` verify requests meet `fault`.
+    pub fn fault_verifies(&self, fault: Fault, times: usize) {
+        self.emulator.inject(verify_matcher(), fault, times);
+    }
+}
+
+/// The layer's upstream call: token verification.
+pub fn verify_matcher() -> RequestMatcher {
+    RequestMatcher::operation(OperationId::GetAuthenticationTokenVerification)
+}
+
+/// TRACE captured from the first line on, the world, and ada's token.
+pub async fn ada_logged_in() -> (Capture, World, AuthToken) {
+    let capture = Capture::start();
+    let world = World::new().await;
+    let token = world.login("ada").await;
+    (capture, world, token)
+}
+
+/// [`ada_logged_in`], behind a layer with the default settings: its `RebillyAuth` and the
+/// [`app`] over it.
+pub async fn ada_behind_the_layer() -> (Capture, World, AuthToken, RebillyAuth, Router) {
+    let (capture, world, token) = ada_logged_in().await;
+    let auth = world.auth().build().unwrap();
+    let app = app(&auth);
+    (capture, world, token, auth, app)
 }
 
 /// A protected API: `GET|POST /me` answers `customer_id username otp_pending`, `POST /logout`
-/// logs out through the layer, `GET /maybe` is under the optional layer. `hits` counts handler
-/// calls.
-pub fn app(auth: &RebillyAuth, hits: Arc<AtomicUsize>) -> Router {
+/// logs out through the layer, `GET /maybe` is under the optional layer.
+pub fn app(auth: &RebillyAuth) -> Router {
+    counted_app(auth).0
+}
+
+/// [`app`], and how many times its handlers ran.
+pub fn counted_app(auth: &RebillyAuth) -> (Router, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
     let me = {
         let hits = hits.clone();
         move |customer: AuthenticatedCustomer| async move {
@@ -158,7 +190,7 @@ pub fn app(auth: &RebillyAuth, hits: Arc<AtomicUsize>) -> Router {
     let optional = Router::new()
         .route("/maybe", get(maybe))
         .layer(auth.optional_layer());
-    protected.merge(optional)
+    (protected.merge(optional), hits)
 }
 
 /// A response, read whole.
@@ -200,10 +232,15 @@ pub async fn send(app: &Router, method: Method, path: &str, headers: &[(&str, &s
     }
 }
 
+/// `method path` with `Authorization: Bearer <token>`.
+pub async fn send_bearer(app: &Router, method: Method, path: &str, token: &str) -> Answer {
+    let bearer = format!("Bearer {token}");
+    send(app, method, path, &[("authorization", &bearer)]).await
+}
+
 /// `GET /me` with `Authorization: Bearer <token>`.
 pub async fn get_me(app: &Router, token: &str) -> Answer {
-    let bearer = format!("Bearer {token}");
-    send(app, Method::GET, "/me", &[("authorization", &bearer)]).await
+    send_bearer(app, Method::GET, "/me", token).await
 }
 
 /// TRACE output of everything this thread runs while it lives (tests run on current-thread
