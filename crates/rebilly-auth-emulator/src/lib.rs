@@ -201,6 +201,15 @@ fn usage(message: impl Into<String>) -> UsageError {
     UsageError(message.into())
 }
 
+/// A behaviour flag's `value`, parsed; the usage error names the `flag` and the reason.
+fn setting<T>(flag: &str, value: String) -> Result<T, UsageError>
+where
+    T: std::str::FromStr,
+    T::Err: fmt::Display,
+{
+    value.parse().map_err(|e| usage(format!("{flag}: {e}")))
+}
+
 /// Whether `origin` is `http(s)://host[:port]`, with no path.
 fn is_origin(origin: &str) -> bool {
     let Some(rest) = origin
@@ -337,39 +346,23 @@ pub fn parse_args(
                 );
             }
             "--wrong-password" => {
-                parsed.behaviours = parsed.behaviours.wrong_password(
-                    value()?
-                        .parse()
-                        .map_err(|e| usage(format!("--wrong-password: {e}")))?,
-                );
+                parsed.behaviours = parsed.behaviours.wrong_password(setting(&flag, value()?)?);
             }
             "--error-content-type" => {
-                parsed.behaviours = parsed.behaviours.error_content_type(
-                    value()?
-                        .parse()
-                        .map_err(|e| usage(format!("--error-content-type: {e}")))?,
-                );
+                parsed.behaviours = parsed
+                    .behaviours
+                    .error_content_type(setting(&flag, value()?)?);
             }
             "--options-update" => {
-                parsed.behaviours = parsed.behaviours.options_update(
-                    value()?
-                        .parse()
-                        .map_err(|e| usage(format!("--options-update: {e}")))?,
-                );
+                parsed.behaviours = parsed.behaviours.options_update(setting(&flag, value()?)?);
             }
             "--pagination" => {
-                parsed.behaviours = parsed.behaviours.pagination(
-                    value()?
-                        .parse()
-                        .map_err(|e| usage(format!("--pagination: {e}")))?,
-                );
+                parsed.behaviours = parsed.behaviours.pagination(setting(&flag, value()?)?);
             }
             "--null-expired-time" => {
-                parsed.behaviours = parsed.behaviours.null_expired_time(
-                    value()?
-                        .parse()
-                        .map_err(|e| usage(format!("--null-expired-time: {e}")))?,
-                );
+                parsed.behaviours = parsed
+                    .behaviours
+                    .null_expired_time(setting(&flag, value()?)?);
             }
             other => {
                 let shown: String = other.chars().take(40).collect();

@@ -6,41 +6,21 @@ mod common;
 
 use std::process::{Command, Stdio};
 
-use common::Emulator;
-use serde_json::{Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+use common::{Emulator, ORG, time_of};
+use serde_json::json;
 
-const ORG: &str = "/organizations/org";
 const SK: (&str, &str) = ("REB-APIKEY", "sk_bin");
 
 fn start() -> Emulator {
-    Emulator::start(&[
-        "--port",
-        "0",
-        "--organization",
-        "org",
-        "--secret-key",
-        "sk_bin",
-        "--publishable-key",
-        "pk_bin",
-        "--seed",
-        "7",
-    ])
-}
-
-fn time_of(value: &Value) -> OffsetDateTime {
-    OffsetDateTime::parse(value.as_str().unwrap(), &Rfc3339).unwrap()
+    Emulator::start_with_org("sk_bin", &["--publishable-key", "pk_bin", "--seed", "7"])
 }
 
 #[test]
 fn an_otp_journey_faults_reset_and_snapshots_over_http() {
     let mut emu = start();
-    let create = emu.send(
-        "POST",
-        &format!("{ORG}/credentials"),
-        &[SK],
-        Some(r#"{"username":"ada@example.com","password":"pw","customerId":"cus_ada"}"#),
+    let create = emu.create_credential(
+        SK,
+        r#"{"username":"ada@example.com","password":"pw","customerId":"cus_ada"}"#,
     );
     assert_eq!(create.status, 201, "{create:?}");
 
@@ -53,12 +33,7 @@ fn an_otp_journey_faults_reset_and_snapshots_over_http() {
     );
     assert_eq!(options.status, 200, "{options:?}");
     // 2. login → 201 with otpRequired: true.
-    let login = emu.send(
-        "POST",
-        &format!("{ORG}/authentication-tokens"),
-        &[SK],
-        Some(r#"{"username":"ada@example.com","password":"pw"}"#),
-    );
+    let login = emu.login(SK, r#"{"username":"ada@example.com","password":"pw"}"#);
     assert_eq!(login.status, 201, "{login:?}");
     let login = login.json();
     assert_eq!(login["otpRequired"], json!(true));
@@ -75,22 +50,17 @@ fn an_otp_journey_faults_reset_and_snapshots_over_http() {
     let otp = outbox[0]["oneTimePassword"].as_str().unwrap().to_owned();
     assert_eq!(otp.len(), 6);
     assert_eq!(outbox[0]["username"], "ada@example.com");
+    let exchange = |otp: &str| {
+        let body = json!({"oneTimePassword": otp, "invalidate": false}).to_string();
+        let path = format!("{ORG}/authentication-tokens/{token}/exchange");
+        emu.send("POST", &path, &[SK], Some(&body))
+    };
     // A wrong OTP is refused, and the token stays usable.
     let wrong = if otp == "000000" { "111111" } else { "000000" };
-    let refused = emu.send(
-        "POST",
-        &format!("{ORG}/authentication-tokens/{token}/exchange"),
-        &[SK],
-        Some(&json!({"oneTimePassword": wrong, "invalidate": false}).to_string()),
-    );
+    let refused = exchange(wrong);
     assert_eq!(refused.status, 401, "{refused:?}");
     // 4. exchange with it, invalidate: false → 201 with a JWT.
-    let exchanged = emu.send(
-        "POST",
-        &format!("{ORG}/authentication-tokens/{token}/exchange"),
-        &[SK],
-        Some(&json!({"oneTimePassword": otp, "invalidate": false}).to_string()),
-    );
+    let exchanged = exchange(&otp);
     assert_eq!(exchanged.status, 201, "{exchanged:?}");
     assert_eq!(
         exchanged.json()["token"]
@@ -183,12 +153,7 @@ fn an_otp_journey_faults_reset_and_snapshots_over_http() {
     assert_eq!(restored.status, 204, "{restored:?}");
     assert_eq!(count(&emu), 1);
     assert_eq!(emu.control("GET", "/clock", None).json()["now"], before);
-    let again = emu.send(
-        "POST",
-        &format!("{ORG}/authentication-tokens"),
-        &[SK],
-        Some(r#"{"username":"ada@example.com","password":"pw"}"#),
-    );
+    let again = emu.login(SK, r#"{"username":"ada@example.com","password":"pw"}"#);
     assert_eq!(
         again.status, 201,
         "the restored credential logs in: {again:?}"
@@ -268,20 +233,17 @@ fn a_non_loopback_bind_without_a_token_is_refused_at_start() {
 fn the_control_token_guards_every_control_request() {
     let emu = Emulator::start(&["--port", "0", "--control-token", "s3cret-control-token"]);
     assert_eq!(emu.control("GET", "/health", None).status, 401);
-    let answer = emu.send(
-        "GET",
-        "/__emulator/health",
-        &[("X-Emulator-Token", "wrong")],
-        None,
-    );
-    assert_eq!(answer.status, 401);
-    let answer = emu.send(
-        "GET",
-        "/__emulator/health",
-        &[("X-Emulator-Token", "s3cret-control-token")],
-        None,
-    );
-    assert_eq!(answer.status, 200);
+    let health_with = |token: &str| {
+        emu.send(
+            "GET",
+            "/__emulator/health",
+            &[("X-Emulator-Token", token)],
+            None,
+        )
+        .status
+    };
+    assert_eq!(health_with("wrong"), 401);
+    assert_eq!(health_with("s3cret-control-token"), 200);
     // The token in a header stands for X-Emulator-Control on writes.
     let answer = emu.send(
         "POST",
@@ -309,23 +271,18 @@ fn the_control_token_guards_every_control_request() {
 
 #[test]
 fn browsers_preflight_and_log_in_with_a_publishable_key() {
-    let emu = Emulator::start(&[
-        "--port",
-        "0",
-        "--organization",
-        "org",
-        "--secret-key",
+    let emu = Emulator::start_with_org(
         "sk_bin",
-        "--publishable-key",
-        "pk_bin",
-        "--cors-origin",
-        "http://localhost:5173",
-    ]);
-    let create = emu.send(
-        "POST",
-        &format!("{ORG}/credentials"),
-        &[SK],
-        Some(r#"{"username":"ada","password":"pw","customerId":"cus_ada"}"#),
+        &[
+            "--publishable-key",
+            "pk_bin",
+            "--cors-origin",
+            "http://localhost:5173",
+        ],
+    );
+    let create = emu.create_credential(
+        SK,
+        r#"{"username":"ada","password":"pw","customerId":"cus_ada"}"#,
     );
     assert_eq!(create.status, 201);
     let login = format!("{ORG}/authentication-tokens");
@@ -363,15 +320,16 @@ fn browsers_preflight_and_log_in_with_a_publishable_key() {
             .is_none()
     );
     // The cross-origin login itself.
-    let answer = emu.send(
-        "POST",
-        &login,
-        &[
-            ("Origin", "http://localhost:5173"),
-            ("Authorization", "pk_bin"),
-        ],
-        Some(r#"{"username":"ada","password":"pw"}"#),
-    );
+    let login_from = |origin: &str| {
+        let headers = [("Origin", origin), ("Authorization", "pk_bin")];
+        emu.send(
+            "POST",
+            &login,
+            &headers,
+            Some(r#"{"username":"ada","password":"pw"}"#),
+        )
+    };
+    let answer = login_from("http://localhost:5173");
     assert_eq!(answer.status, 201, "{answer:?}");
     assert_eq!(
         answer.header("access-control-allow-origin"),
@@ -396,15 +354,7 @@ fn browsers_preflight_and_log_in_with_a_publishable_key() {
     );
     assert_eq!(other.status, 204);
     assert!(other.header("access-control-allow-origin").is_none());
-    let answer = emu.send(
-        "POST",
-        &login,
-        &[
-            ("Origin", "http://evil.example"),
-            ("Authorization", "pk_bin"),
-        ],
-        Some(r#"{"username":"ada","password":"pw"}"#),
-    );
+    let answer = login_from("http://evil.example");
     assert!(answer.header("access-control-allow-origin").is_none());
 }
 
@@ -435,11 +385,9 @@ fn help_documents_every_flag() {
 #[test]
 fn state_file_and_seed_at_start() {
     let first = start();
-    first.send(
-        "POST",
-        &format!("{ORG}/credentials"),
-        &[SK],
-        Some(r#"{"username":"bob","password":"pw","customerId":"cus_bob"}"#),
+    first.create_credential(
+        SK,
+        r#"{"username":"bob","password":"pw","customerId":"cus_bob"}"#,
     );
     let saved = first.control("GET", "/state", None).body;
     drop(first);
@@ -452,11 +400,9 @@ fn state_file_and_seed_at_start() {
     assert_eq!(listed.status, 200, "{listed:?}");
     assert_eq!(listed.json()[0]["username"], "bob");
     // Reset returns to the loaded state.
-    emu.send(
-        "POST",
-        &format!("{ORG}/credentials"),
-        &[SK],
-        Some(r#"{"username":"eve","password":"pw","customerId":"cus_eve"}"#),
+    emu.create_credential(
+        SK,
+        r#"{"username":"eve","password":"pw","customerId":"cus_eve"}"#,
     );
     assert_eq!(emu.control("POST", "/reset", None).status, 204);
     let listed = emu
@@ -468,30 +414,15 @@ fn state_file_and_seed_at_start() {
     // The same seed and start time give the same ids and tokens.
     let ids: Vec<String> = (0..2)
         .map(|_| {
-            let emu = Emulator::start(&[
-                "--port",
-                "0",
-                "--organization",
-                "org",
-                "--secret-key",
+            let emu = Emulator::start_with_org(
                 "sk_bin",
-                "--seed",
-                "99",
-                "--start-time",
-                "2030-01-01T00:00:00Z",
-            ]);
-            let created = emu.send(
-                "POST",
-                &format!("{ORG}/credentials"),
-                &[SK],
-                Some(r#"{"username":"ada","password":"pw","customerId":"cus_ada"}"#),
+                &["--seed", "99", "--start-time", "2030-01-01T00:00:00Z"],
             );
-            let login = emu.send(
-                "POST",
-                &format!("{ORG}/authentication-tokens"),
-                &[SK],
-                Some(r#"{"username":"ada","password":"pw"}"#),
+            let created = emu.create_credential(
+                SK,
+                r#"{"username":"ada","password":"pw","customerId":"cus_ada"}"#,
             );
+            let login = emu.login(SK, r#"{"username":"ada","password":"pw"}"#);
             format!(
                 "{} {}",
                 created.json()["id"].as_str().unwrap(),

@@ -13,13 +13,10 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::Emulator;
+use common::{Emulator, time_of};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
-const ORG: &str = "/organizations/org";
 const SK: (&str, &str) = ("REB-APIKEY", "sk_browser");
 
 /// The first of `names` found on `PATH` (or in `/usr/bin`).
@@ -111,10 +108,6 @@ async fn wait_for_text(client: &Client, selector: &str, done: impl Fn(&str) -> b
     }
 }
 
-fn time_of(value: &Value) -> OffsetDateTime {
-    OffsetDateTime::parse(value.as_str().unwrap(), &Rfc3339).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_inbox_page_in_a_browser() {
     let chromium = find_program(&["chromium", "chromium-browser", "google-chrome"]);
@@ -133,26 +126,15 @@ async fn the_inbox_page_in_a_browser() {
     };
 
     // 1. An OTP login through the API.
-    let emu = Emulator::start(&[
-        "--port",
-        "0",
-        "--organization",
-        "org",
-        "--secret-key",
-        "sk_browser",
-    ]);
-    let created = emu.send(
-        "POST",
-        &format!("{ORG}/credentials"),
-        &[SK],
-        Some(r#"{"username":"ada@example.com","password":"pw","customerId":"cus_ada"}"#),
+    let emu = Emulator::start_with_org("sk_browser", &[]);
+    let created = emu.create_credential(
+        SK,
+        r#"{"username":"ada@example.com","password":"pw","customerId":"cus_ada"}"#,
     );
     assert_eq!(created.status, 201, "{created:?}");
-    let login = emu.send(
-        "POST",
-        &format!("{ORG}/authentication-tokens"),
-        &[SK],
-        Some(r#"{"username":"ada@example.com","password":"pw","otpRequired":true}"#),
+    let login = emu.login(
+        SK,
+        r#"{"username":"ada@example.com","password":"pw","otpRequired":true}"#,
     );
     assert_eq!(login.status, 201, "{login:?}");
     let login = login.json();

@@ -9,6 +9,16 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Where the API's paths of organization `org` start.
+pub const ORG: &str = "/organizations/org";
+
+/// An RFC 3339 date-time of an answer, such as `expiredTime`.
+pub fn time_of(value: &Value) -> OffsetDateTime {
+    OffsetDateTime::parse(value.as_str().unwrap(), &Rfc3339).unwrap()
+}
 
 /// The binary, running; killed when dropped.
 pub struct Emulator {
@@ -51,6 +61,20 @@ impl Emulator {
         Emulator { child, addr }
     }
 
+    /// Starts the binary with organization `org` and its `secret_key`, then `more` arguments.
+    pub fn start_with_org(secret_key: &str, more: &[&str]) -> Emulator {
+        let mut args = vec![
+            "--port",
+            "0",
+            "--organization",
+            "org",
+            "--secret-key",
+            secret_key,
+        ];
+        args.extend_from_slice(more);
+        Emulator::start(&args)
+    }
+
     /// `127.0.0.1:PORT`, as a `Host` header names it.
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.addr.port())
@@ -87,6 +111,18 @@ impl Emulator {
         let mut raw = Vec::new();
         let _ = stream.read_to_end(&mut raw);
         Answer::parse(&raw)
+    }
+
+    /// `POST {ORG}/credentials` with `body`, authenticated by the `key` header.
+    pub fn create_credential(&self, key: (&str, &str), body: &str) -> Answer {
+        self.send("POST", &format!("{ORG}/credentials"), &[key], Some(body))
+    }
+
+    /// A login, `POST {ORG}/authentication-tokens` with `body`, authenticated by the `key`
+    /// header.
+    pub fn login(&self, key: (&str, &str), body: &str) -> Answer {
+        let path = format!("{ORG}/authentication-tokens");
+        self.send("POST", &path, &[key], Some(body))
     }
 
     /// A control request (`X-Emulator-Control: 1` on writes).
