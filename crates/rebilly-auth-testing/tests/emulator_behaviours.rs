@@ -12,7 +12,6 @@ use rebilly_auth_core::models::jwt::Exchange;
 use rebilly_auth_core::models::options::AuthenticationOptions;
 use rebilly_auth_core::models::reset_password_token::NewResetPasswordToken;
 use rebilly_auth_core::models::token::Login;
-use rebilly_auth_core::{Client, RetryPolicy};
 use rebilly_auth_testing::Emulator;
 use rebilly_auth_testing::emulator::{
     Behaviours, ErrorContentType, NullExpiredTime, OptionsUpdate, Pagination, WrongPassword,
@@ -27,25 +26,12 @@ fn with(behaviours: Behaviours) -> Emulator {
 }
 
 async fn credential(emu: &Emulator, username: &str, customer: &str) -> Raw {
-    raw(
-        emu,
-        Method::POST,
-        &path("/credentials"),
-        As::Secret(SK),
-        Some(json!({"username": username, "password": "pw", "customerId": customer})),
-    )
-    .await
+    let body = json!({"username": username, "password": "pw", "customerId": customer});
+    raw_secret(emu, Method::POST, "/credentials", Some(body)).await
 }
 
 async fn login(emu: &Emulator, body: serde_json::Value) -> Raw {
-    raw(
-        emu,
-        Method::POST,
-        &path("/authentication-tokens"),
-        As::Secret(SK),
-        Some(body),
-    )
-    .await
+    raw_secret(emu, Method::POST, "/authentication-tokens", Some(body)).await
 }
 
 #[tokio::test]
@@ -74,14 +60,7 @@ async fn errors_are_json_or_problem_json() {
         (ErrorContentType::ProblemJson, "application/problem+json"),
     ] {
         let emu = with(Behaviours::default().error_content_type(setting));
-        let r = raw(
-            &emu,
-            Method::GET,
-            &path("/credentials/nope"),
-            As::Secret(SK),
-            None,
-        )
-        .await;
+        let r = raw_secret(&emu, Method::GET, "/credentials/nope", None).await;
         assert_eq!(r.status, 404);
         assert_eq!(r.header("content-type"), Some(content_type));
         assert_eq!(r.json()["status"], 404);
@@ -95,8 +74,7 @@ async fn errors_are_json_or_problem_json() {
 async fn options_update_merges_or_replaces() {
     for (setting, ttl_after) in [(OptionsUpdate::Merge, 60), (OptionsUpdate::Replace, 3600)] {
         let emu = with(Behaviours::default().options_update(setting));
-        let options = path("/authentication-options");
-        let put = |body| raw(&emu, Method::PUT, &options, As::Secret(SK), Some(body));
+        let put = |body| raw_secret(&emu, Method::PUT, "/authentication-options", Some(body));
         assert_eq!(put(json!({"authTokenTtl": 60})).await.status, 200);
         let r = put(json!({"otpRequired": true})).await;
         assert_eq!(r.status, 200);
@@ -110,24 +88,10 @@ async fn out_of_range_pagination_is_clamped_or_refused() {
     for (setting, status) in [(Pagination::Clamp, 200), (Pagination::Reject, 422)] {
         let emu = with(Behaviours::default().pagination(setting));
         for query in ["limit=5000", "offset=-1", "limit=abc"] {
-            let r = raw(
-                &emu,
-                Method::GET,
-                &path(&format!("/credentials?{query}")),
-                As::Secret(SK),
-                None,
-            )
-            .await;
+            let r = raw_secret(&emu, Method::GET, &format!("/credentials?{query}"), None).await;
             assert_eq!(r.status, status, "{setting:?} {query}");
         }
-        let r = raw(
-            &emu,
-            Method::GET,
-            &path("/credentials?limit=1000&offset=0"),
-            As::Secret(SK),
-            None,
-        )
-        .await;
+        let r = raw_secret(&emu, Method::GET, "/credentials?limit=1000&offset=0", None).await;
         assert_eq!(r.status, 200);
     }
 }
@@ -146,14 +110,8 @@ async fn null_expired_time_means_default_lifetime_422_or_never() {
             json!({"username": "ada", "password": "pw", "expiredTime": null}),
         )
         .await;
-        let reset = raw(
-            &emu,
-            Method::POST,
-            &path("/password-tokens"),
-            As::Secret(SK),
-            Some(json!({"username": "ada", "expiredTime": null})),
-        )
-        .await;
+        let body = json!({"username": "ada", "expiredTime": null});
+        let reset = raw_secret(&emu, Method::POST, "/password-tokens", Some(body)).await;
         for r in [&token, &reset] {
             match setting {
                 NullExpiredTime::DefaultLifetime => {
@@ -175,13 +133,7 @@ async fn null_expired_time_means_default_lifetime_422_or_never() {
 
 /// The SDK's journey through every operation; every non-default setting must pass it.
 async fn journey(emu: &Emulator) {
-    let client = Client::builder()
-        .organization(ORG)
-        .secret_key(SK)
-        .retry_policy(RetryPolicy::none())
-        .transport(emu.clone())
-        .build()
-        .unwrap();
+    let client = client(emu);
     let options = client.authentication_options().get().await.unwrap();
     let updated = client
         .authentication_options()
@@ -204,8 +156,8 @@ async fn journey(emu: &Emulator) {
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.total, Some(2));
     client.credentials().get(created.id.clone()).await.unwrap();
-    let wrong = client
-        .authentication_tokens()
+    let auth_tokens = client.authentication_tokens();
+    let wrong = auth_tokens
         .login(Login::password("ada", "wrong"))
         .await
         .unwrap_err();
@@ -213,35 +165,19 @@ async fn journey(emu: &Emulator) {
         wrong.status().is_some_and(|s| s == 401 || s == 422),
         "{wrong:?}"
     );
-    let issued = client
-        .authentication_tokens()
+    let issued = auth_tokens
         .login(Login::password("ada", "pw"))
         .await
         .unwrap();
-    assert!(
-        client
-            .authentication_tokens()
-            .verify(&issued.token)
-            .await
-            .unwrap()
-            .is_some()
-    );
-    let tokens = client.authentication_tokens().list().await.unwrap();
+    assert!(auth_tokens.verify(&issued.token).await.unwrap().is_some());
+    let tokens = auth_tokens.list().await.unwrap();
     assert_eq!(tokens.items.len(), 1);
-    let jwt = client
-        .authentication_tokens()
+    let jwt = auth_tokens
         .exchange(&issued.token, Exchange::new())
         .await
         .unwrap();
     assert!(!jwt.token.expose().is_empty());
-    assert!(
-        client
-            .authentication_tokens()
-            .verify(&issued.token)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(auth_tokens.verify(&issued.token).await.unwrap().is_none());
     let reset = client
         .reset_password_tokens()
         .create(NewResetPasswordToken::new("ada"))
@@ -260,16 +196,11 @@ async fn journey(emu: &Emulator) {
         .unwrap();
     let missing = client.credentials().get("nope").await.unwrap_err();
     assert!(missing.is_not_found(), "{missing:?}");
-    let again = client
-        .authentication_tokens()
+    let again = auth_tokens
         .login(Login::password("bob", "pw"))
         .await
         .unwrap();
-    client
-        .authentication_tokens()
-        .logout(&again.token)
-        .await
-        .unwrap();
+    auth_tokens.logout(&again.token).await.unwrap();
     client.credentials().delete(created.id).await.unwrap();
 }
 
@@ -294,14 +225,8 @@ async fn an_explicit_acl_is_honoured() {
             if let Some(acl) = acl {
                 body["acl"] = acl;
             }
-            let r = raw(
-                &emu,
-                Method::POST,
-                &path(&format!("/authentication-tokens/{token}/exchange")),
-                As::Secret(SK),
-                Some(body),
-            )
-            .await;
+            let exchange = format!("/authentication-tokens/{token}/exchange");
+            let r = raw_secret(&emu, Method::POST, &exchange, Some(body)).await;
             assert_eq!(r.status, 201, "{}", r.json());
             r.json()["token"].as_str().unwrap().to_owned()
         }
@@ -350,14 +275,8 @@ async fn seeded_customers_refuse_unknown_ones() {
     let r = credential(&emu, "bob", "cus_bob").await;
     assert_eq!(r.status, 422);
     assert_eq!(r.json()["invalidFields"][0]["field"], "customerId");
-    let r = raw(
-        &emu,
-        Method::PUT,
-        &path("/credentials/c-1"),
-        As::Secret(SK),
-        Some(json!({"username": "bob", "password": "pw", "customerId": "cus_bob"})),
-    )
-    .await;
+    let body = json!({"username": "bob", "password": "pw", "customerId": "cus_bob"});
+    let r = raw_secret(&emu, Method::PUT, "/credentials/c-1", Some(body)).await;
     assert_eq!(r.status, 422);
     let r = login(
         &emu,
@@ -384,18 +303,12 @@ async fn lists_come_newest_first() {
                 .status,
             201
         );
-        let r = raw(
-            &emu,
-            Method::POST,
-            &path("/password-tokens"),
-            As::Secret(SK),
-            Some(json!({"username": name})),
-        )
-        .await;
+        let body = json!({"username": name});
+        let r = raw_secret(&emu, Method::POST, "/password-tokens", Some(body)).await;
         assert_eq!(r.status, 201);
     }
     for route in ["/credentials", "/authentication-tokens", "/password-tokens"] {
-        let r = raw(&emu, Method::GET, &path(route), As::Secret(SK), None).await;
+        let r = raw_secret(&emu, Method::GET, route, None).await;
         let names: Vec<String> = r
             .json()
             .as_array()

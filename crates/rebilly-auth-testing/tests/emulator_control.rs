@@ -9,7 +9,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::*;
 use http::{Method, StatusCode};
-use rebilly_auth_core::HttpTransport;
+use rebilly_auth_core::models::credential::NewCredential;
+use rebilly_auth_core::{Client, HttpTransport};
 use rebilly_auth_testing::Emulator;
 use rebilly_auth_testing::emulator::{ControlApi, Fault, Snapshot};
 use serde_json::{Value, json};
@@ -20,6 +21,17 @@ fn controlled() -> Emulator {
         .control_api(ControlApi::new())
         .seed(1)
         .build()
+}
+
+/// [`controlled`], with a credential for `ada`, and the client that made it.
+async fn controlled_with_ada() -> (Emulator, Client) {
+    let emu = controlled();
+    let c = client(&emu);
+    c.credentials()
+        .create(NewCredential::new("ada", "pw", "cus_ada"))
+        .await
+        .unwrap();
+    (emu, c)
 }
 
 async fn control(
@@ -38,13 +50,7 @@ async fn control(
     let request = builder
         .body(body.map_or_else(Bytes::new, |b| Bytes::from(b.to_string())))
         .unwrap();
-    let response = emu.send(request).await.unwrap();
-    let (parts, body) = response.into_parts();
-    Raw {
-        status: parts.status,
-        headers: parts.headers,
-        body,
-    }
+    answer(emu, request).await
 }
 
 const LOCAL: (&str, &str) = ("host", "127.0.0.1:8080");
@@ -155,14 +161,7 @@ async fn a_token_guards_everything_and_non_loopback_serving_needs_one() {
 
 #[tokio::test]
 async fn outbox_clock_journal_and_overview() {
-    let emu = controlled();
-    let c = client(&emu);
-    c.credentials()
-        .create(rebilly_auth_core::models::credential::NewCredential::new(
-            "ada", "pw", "cus_ada",
-        ))
-        .await
-        .unwrap();
+    let (emu, c) = controlled_with_ada().await;
     let mut tokens = Vec::new();
     for _ in 0..2 {
         let issued = c
@@ -189,14 +188,9 @@ async fn outbox_clock_journal_and_overview() {
     assert!(!format!("{sent:?}").contains(sent[0].one_time_password()));
 
     // The clock: read, advance, set; a refused advance moves nothing.
+    let advance = |body| write(&emu, Method::POST, "/clock/advance", Some(body));
     let before = get(&emu, "/clock").await.json();
-    let r = write(
-        &emu,
-        Method::POST,
-        "/clock/advance",
-        Some(json!({"seconds": 60})),
-    )
-    .await;
+    let r = advance(json!({"seconds": 60})).await;
     assert_eq!(
         r.json()["unixTime"],
         before["unixTime"].as_i64().unwrap() + 60
@@ -207,16 +201,10 @@ async fn outbox_clock_journal_and_overview() {
         json!({"seconds": "60"}),
         json!({}),
     ] {
-        let r = write(&emu, Method::POST, "/clock/advance", Some(bad)).await;
+        let r = advance(bad).await;
         assert_eq!(r.status, 422);
     }
-    let r = write(
-        &emu,
-        Method::POST,
-        "/clock/advance",
-        Some(json!({"seconds": u64::MAX})),
-    )
-    .await;
+    let r = advance(json!({"seconds": u64::MAX})).await;
     assert_eq!(r.status, 422);
     let r = write(
         &emu,
@@ -226,21 +214,9 @@ async fn outbox_clock_journal_and_overview() {
     )
     .await;
     assert_eq!(r.status, 200);
-    let r = write(
-        &emu,
-        Method::POST,
-        "/clock/advance",
-        Some(json!({"seconds": 59})),
-    )
-    .await;
+    let r = advance(json!({"seconds": 59})).await;
     assert_eq!(r.json()["now"], "9999-12-31T23:59:59Z");
-    let r = write(
-        &emu,
-        Method::POST,
-        "/clock/advance",
-        Some(json!({"seconds": 1})),
-    )
-    .await;
+    let r = advance(json!({"seconds": 1})).await;
     assert_eq!(r.status, 422);
     let r = write(&emu, Method::PUT, "/clock", Some(json!({"now": "soon"}))).await;
     assert_eq!(r.status, 422);
@@ -322,14 +298,7 @@ async fn faults_over_the_control_api() {
     assert_eq!(listed[0]["remaining"], 2);
     assert_eq!(emu.pending_faults(), 22);
     // It takes effect: the first rule answers 502 for the list.
-    let r = raw(
-        &emu,
-        Method::GET,
-        &path("/credentials"),
-        As::Secret(SK),
-        None,
-    )
-    .await;
+    let r = raw_secret(&emu, Method::GET, "/credentials", None).await;
     assert_eq!(r.status, 502);
     assert_eq!(
         write(&emu, Method::DELETE, "/faults", None).await.status,
@@ -390,14 +359,7 @@ async fn faults_over_the_control_api() {
 
 #[tokio::test]
 async fn state_reset_behaviours_and_customers() {
-    let emu = controlled();
-    let c = client(&emu);
-    c.credentials()
-        .create(rebilly_auth_core::models::credential::NewCredential::new(
-            "ada", "pw", "cus_ada",
-        ))
-        .await
-        .unwrap();
+    let (emu, _) = controlled_with_ada().await;
     let saved = get(&emu, "/state").await;
     assert_eq!(saved.status, 200);
     let snapshot = Snapshot::from_json(&saved.body).unwrap();
@@ -405,11 +367,10 @@ async fn state_reset_behaviours_and_customers() {
     assert_eq!(snapshot.organizations(), [ORG]);
     assert_eq!(write(&emu, Method::POST, "/reset", None).await.status, 204);
     assert_eq!(emu.stored_records(ORG).unwrap().credentials, 0);
-    let r = control(
+    let r = write(
         &emu,
         Method::PUT,
         "/state",
-        &[LOCAL, DELIBERATE],
         Some(serde_json::from_slice(&saved.body).unwrap()),
     )
     .await;
@@ -438,14 +399,7 @@ async fn state_reset_behaviours_and_customers() {
     .await;
     assert_eq!(r.json()["pagination"], "reject");
     assert_eq!(r.json()["wrongPassword"], "unauthorized");
-    let list = raw(
-        &emu,
-        Method::GET,
-        &path("/credentials?limit=5000"),
-        As::Secret(SK),
-        None,
-    )
-    .await;
+    let list = raw_secret(&emu, Method::GET, "/credentials?limit=5000", None).await;
     assert_eq!(list.status, 422);
     for bad in [
         json!({"pagination": "sometimes"}),
@@ -511,22 +465,8 @@ async fn head_and_options_on_the_api() {
         .organization(ORG, SK, Some(PK))
         .cors_origin("http://localhost:3000")
         .build();
-    let get = raw(
-        &emu,
-        Method::GET,
-        &path("/authentication-options"),
-        As::Secret(SK),
-        None,
-    )
-    .await;
-    let head = raw(
-        &emu,
-        Method::HEAD,
-        &path("/authentication-options"),
-        As::Secret(SK),
-        None,
-    )
-    .await;
+    let get = raw_secret(&emu, Method::GET, "/authentication-options", None).await;
+    let head = raw_secret(&emu, Method::HEAD, "/authentication-options", None).await;
     assert_eq!(head.status, 200);
     assert!(head.body.is_empty());
     assert_eq!(
@@ -534,14 +474,8 @@ async fn head_and_options_on_the_api() {
         Some(get.body.len().to_string().as_str())
     );
     // HEAD on a route without GET is 405, like other methods.
-    let head = raw(
-        &emu,
-        Method::HEAD,
-        &path("/authentication-tokens/t/exchange"),
-        As::Secret(SK),
-        None,
-    )
-    .await;
+    let exchange = "/authentication-tokens/t/exchange";
+    let head = raw_secret(&emu, Method::HEAD, exchange, None).await;
     assert_eq!(head.status, 405);
     // A preflight needs no credential; a plain OPTIONS lists the methods.
     let options = raw(

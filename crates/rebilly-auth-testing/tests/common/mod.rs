@@ -72,7 +72,7 @@ fn request_from(method: Method, path: &str, who: As<'_>) -> http::request::Build
 }
 
 /// Sends `request` in process and splits the answer.
-async fn answer(transport: &impl HttpTransport, request: http::Request<Bytes>) -> Raw {
+pub async fn answer(transport: &impl HttpTransport, request: http::Request<Bytes>) -> Raw {
     let response = transport.send(request).await.expect("a response");
     let (parts, body) = response.into_parts();
     Raw {
@@ -98,6 +98,16 @@ pub async fn raw(
         .body(body.map_or_else(Bytes::new, |b| Bytes::from(b.to_string())))
         .unwrap();
     answer(transport, request).await
+}
+
+/// [`raw`] to the organization's `route` (see [`path`]) with its secret key.
+pub async fn raw_secret(
+    transport: &impl HttpTransport,
+    method: Method,
+    route: &str,
+    body: Option<Value>,
+) -> Raw {
+    raw(transport, method, &path(route), As::Secret(SK), body).await
 }
 
 /// A request with any bytes as its body and no content type.
