@@ -49,6 +49,11 @@ fn post(url: &str) -> http::Request<Bytes> {
         .unwrap()
 }
 
+/// POSTs to `url` through `transport`, which must fail.
+async fn post_failing(transport: impl HttpTransport, url: &str) -> TransportError {
+    transport.send(post(url)).await.unwrap_err()
+}
+
 /// A loopback server that reads requests and never answers; counts the bytes it received.
 async fn silent_server() -> (String, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
@@ -95,10 +100,7 @@ async fn refused_connection_through_tower_http_layers_never_left() {
         ))
         .map_response(boxed)
         .service(hyper_client());
-    let err = TowerTransport::new(stack)
-        .send(post(&refused_url()))
-        .await
-        .unwrap_err();
+    let err = post_failing(TowerTransport::new(stack), &refused_url()).await;
     assert_eq!(err.kind(), TransportErrorKind::Connect, "{err:?}");
     assert!(!err.may_have_reached_server());
     assert!(
@@ -114,10 +116,7 @@ async fn refused_connection_behind_tower_timeout_never_left() {
     let stack = ServiceBuilder::new()
         .timeout(Duration::from_secs(5))
         .service(hyper_client());
-    let err = TowerTransport::new(stack)
-        .send(post(&refused_url()))
-        .await
-        .unwrap_err();
+    let err = post_failing(TowerTransport::new(stack), &refused_url()).await;
     assert_eq!(err.kind(), TransportErrorKind::Connect, "{err:?}");
     assert!(!err.may_have_reached_server());
 }
@@ -128,10 +127,7 @@ async fn tower_timeout_after_sending_may_have_reached_the_server() {
     let stack = ServiceBuilder::new()
         .timeout(Duration::from_millis(300))
         .service(hyper_client());
-    let err = TowerTransport::new(stack)
-        .send(post(&format!("{url}/x")))
-        .await
-        .unwrap_err();
+    let err = post_failing(TowerTransport::new(stack), &format!("{url}/x")).await;
     assert_eq!(err.kind(), TransportErrorKind::Timeout, "{err:?}");
     assert!(err.may_have_reached_server());
     assert!(
@@ -153,10 +149,7 @@ async fn tower_http_timeout_response_is_a_timeout_not_an_answer() {
             .map_response(boxed)
             .service(hyper_client())
     };
-    let err = TowerTransport::new(stack())
-        .send(post(&format!("{url}/x")))
-        .await
-        .unwrap_err();
+    let err = post_failing(TowerTransport::new(stack()), &format!("{url}/x")).await;
     assert_eq!(err.kind(), TransportErrorKind::Timeout, "{err:?}");
     assert!(err.may_have_reached_server());
     assert!(received.load(Ordering::SeqCst) > 0);
@@ -217,10 +210,7 @@ async fn poll_ready_failure_never_left_and_call_never_happens() {
     let transport = TowerTransport::new(NeverReady {
         calls: calls.clone(),
     });
-    let err = transport
-        .send(post("http://127.0.0.1/x"))
-        .await
-        .unwrap_err();
+    let err = post_failing(transport, "http://127.0.0.1/x").await;
     assert!(!err.may_have_reached_server(), "{err:?}");
     assert_eq!(err.kind(), TransportErrorKind::Other);
     assert_eq!(calls.load(Ordering::SeqCst), 0);
@@ -248,10 +238,8 @@ impl tower::Service<http::Request<Full<Bytes>>> for Busy {
 async fn unknown_errors_may_have_reached_unless_the_classifier_knows_better() {
     // LoadShed is ready, then fails the call with `Overloaded`: nothing was sent, but only a
     // classifier can say so; without one, the transport answers "may have reached".
-    let err = TowerTransport::new(tower::load_shed::LoadShed::new(Busy))
-        .send(post("http://127.0.0.1/x"))
-        .await
-        .unwrap_err();
+    let shedder = TowerTransport::new(tower::load_shed::LoadShed::new(Busy));
+    let err = post_failing(shedder, "http://127.0.0.1/x").await;
     assert_eq!(err.kind(), TransportErrorKind::Other);
     assert!(err.may_have_reached_server());
 

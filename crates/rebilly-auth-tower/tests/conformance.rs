@@ -20,11 +20,33 @@ use rebilly_auth_hyper::{HyperTransport, hyper_rustls, hyper_util, tls_config_wi
 use rebilly_auth_testing::conformance::{ConformanceEnv, run_all};
 use rebilly_auth_tower::{BoxError, HttpTransport, TowerTransport, TransportService};
 use tower::ServiceBuilder;
+use tower::layer::util::{Identity, Stack};
+use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// Longer than the suite's 500 ms caller deadline in `slow_response`, shorter than its checks.
 const LAYER_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How the trace layer names a request's span.
+type MakeSpan = fn(&http::Request<Full<Bytes>>) -> tracing::Span;
+
+type TowerHttpLayers = Stack<
+    TimeoutLayer,
+    Stack<TraceLayer<SharedClassifier<ServerErrorsAsFailures>, MakeSpan>, Identity>,
+>;
+
+/// What both stacks put in front of their client: tower-http's `TraceLayer` with the redacted
+/// span, then its `TimeoutLayer` (408 after [`LAYER_TIMEOUT`]).
+fn tower_http_layers() -> ServiceBuilder<TowerHttpLayers> {
+    let redacted: MakeSpan = rebilly_auth_tower::trace::redacted_span::<Full<Bytes>>;
+    ServiceBuilder::new()
+        .layer(TraceLayer::new_for_http().make_span_with(redacted))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            LAYER_TIMEOUT,
+        ))
+}
 
 fn boxed(response: http::Response<Incoming>) -> http::Response<UnsyncBoxBody<Bytes, BoxError>> {
     response.map(|body| body.map_err(BoxError::from).boxed_unsync())
@@ -42,17 +64,7 @@ fn hyper_util_stack(env: &ConformanceEnv) -> impl HttpTransport + use<> {
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .pool_timer(hyper_util::rt::TokioTimer::new())
         .build::<_, Full<Bytes>>(https);
-    let stack = ServiceBuilder::new()
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(rebilly_auth_tower::trace::redacted_span::<Full<Bytes>>),
-        )
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            LAYER_TIMEOUT,
-        ))
-        .map_response(boxed)
-        .service(client);
+    let stack = tower_http_layers().map_response(boxed).service(client);
     TowerTransport::new(stack)
 }
 
@@ -70,16 +82,7 @@ async fn transport_service_round_trip_passes() {
             .tls_config(tls_config_with_roots([env.ca_cert_der.clone()]).unwrap())
             .build()
             .unwrap();
-        let stack = ServiceBuilder::new()
-            .layer(
-                TraceLayer::new_for_http()
-                    .make_span_with(rebilly_auth_tower::trace::redacted_span::<Full<Bytes>>),
-            )
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
-                LAYER_TIMEOUT,
-            ))
-            .service(TransportService::new(inner));
+        let stack = tower_http_layers().service(TransportService::new(inner));
         TowerTransport::new(stack)
     })
     .await;
