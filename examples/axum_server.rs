@@ -2,7 +2,7 @@
 //! and logout.
 //!
 //! ```sh
-//! cargo run -p rebilly-auth-axum --example axum_server
+//! cargo run --example axum_server
 //! ```
 //!
 //! It prints its address and the `curl` lines to try it, and runs until Ctrl-C. The emulator
