@@ -1,5 +1,5 @@
 //! [`RebillyAuth`]: the shared state of the layer (client, cache, single flight, counters)
-//! and its [`RebillyAuthBuilder`].
+//! and how one token is authenticated through it. Its settings: [`crate::config`].
 
 use std::collections::HashMap;
 use std::fmt;
@@ -10,345 +10,46 @@ use std::time::{Duration, SystemTime};
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared, WeakShared};
 use rebilly_auth_core::models::{AuthToken, TokenVerification};
-use rebilly_auth_core::{Client, ClientBuilder, Clock, Deletion, Error, RetryPolicy, SystemClock};
+use rebilly_auth_core::{Client, Clock, Deletion, Error, SystemClock};
 use tracing::Instrument;
 
 use crate::cache::{CachedAnswer, MemoryCache, VerifyCache};
+use crate::config::{RebillyAuthBuilder, defaults};
 use crate::customer::AuthenticatedCustomer;
 use crate::digest::{CacheKey, Digester};
 use crate::metrics::{Counters, Metrics};
 use crate::outcome::Rejection;
-use crate::token::{TokenSource, Unreadable, normalize_origin};
-
-/// The defaults, in one place for the docs.
-pub(crate) mod defaults {
-    use std::time::Duration;
-
-    pub(crate) const MAX_STALENESS: Duration = Duration::from_secs(30);
-    pub(crate) const EXPIRY_SKEW: Duration = Duration::from_secs(5);
-    pub(crate) const NEGATIVE_TTL: Duration = Duration::from_secs(5);
-    pub(crate) const TOMBSTONE_TTL: Duration = Duration::from_secs(3600);
-    pub(crate) const CAPACITY: u64 = 10_000;
-    pub(crate) const NEGATIVE_CAPACITY: u64 = 10_000;
-    pub(crate) const VERIFY_TIMEOUT: Duration = Duration::from_secs(2);
-    pub(crate) const MAX_CONCURRENT_VERIFIES: usize = 32;
-    pub(crate) const OVERLOAD_RETRY_AFTER: Duration = Duration::from_secs(1);
-}
-
-/// Applies the layer's verify settings to a client builder: at most one retry (two
-/// attempts, short backoff), the whole call within `verify_timeout` (2 s is the layer's
-/// default), and a server-given wait honoured only when short. Build the layer's client
-/// with it (and a publishable key: verify and logout need no more).
-///
-/// ```
-/// use std::time::Duration;
-/// use rebilly_auth_core::{Auth, Client};
-/// # let transport = rebilly_auth_core::transport_fn(|_r| async { unreachable!() });
-///
-/// let client = rebilly_auth_axum::verify_client_settings(Client::builder(), Duration::from_secs(2))
-///     .organization("my-org")
-///     .auth(Auth::publishable_key("pk_live_xxx"))
-///     .transport(transport)
-///     .build()?;
-/// assert_eq!(client.retry_policy().attempts(), 2);
-/// # Ok::<_, rebilly_auth_core::BuildError>(())
-/// ```
-pub fn verify_client_settings(builder: ClientBuilder, verify_timeout: Duration) -> ClientBuilder {
-    let timeout = if verify_timeout.is_zero() {
-        defaults::VERIFY_TIMEOUT
-    } else {
-        verify_timeout
-    };
-    builder
-        .retry_policy(
-            RetryPolicy::default()
-                .max_attempts(2)
-                .initial_backoff(Duration::from_millis(50))
-                .max_backoff(Duration::from_millis(200))
-                .max_server_wait(timeout / 4),
-        )
-        .attempt_timeout(timeout)
-        .call_timeout(timeout)
-}
-
-/// A layer configuration that cannot work, found by [`RebillyAuthBuilder::build`].
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A setting is out of range.
-    #[error("invalid rebilly-auth-axum configuration: {0}")]
-    Invalid(&'static str),
-    /// The client retries more than once: an outage would stall requests.
-    #[error(
-        "the layer's client makes up to {attempts} attempts per call; the layer allows at most 2 \
-         (one retry): build it with rebilly_auth_axum::verify_client_settings"
-    )]
-    TooManyRetries {
-        /// The client's attempts per call.
-        attempts: u32,
-    },
-    /// No random digest key could be drawn from the operating system.
-    #[error("no random digest key could be drawn from the operating system")]
-    Random(#[source] getrandom::Error),
-}
-
-/// Configures a [`RebillyAuth`]. Every setting has a safe default; see each method.
-///
-/// ```
-/// use std::time::Duration;
-/// use rebilly_auth_axum::{RebillyAuth, TokenSource};
-/// # let client = rebilly_auth_testing::RecordingTransport::new().client();
-///
-/// let auth = RebillyAuth::builder(client)
-///     .token_source(TokenSource::cookie("session"))
-///     .allowed_origins(["https://shop.example"])
-///     .max_staleness(Duration::from_secs(10))
-///     .capacity(50_000)
-///     .build()?;
-/// # Ok::<_, rebilly_auth_axum::ConfigError>(())
-/// ```
-#[must_use]
-pub struct RebillyAuthBuilder {
-    client: Client,
-    source: TokenSource,
-    allowed_origins: Vec<String>,
-    allow_pending_otp: bool,
-    max_staleness: Duration,
-    expiry_skew: Duration,
-    negative_ttl: Duration,
-    tombstone_ttl: Duration,
-    capacity: u64,
-    negative_capacity: u64,
-    cache: Option<Arc<dyn VerifyCache>>,
-    verify_timeout: Duration,
-    max_concurrent_verifies: usize,
-    clock: Arc<dyn Clock>,
-    digest_key: Option<[u8; 32]>,
-}
-
-impl fmt::Debug for RebillyAuthBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RebillyAuthBuilder")
-            .field("client", &self.client)
-            .field("source", &self.source)
-            .field("allowed_origins", &self.allowed_origins)
-            .field("allow_pending_otp", &self.allow_pending_otp)
-            .field("max_staleness", &self.max_staleness)
-            .field("capacity", &self.capacity)
-            .field("negative_capacity", &self.negative_capacity)
-            .field("verify_timeout", &self.verify_timeout)
-            .field("max_concurrent_verifies", &self.max_concurrent_verifies)
-            .field("digest_key", &self.digest_key.map(|_| "[REDACTED]"))
-            .finish_non_exhaustive()
-    }
-}
-
-impl RebillyAuthBuilder {
-    /// Where the token is read (default: `Authorization: Bearer`).
-    pub fn token_source(mut self, source: TokenSource) -> Self {
-        self.source = source;
-        self
-    }
-
-    /// The origins (`https://shop.example`, scheme, host and port as browsers send them)
-    /// allowed to send unsafe requests (POST, PUT, PATCH, DELETE, …) authenticated by a
-    /// cookie. Required with a cookie source: other origins, and requests without an
-    /// `Origin`, get 403. Not used with a header source (browsers never attach those
-    /// cross-site on their own).
-    pub fn allowed_origins<I, S>(mut self, origins: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        self.allowed_origins = origins
-            .into_iter()
-            .map(|o| normalize_origin(o.as_ref()))
-            .collect();
-        self
-    }
-
-    /// Accepts sessions whose one-time password is still pending (default: refused with 401
-    /// `error="insufficient_user_authentication"`). **This skips the second factor**: turn
-    /// it on only for routes a password-only session may use (such as the page that asks
-    /// for the one-time password); [`AuthenticatedCustomer::otp_pending`] tells them apart.
-    pub fn allow_pending_otp(mut self, allow: bool) -> Self {
-        self.allow_pending_otp = allow;
-        self
-    }
-
-    /// The longest a valid answer is served from the cache (default 30 s). **The
-    /// trade-off:** a token revoked outside this process (another server's logout, an
-    /// admin's) stays accepted here for up to this long. Logouts through
-    /// [`RebillyAuth::logout`] or [`RebillyAuth::invalidate`] take effect at once.
-    pub fn max_staleness(mut self, max: Duration) -> Self {
-        self.max_staleness = max;
-        self
-    }
-
-    /// How long before the token's `expiredTime` a cached answer stops being served
-    /// (default 5 s): an entry lives at most `min(expiredTime − skew, now + max_staleness)`.
-    pub fn expiry_skew(mut self, skew: Duration) -> Self {
-        self.expiry_skew = skew;
-        self
-    }
-
-    /// How long a 404 (not valid) is remembered (default 5 s).
-    pub fn negative_ttl(mut self, ttl: Duration) -> Self {
-        self.negative_ttl = ttl;
-        self
-    }
-
-    /// How long a logout tombstone is kept (default 1 h).
-    pub fn tombstone_ttl(mut self, ttl: Duration) -> Self {
-        self.tombstone_ttl = ttl;
-        self
-    }
-
-    /// The most valid answers and tombstones the in-memory cache holds (default 10,000).
-    pub fn capacity(mut self, entries: u64) -> Self {
-        self.capacity = entries;
-        self
-    }
-
-    /// The most negative (404) answers the in-memory cache holds (default 10,000).
-    pub fn negative_capacity(mut self, entries: u64) -> Self {
-        self.negative_capacity = entries;
-        self
-    }
-
-    /// Another cache than the in-memory one, such as a shared store (see [`VerifyCache`]);
-    /// `capacity` and `negative_capacity` then do not apply.
-    pub fn cache(mut self, cache: Arc<dyn VerifyCache>) -> Self {
-        self.cache = Some(cache);
-        self
-    }
-
-    /// The deadline of one verify, its retry included (default 2 s). Past it the request
-    /// gets 503: an outage never stalls requests for the client's own (longer) deadlines.
-    pub fn verify_timeout(mut self, timeout: Duration) -> Self {
-        self.verify_timeout = timeout;
-        self
-    }
-
-    /// The most verifies in flight upstream at once (default 32). A request that needs one
-    /// more gets 503 with `Retry-After: 1`. Requests joining a verify of the same token
-    /// already in flight do not count.
-    pub fn max_concurrent_verifies(mut self, max: usize) -> Self {
-        self.max_concurrent_verifies = max;
-        self
-    }
-
-    /// The clock cache entries are checked against (default: the system clock). Tests give
-    /// a manual one.
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// The key of the cache keys' HMAC (default: 32 random bytes drawn per layer). Set it
-    /// only to share a [`VerifyCache`] between processes, from a secret store; never log it.
-    pub fn digest_key(mut self, key: [u8; 32]) -> Self {
-        self.digest_key = Some(key);
-        self
-    }
-
-    /// Checks the configuration and builds the shared state.
-    pub fn build(self) -> Result<RebillyAuth, ConfigError> {
-        if self.max_staleness.is_zero() {
-            return Err(ConfigError::Invalid(
-                "max_staleness must be greater than zero",
-            ));
-        }
-        if self.verify_timeout.is_zero() {
-            return Err(ConfigError::Invalid(
-                "verify_timeout must be greater than zero",
-            ));
-        }
-        if self.max_concurrent_verifies == 0 {
-            return Err(ConfigError::Invalid(
-                "max_concurrent_verifies must be at least 1",
-            ));
-        }
-        if self.capacity == 0 || self.negative_capacity == 0 {
-            return Err(ConfigError::Invalid("cache capacities must be at least 1"));
-        }
-        if matches!(self.source, TokenSource::Cookie(_)) && self.allowed_origins.is_empty() {
-            return Err(ConfigError::Invalid(
-                "a cookie token source needs allowed_origins (the CSRF defence of unsafe methods)",
-            ));
-        }
-        let attempts = self.client.retry_policy().attempts();
-        if attempts > 2 {
-            return Err(ConfigError::TooManyRetries { attempts });
-        }
-        let digester = match &self.digest_key {
-            Some(key) => Digester::new(key),
-            None => Digester::random().map_err(ConfigError::Random)?,
-        };
-        let (cache, memory) = match self.cache {
-            Some(cache) => (cache, None),
-            None => {
-                let memory = MemoryCache::new(self.capacity, self.negative_capacity);
-                (
-                    Arc::new(memory.clone()) as Arc<dyn VerifyCache>,
-                    Some(memory),
-                )
-            }
-        };
-        Ok(RebillyAuth {
-            shared: Arc::new(State {
-                client: self.client,
-                source: self.source,
-                allowed_origins: self.allowed_origins,
-                allow_pending_otp: self.allow_pending_otp,
-                max_staleness: self.max_staleness,
-                expiry_skew: self.expiry_skew,
-                negative_ttl: self.negative_ttl,
-                tombstone_ttl: self.tombstone_ttl,
-                cache,
-                memory,
-                verify_timeout: self.verify_timeout,
-                max_concurrent_verifies: self.max_concurrent_verifies,
-                clock: self.clock,
-                digester,
-                flights: Mutex::new(HashMap::new()),
-                next_flight: AtomicU64::new(0),
-                in_flight: AtomicUsize::new(0),
-                counters: Counters::default(),
-            }),
-        })
-    }
-}
+use crate::token::{TokenSource, Unreadable};
 
 /// The result every request of one flight shares.
 type FlightResult = Result<AuthenticatedCustomer, Rejection>;
 type Flight = Shared<BoxFuture<'static, FlightResult>>;
 
 /// A verify in flight, as the registry knows it.
-struct FlightEntry {
-    id: u64,
-    flight: WeakShared<BoxFuture<'static, FlightResult>>,
-    revoked: Arc<AtomicBool>,
+pub(crate) struct FlightEntry {
+    pub(crate) id: u64,
+    pub(crate) flight: WeakShared<BoxFuture<'static, FlightResult>>,
+    pub(crate) revoked: Arc<AtomicBool>,
 }
 
 pub(crate) struct State {
     pub(crate) client: Client,
     pub(crate) source: TokenSource,
     pub(crate) allowed_origins: Vec<String>,
-    allow_pending_otp: bool,
-    max_staleness: Duration,
-    expiry_skew: Duration,
-    negative_ttl: Duration,
-    tombstone_ttl: Duration,
-    cache: Arc<dyn VerifyCache>,
-    memory: Option<MemoryCache>,
-    verify_timeout: Duration,
-    max_concurrent_verifies: usize,
-    clock: Arc<dyn Clock>,
-    digester: Digester,
-    flights: Mutex<HashMap<CacheKey, FlightEntry>>,
-    next_flight: AtomicU64,
-    in_flight: AtomicUsize,
+    pub(crate) allow_pending_otp: bool,
+    pub(crate) max_staleness: Duration,
+    pub(crate) expiry_skew: Duration,
+    pub(crate) negative_ttl: Duration,
+    pub(crate) tombstone_ttl: Duration,
+    pub(crate) cache: Arc<dyn VerifyCache>,
+    pub(crate) memory: Option<MemoryCache>,
+    pub(crate) verify_timeout: Duration,
+    pub(crate) max_concurrent_verifies: usize,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) digester: Digester,
+    pub(crate) flights: Mutex<HashMap<CacheKey, FlightEntry>>,
+    pub(crate) next_flight: AtomicU64,
+    pub(crate) in_flight: AtomicUsize,
     pub(crate) counters: Counters,
 }
 
@@ -419,7 +120,7 @@ impl CachePath {
 impl RebillyAuth {
     /// A builder over `client`, the client verify and logout calls go through. Give it a
     /// publishable key (verify and logout need no more), and build it with
-    /// [`verify_client_settings`] (at most one retry; [`build`](RebillyAuthBuilder::build)
+    /// [`verify_client_settings`](crate::verify_client_settings) (at most one retry; [`build`](RebillyAuthBuilder::build)
     /// refuses a client that retries more).
     pub fn builder(client: Client) -> RebillyAuthBuilder {
         RebillyAuthBuilder {

@@ -133,6 +133,7 @@
 
 mod auth;
 pub mod cache;
+mod config;
 mod customer;
 mod digest;
 mod layer;
@@ -140,8 +141,9 @@ mod metrics;
 mod outcome;
 mod token;
 
-pub use auth::{ConfigError, RebillyAuth, RebillyAuthBuilder, verify_client_settings};
+pub use auth::RebillyAuth;
 pub use cache::{CachedAnswer, MemoryCache, VerifyCache};
+pub use config::{ConfigError, RebillyAuthBuilder, verify_client_settings};
 pub use customer::AuthenticatedCustomer;
 pub use digest::CacheKey;
 pub use layer::{CurrentSession, RebillyAuthLayer, RebillyAuthService};
