@@ -5,8 +5,10 @@
 //! `REBILLY_PUBLISHABLE_KEY` / `REBILLY_CUSTOMER_ID` are optional.
 #![allow(dead_code)]
 
+pub(crate) mod operations;
+
 use rebilly_auth_reqwest::ReqwestTransport;
-use rebilly_auth_reqwest::auth_core::{Client, PublishableKey};
+use rebilly_auth_reqwest::auth_core::{Client, HttpTransport, PublishableKey};
 use rebilly_auth_testing::emulator::{Emulator, ServerHandle};
 
 /// A configured client and what the example may need besides.
@@ -27,8 +29,16 @@ const EMBEDDED_ORG: &str = "quickstart-org";
 const EMBEDDED_SECRET: &str = "sk_quickstart_secret";
 const EMBEDDED_PUBLISHABLE: &str = "pk_quickstart_publishable";
 
-/// Reads the environment; starts the embedded emulator when `REBILLY_API_URL` is unset.
+/// Reads the environment; starts the embedded emulator when `REBILLY_API_URL` is unset. The
+/// client goes over reqwest.
 pub(crate) async fn setup() -> Result<Setup, Box<dyn std::error::Error>> {
+    setup_with(ReqwestTransport::new()?).await
+}
+
+/// [`setup`], with the client over `transport`.
+pub(crate) async fn setup_with(
+    transport: impl HttpTransport + 'static,
+) -> Result<Setup, Box<dyn std::error::Error>> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let (url, organization, secret, publishable, emulator) = match var("REBILLY_API_URL") {
         Some(url) => {
@@ -62,7 +72,7 @@ pub(crate) async fn setup() -> Result<Setup, Box<dyn std::error::Error>> {
         .server_url(url.clone())
         .organization(organization.clone())
         .secret_key(secret)
-        .transport(ReqwestTransport::new()?)
+        .transport(transport)
         .build()?;
     let target = match &emulator {
         Some(_) => format!("the embedded emulator at {url} (organization {organization})"),
