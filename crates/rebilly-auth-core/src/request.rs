@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::Method;
@@ -12,7 +13,7 @@ use crate::auth::{Auth, OrganizationId};
 use crate::client::{Client, PreparedCall};
 use crate::error::{Error, InvalidInput};
 use crate::response::{RawResponse, WithMeta};
-use crate::retry::RetryClass;
+use crate::retry::{RetryClass, RetryPolicy};
 use crate::routes::OperationId;
 
 /// Implemented by the SDK's 16 operation types only.
@@ -90,6 +91,9 @@ pub struct Request<Op> {
     operation: Op,
     organization: Option<OrganizationId>,
     auth: Option<Auth>,
+    retry: Option<RetryPolicy>,
+    call_timeout: Option<Duration>,
+    attempt_timeout: Option<Duration>,
 }
 
 impl<Op: std::fmt::Debug> std::fmt::Debug for Request<Op> {
@@ -98,6 +102,9 @@ impl<Op: std::fmt::Debug> std::fmt::Debug for Request<Op> {
             .field("operation", &self.operation)
             .field("organization", &self.organization)
             .field("auth", &self.auth)
+            .field("retry", &self.retry)
+            .field("call_timeout", &self.call_timeout)
+            .field("attempt_timeout", &self.attempt_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -109,6 +116,9 @@ impl<Op: Clone> Clone for Request<Op> {
             operation: self.operation.clone(),
             organization: self.organization.clone(),
             auth: self.auth.clone(),
+            retry: self.retry.clone(),
+            call_timeout: self.call_timeout,
+            attempt_timeout: self.attempt_timeout,
         }
     }
 }
@@ -120,6 +130,9 @@ impl<Op: Operation> Request<Op> {
             operation,
             organization: None,
             auth: None,
+            retry: None,
+            call_timeout: None,
+            attempt_timeout: None,
         }
     }
 
@@ -136,6 +149,43 @@ impl<Op: Operation> Request<Op> {
         self
     }
 
+    /// Retries this call as `policy` says instead of the client's policy
+    /// ([`RetryPolicy::none`] for a single attempt). The operation's own rules still apply: a
+    /// POST is never replayed after an ambiguous failure, whatever the policy.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// The longest this call may take, retries included, instead of the client's call
+    /// timeout. Zero is refused when the call is sent ([`Error::InvalidInput`]).
+    ///
+    /// ```no_run
+    /// # async fn f(client: rebilly_auth_core::Client) -> Result<(), rebilly_auth_core::Error> {
+    /// use std::time::Duration;
+    /// use rebilly_auth_core::RetryPolicy;
+    ///
+    /// // A verify on a request's hot path: 2 s at most, one retry.
+    /// let verification = client
+    ///     .authentication_tokens()
+    ///     .verify("a-token-value")
+    ///     .retry_policy(RetryPolicy::default().max_attempts(2))
+    ///     .call_timeout(Duration::from_secs(2))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = Some(timeout);
+        self
+    }
+
+    /// The longest one attempt of this call may take, instead of the client's attempt
+    /// timeout. Zero is refused when the call is sent ([`Error::InvalidInput`]).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
+        self
+    }
+
     /// The operation's input.
     pub fn operation(&self) -> &Op {
         &self.operation
@@ -146,6 +196,17 @@ impl<Op: Operation> Request<Op> {
     }
 
     fn prepare(&self) -> Result<PreparedCall, Error> {
+        for (what, timeout) in [
+            ("call timeout", self.call_timeout),
+            ("attempt timeout", self.attempt_timeout),
+        ] {
+            if timeout.is_some_and(|t| t.is_zero()) {
+                return Err(Error::InvalidInput(InvalidInput::new(
+                    what,
+                    "must be greater than zero",
+                )));
+            }
+        }
         Ok(PreparedCall {
             operation: Op::ID,
             path: self.operation.path()?,
@@ -154,6 +215,9 @@ impl<Op: Operation> Request<Op> {
             class: self.operation.retry_class(),
             organization: self.organization.clone(),
             auth: self.auth.clone(),
+            retry: self.retry.clone(),
+            call_timeout: self.call_timeout,
+            attempt_timeout: self.attempt_timeout,
         })
     }
 

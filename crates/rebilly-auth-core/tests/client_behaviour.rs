@@ -12,7 +12,7 @@ use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::Exchange;
 use rebilly_auth_core::models::token::Login;
 use rebilly_auth_core::{
-    BuildError, Client, Deletion, Error, TimeoutScope, TransportError, Upserted,
+    BuildError, Client, Deletion, Error, RetryPolicy, TimeoutScope, TransportError, Upserted,
 };
 
 const CREDENTIAL: &str = r#"{"id":"cus_crd_1","username":"ada","customerId":"cus_1"}"#;
@@ -655,4 +655,65 @@ async fn a_server_root_may_carry_a_base_path() {
         fake.last().uri,
         "http://127.0.0.1:8080/rebilly/organizations/org_1/credentials?limit=5"
     );
+}
+
+#[tokio::test]
+async fn per_call_overrides_replace_the_clients_retry_policy_and_deadlines_for_that_call_only() {
+    let fake = Fake::new();
+    let client = retrying_client(&fake, Arc::new(FakeSleep::default()));
+    let credentials = client.credentials();
+
+    // One attempt for this call: its first 503 is the answer.
+    fake.reply(503, "").reply(503, "").reply(200, CREDENTIAL);
+    let error = credentials
+        .get("cus_crd_1")
+        .retry_policy(RetryPolicy::none())
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(fake.count(), 1);
+    // The client's own policy still holds for the next call: 503, then 200.
+    credentials.get("cus_crd_1").await.unwrap();
+    assert_eq!(fake.count(), 3);
+
+    // A shorter deadline for one call: the call's, not an attempt's, and not retried.
+    fake.hang.store(true, std::sync::atomic::Ordering::SeqCst);
+    let error = credentials
+        .get("cus_crd_1")
+        .call_timeout(Duration::from_millis(250))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::Timeout { scope: TimeoutScope::Call, after, .. } if after == Duration::from_millis(250)),
+        "{error}"
+    );
+    assert_eq!(fake.count(), 4);
+    // A shorter attempt limit: each attempt times out and the GET is retried (3 attempts).
+    let error = credentials
+        .get("cus_crd_1")
+        .attempt_timeout(Duration::from_millis(40))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::Timeout { scope: TimeoutScope::Attempt, after, .. } if after == Duration::from_millis(40)),
+        "{error}"
+    );
+    assert_eq!(fake.count(), 7);
+
+    // Zero is refused before anything is sent.
+    for error in [
+        credentials
+            .get("cus_crd_1")
+            .call_timeout(Duration::ZERO)
+            .await,
+        credentials
+            .get("cus_crd_1")
+            .attempt_timeout(Duration::ZERO)
+            .await,
+    ]
+    .map(Result::unwrap_err)
+    {
+        assert!(matches!(error, Error::InvalidInput(_)), "{error}");
+    }
+    assert_eq!(fake.count(), 7);
 }

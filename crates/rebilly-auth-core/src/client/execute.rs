@@ -75,19 +75,23 @@ impl Client {
         start: SystemTime,
     ) -> Result<RawResponse, Error> {
         let inner = &*self.inner;
-        let time_left = || inner.call_timeout.saturating_sub(self.elapsed_since(start));
+        // Per-call overrides (`Request::retry_policy`, `call_timeout`, `attempt_timeout`) win.
+        let retry = call.retry.as_ref().unwrap_or(&inner.retry);
+        let call_timeout = call.call_timeout.unwrap_or(inner.call_timeout);
+        let attempt_timeout = call.attempt_timeout.unwrap_or(inner.attempt_timeout);
+        let time_left = || call_timeout.saturating_sub(self.elapsed_since(start));
         let mut retried_after_ambiguity = false;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             // The first attempt has the whole budget: no clock read.
             let remaining = if attempt == 1 {
-                inner.call_timeout
+                call_timeout
             } else {
                 time_left()
             };
-            let limit = inner.attempt_timeout.min(remaining);
-            let scope = if limit < inner.attempt_timeout {
+            let limit = attempt_timeout.min(remaining);
+            let scope = if limit < attempt_timeout {
                 TimeoutScope::Call
             } else {
                 TimeoutScope::Attempt
@@ -144,14 +148,7 @@ impl Client {
                     (end, Err(Failure::Timeout(scope, limit)))
                 }
             };
-            match decide(
-                &inner.retry,
-                call.class,
-                end,
-                attempt,
-                time_left,
-                full_jitter,
-            ) {
+            match decide(retry, call.class, end, attempt, time_left, full_jitter) {
                 Decision::Retry { wait, ambiguous } => {
                     retried_after_ambiguity |= ambiguous;
                     tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");

@@ -125,6 +125,12 @@ pub(crate) struct PreparedCall {
     pub(crate) class: RetryClass,
     pub(crate) organization: Option<OrganizationId>,
     pub(crate) auth: Option<Auth>,
+    /// This call's retry policy, if it overrides the client's.
+    pub(crate) retry: Option<RetryPolicy>,
+    /// This call's deadline, if it overrides the client's.
+    pub(crate) call_timeout: Option<Duration>,
+    /// This call's per-attempt limit, if it overrides the client's.
+    pub(crate) attempt_timeout: Option<Duration>,
 }
 
 /// Everything an attempt needs that does not change between attempts.
