@@ -8,16 +8,12 @@
 //! It prints its address and the `curl` lines to try it, and runs until Ctrl-C. The emulator
 //! runs in process (no network): it stands in for Rebilly, with one customer, `ada`.
 
-use std::time::Duration;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use rebilly_auth_axum::{
-    AuthenticatedCustomer, CurrentSession, RebillyAuth, verify_client_settings,
-};
+use rebilly_auth_axum::{AuthenticatedCustomer, CurrentSession, RebillyAuth};
 use rebilly_auth_core::models::{Login, NewCredential};
 use rebilly_auth_core::{Auth, Client};
 use rebilly_auth_testing::emulator::Emulator;
@@ -91,7 +87,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
 
     // The layer's client: a publishable key is all verify, login and logout need.
-    let client = verify_client_settings(Client::builder(), Duration::from_secs(2))
+    let client = Client::builder()
         .organization(ORG)
         .auth(Auth::publishable_key(PUBLISHABLE_KEY))
         .transport(emulator.clone())

@@ -29,7 +29,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use rebilly_auth_axum::{AuthenticatedCustomer, RebillyAuth, verify_client_settings};
+use rebilly_auth_axum::{AuthenticatedCustomer, RebillyAuth};
 use rebilly_auth_core::models::{Login, NewCredential};
 use rebilly_auth_core::{Auth, Client};
 use rebilly_auth_testing::emulator::Emulator;
@@ -130,7 +130,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .login(Login::password("ada", "pw"))
             .await?
             .token;
-        let client = verify_client_settings(Client::builder(), Duration::from_secs(2))
+        let client = Client::builder()
             .organization("org")
             .auth(Auth::publishable_key("pk_bench"))
             .transport(emulator)

@@ -14,7 +14,7 @@ use rebilly_auth_core::{Client, Clock, Deletion, Error, SystemClock};
 use tracing::Instrument;
 
 use crate::cache::{CachedAnswer, MemoryCache, VerifyCache};
-use crate::config::{RebillyAuthBuilder, defaults};
+use crate::config::{RebillyAuthBuilder, defaults, verify_retry_policy};
 use crate::customer::AuthenticatedCustomer;
 use crate::digest::{CacheKey, Digester};
 use crate::metrics::{Counters, Metrics};
@@ -118,10 +118,10 @@ impl CachePath {
 }
 
 impl RebillyAuth {
-    /// A builder over `client`, the client verify and logout calls go through. Give it a
-    /// publishable key (verify and logout need no more), and build it with
-    /// [`verify_client_settings`](crate::verify_client_settings) (at most one retry; [`build`](RebillyAuthBuilder::build)
-    /// refuses a client that retries more).
+    /// A builder over `client`, the client verify and logout calls go through: any client,
+    /// your application's own included (the layer gives each verify its own deadline and at
+    /// most one retry, whatever the client's settings). A publishable key is enough for it:
+    /// verify and logout need no more.
     pub fn builder(client: Client) -> RebillyAuthBuilder {
         RebillyAuthBuilder {
             client,
@@ -292,7 +292,15 @@ impl RebillyAuth {
     ) -> FlightResult {
         let s = &*self.shared;
         Counters::inc(&s.counters.upstream_verifies);
-        let call = s.client.authentication_tokens().verify(token).send();
+        // The layer's own deadline and single retry, whatever the client's settings.
+        let call = s
+            .client
+            .authentication_tokens()
+            .verify(token)
+            .retry_policy(verify_retry_policy(s.verify_timeout))
+            .call_timeout(s.verify_timeout)
+            .attempt_timeout(s.verify_timeout)
+            .send();
         let answer = tokio::time::timeout(s.verify_timeout, call).await;
         let now = s.clock.now();
         let span = tracing::Span::current();

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rebilly_auth_core::{Client, ClientBuilder, Clock, RetryPolicy};
+use rebilly_auth_core::{Client, Clock, RetryPolicy};
 
 use crate::auth::{RebillyAuth, State};
 use crate::cache::{MemoryCache, VerifyCache};
@@ -30,40 +30,16 @@ pub(crate) mod defaults {
     pub(crate) const OVERLOAD_RETRY_AFTER: Duration = Duration::from_secs(1);
 }
 
-/// Applies the layer's verify settings to a client builder: at most one retry (two
-/// attempts, short backoff), the whole call within `verify_timeout` (2 s is the layer's
-/// default), and a server-given wait honoured only when short. Build the layer's client
-/// with it (and a publishable key: verify and logout need no more).
-///
-/// ```
-/// use std::time::Duration;
-/// use rebilly_auth_core::{Auth, Client};
-/// # let transport = rebilly_auth_core::transport_fn(|_r| async { unreachable!() });
-///
-/// let client = rebilly_auth_axum::verify_client_settings(Client::builder(), Duration::from_secs(2))
-///     .organization("my-org")
-///     .auth(Auth::publishable_key("pk_live_xxx"))
-///     .transport(transport)
-///     .build()?;
-/// assert_eq!(client.retry_policy().attempts(), 2);
-/// # Ok::<_, rebilly_auth_core::BuildError>(())
-/// ```
-pub fn verify_client_settings(builder: ClientBuilder, verify_timeout: Duration) -> ClientBuilder {
-    let timeout = if verify_timeout.is_zero() {
-        defaults::VERIFY_TIMEOUT
-    } else {
-        verify_timeout
-    };
-    builder
-        .retry_policy(
-            RetryPolicy::default()
-                .max_attempts(2)
-                .initial_backoff(Duration::from_millis(50))
-                .max_backoff(Duration::from_millis(200))
-                .max_server_wait(timeout / 4),
-        )
-        .attempt_timeout(timeout)
-        .call_timeout(timeout)
+/// The retry policy of the layer's verifies: at most one retry (two attempts, short backoff),
+/// and a server-given wait honoured only when short. The layer applies it, with
+/// `verify_timeout` as the call's and each attempt's deadline, to every verify it sends, so any
+/// client will do, whatever its own settings.
+pub(crate) fn verify_retry_policy(verify_timeout: Duration) -> RetryPolicy {
+    RetryPolicy::default()
+        .max_attempts(2)
+        .initial_backoff(Duration::from_millis(50))
+        .max_backoff(Duration::from_millis(200))
+        .max_server_wait(verify_timeout / 4)
 }
 
 /// A layer configuration that cannot work, found by [`RebillyAuthBuilder::build`].
@@ -73,15 +49,6 @@ pub enum ConfigError {
     /// A setting is out of range.
     #[error("invalid rebilly-auth-axum configuration: {0}")]
     Invalid(&'static str),
-    /// The client retries more than once: an outage would stall requests.
-    #[error(
-        "the layer's client makes up to {attempts} attempts per call; the layer allows at most 2 \
-         (one retry): build it with rebilly_auth_axum::verify_client_settings"
-    )]
-    TooManyRetries {
-        /// The client's attempts per call.
-        attempts: u32,
-    },
     /// No random digest key could be drawn from the operating system.
     #[error("no random digest key could be drawn from the operating system")]
     Random(#[source] getrandom::Error),
@@ -271,10 +238,6 @@ impl RebillyAuthBuilder {
             return Err(ConfigError::Invalid(
                 "a cookie token source needs allowed_origins (the CSRF defence of unsafe methods)",
             ));
-        }
-        let attempts = self.client.retry_policy().attempts();
-        if attempts > 2 {
-            return Err(ConfigError::TooManyRetries { attempts });
         }
         let digester = match &self.digest_key {
             Some(key) => Digester::new(key),

@@ -10,7 +10,7 @@
 //!
 //! ```
 //! use axum::{Router, routing::get};
-//! use rebilly_auth_axum::{AuthenticatedCustomer, RebillyAuth, verify_client_settings};
+//! use rebilly_auth_axum::{AuthenticatedCustomer, RebillyAuth};
 //! use rebilly_auth_core::models::{Login, NewCredential};
 //! use rebilly_auth_core::{Auth, Client};
 //! use rebilly_auth_testing::emulator::Emulator;
@@ -28,8 +28,9 @@
 //! admin.credentials().create(NewCredential::new("ada", "s3cret!", "cus_1")).await?;
 //! let token = admin.authentication_tokens().login(Login::password("ada", "s3cret!")).await?.token;
 //!
-//! // The layer's own client: a publishable key, the layer's deadline and retry settings.
-//! let client = verify_client_settings(Client::builder(), std::time::Duration::from_secs(2))
+//! // The layer's client: a publishable key is enough (the layer sets each verify's deadline
+//! // and retries itself).
+//! let client = Client::builder()
 //!     .organization("org")
 //!     .auth(Auth::publishable_key("pk_test"))
 //!     .transport(emulator.clone())
@@ -92,7 +93,7 @@
 //! | timeout, 5xx, 429, connection failure | 503, with `Retry-After` where Rebilly gave one | no |
 //!
 //! Each verify has its own deadline ([`verify_timeout`](RebillyAuthBuilder::verify_timeout),
-//! 2 s) and at most one retry (build the layer's client with [`verify_client_settings`]), and
+//! 2 s) and at most one retry, set per call whatever the client's own settings, and
 //! at most [`max_concurrent_verifies`](RebillyAuthBuilder::max_concurrent_verifies) (32) are
 //! in flight: past that, 503 with `Retry-After: 1`. An outage therefore never stalls every
 //! request for the client's default 60 s. Give the layer's client a **publishable key**:
@@ -143,7 +144,7 @@ mod token;
 
 pub use auth::RebillyAuth;
 pub use cache::{CachedAnswer, MemoryCache, VerifyCache};
-pub use config::{ConfigError, RebillyAuthBuilder, verify_client_settings};
+pub use config::{ConfigError, RebillyAuthBuilder};
 pub use customer::AuthenticatedCustomer;
 pub use digest::CacheKey;
 pub use layer::{CurrentSession, RebillyAuthLayer, RebillyAuthService};

@@ -18,7 +18,7 @@ use common::{
     send_bearer,
 };
 use http::{Method, StatusCode};
-use rebilly_auth_axum::{RebillyAuth, Rejection, verify_client_settings};
+use rebilly_auth_axum::{RebillyAuth, Rejection};
 use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::Login;
 use rebilly_auth_core::{Auth, Client, HttpTransport, TransportError};
@@ -308,7 +308,7 @@ async fn ten_thousand_distinct_bad_tokens_stay_within_every_bound() {
         max: Arc::default(),
         per_path: Arc::default(),
     };
-    let client = verify_client_settings(Client::builder(), Duration::from_secs(2))
+    let client = Client::builder()
         .organization(common::ORG)
         .auth(Auth::publishable_key(common::PUBLISHABLE_KEY))
         .transport(gauge.clone())

@@ -422,16 +422,26 @@ async fn the_extractor_without_the_layer_is_a_500() {
 }
 
 #[tokio::test]
-async fn a_client_retrying_more_than_once_is_refused() {
-    let world = World::new().await;
+async fn any_client_will_do_the_layer_sets_each_verifys_retries_itself() {
+    let (capture, world, token) = common::ada_logged_in().await;
+    // A client of the application's own, retrying up to 5 times.
     let client = rebilly_auth_core::Client::builder()
         .organization(common::ORG)
+        .auth(rebilly_auth_core::Auth::publishable_key(
+            common::PUBLISHABLE_KEY,
+        ))
+        .retry_policy(rebilly_auth_core::RetryPolicy::default().max_attempts(5))
         .transport(world.emulator.clone())
         .build()
         .unwrap();
-    let error = RebillyAuth::builder(client).build().unwrap_err();
-    assert!(
-        error.to_string().contains("verify_client_settings"),
-        "{error}"
+    let auth = RebillyAuth::builder(client).build().unwrap();
+    let app = common::app(&auth);
+    world.fault_verifies(Fault::Status(StatusCode::BAD_GATEWAY), 4);
+    assert_eq!(get_me(&app, token.expose()).await.status, 503);
+    assert_eq!(
+        world.verifies_seen(),
+        2,
+        "the layer's one retry, not the client's four"
     );
+    capture.assert_clean(&[token.expose()]);
 }

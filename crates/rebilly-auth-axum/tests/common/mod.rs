@@ -5,16 +5,14 @@
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use axum::Router;
 use axum::body::Body;
 use axum::routing::{get, post};
 use http::{HeaderMap, Method, StatusCode};
 use http_body_util::BodyExt;
-use rebilly_auth_axum::{
-    AuthenticatedCustomer, CurrentSession, RebillyAuth, RebillyAuthBuilder, verify_client_settings,
-};
+use rebilly_auth_axum::{AuthenticatedCustomer, CurrentSession, RebillyAuth, RebillyAuthBuilder};
 use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::{AuthToken, Login, NewCredential};
 use rebilly_auth_core::{Auth, Client, Clock};
@@ -88,7 +86,7 @@ impl World {
     }
 
     pub fn layer_client_with(&self, auth: Auth) -> Client {
-        verify_client_settings(Client::builder(), Duration::from_secs(2))
+        Client::builder()
             .organization(ORG)
             .auth(auth)
             .clock(Arc::new(self.clock()))
