@@ -301,6 +301,8 @@ impl RebillyAuth {
             .call_timeout(s.verify_timeout)
             .attempt_timeout(s.verify_timeout)
             .send();
+        // Core's deadline counts on the client's `Clock`, which a test (or an app) may have
+        // made a manual one; this one counts on tokio's, so wall time is bounded whatever it is.
         let answer = tokio::time::timeout(s.verify_timeout, call).await;
         let now = s.clock.now();
         let span = tracing::Span::current();

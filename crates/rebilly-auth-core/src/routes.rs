@@ -235,19 +235,26 @@ impl<'a> RoutedPath<'a> {
             organization = Some(segments.next()?);
             first = segments.next()?;
         }
-        let rest: Vec<&str> = std::iter::once(first).chain(segments).collect();
+        // No template has more than three segments: read at most three, without allocating.
+        let mut rest = [first, "", ""];
+        let mut len = 1;
+        for segment in segments {
+            *rest.get_mut(len)? = segment;
+            len += 1;
+        }
+        let rest = &rest[..len];
         ROUTE_TEMPLATES.into_iter().find_map(|template| {
-            let parts: Vec<&str> = template.split('/').skip(1).collect();
-            if parts.len() != rest.len() {
-                return None;
-            }
             let mut param = None;
-            for (part, segment) in parts.iter().zip(&rest) {
-                if part.starts_with('{') {
-                    param = Some(*segment);
-                } else if part != segment {
-                    return None;
+            let mut parts = template.split('/').skip(1);
+            for segment in rest {
+                match parts.next()? {
+                    part if part.starts_with('{') => param = Some(*segment),
+                    part if part == *segment => {}
+                    _ => return None,
                 }
+            }
+            if parts.next().is_some() {
+                return None;
             }
             Some(RoutedPath {
                 organization,

@@ -391,14 +391,7 @@ async fn run_step(
             if let Some(otp) = otp {
                 body["otpRequired"] = json!(otp);
             }
-            let r = raw(
-                emu,
-                Method::PUT,
-                &path("/authentication-options"),
-                secret,
-                Some(body),
-            )
-            .await;
+            let r = call(emu, Method::PUT, "/authentication-options", Some(body)).await;
             let in_range = value.is_null()
                 || value
                     .as_i64()
@@ -419,7 +412,7 @@ async fn run_step(
                 emu,
             );
             (
-                raw(emu, Method::POST, &path("/credentials"), secret, Some(body)).await,
+                call(emu, Method::POST, "/credentials", Some(body)).await,
                 "credential",
             )
         }
@@ -429,14 +422,7 @@ async fn run_step(
             let password = if same_password { "pw" } else { "pw2" };
             let body =
                 json!({"username": u, "password": password, "customerId": format!("cus_{u}")});
-            let r = raw(
-                emu,
-                Method::PUT,
-                &path(&format!("/credentials/{id}")),
-                secret,
-                Some(body),
-            )
-            .await;
+            let r = call(emu, Method::PUT, &format!("/credentials/{id}"), Some(body)).await;
             (r, "credential")
         }
         Step::Login {
@@ -458,14 +444,7 @@ async fn run_step(
             }
             let body = with_expiry(body, expired, emu);
             (
-                raw(
-                    emu,
-                    Method::POST,
-                    &path("/authentication-tokens"),
-                    secret,
-                    Some(body),
-                )
-                .await,
+                call(emu, Method::POST, "/authentication-tokens", Some(body)).await,
                 "login",
             )
         }
@@ -495,11 +474,10 @@ async fn run_step(
         Step::Logout(token) => {
             let t = pick(&pool.auth_tokens, token).map_or("nope".into(), |t| t.0);
             (
-                raw(
+                call(
                     emu,
                     Method::DELETE,
-                    &path(&format!("/authentication-tokens/{t}")),
-                    secret,
+                    &format!("/authentication-tokens/{t}"),
                     None,
                 )
                 .await,
@@ -521,11 +499,10 @@ async fn run_step(
                 body["oneTimePassword"] = json!(otp);
             }
             let body = with_expiry(body, expired, emu);
-            let r = raw(
+            let r = call(
                 emu,
                 Method::POST,
-                &path(&format!("/authentication-tokens/{t}/exchange")),
-                secret,
+                &format!("/authentication-tokens/{t}/exchange"),
                 Some(body),
             )
             .await;
@@ -534,42 +511,21 @@ async fn run_step(
         Step::ResetCreate(user, expired) => {
             let body = with_expiry(json!({"username": pool.username(user)}), expired, emu);
             (
-                raw(
-                    emu,
-                    Method::POST,
-                    &path("/password-tokens"),
-                    secret,
-                    Some(body),
-                )
-                .await,
+                call(emu, Method::POST, "/password-tokens", Some(body)).await,
                 "reset",
             )
         }
         Step::ResetGet(token) => {
             let t = pick(&pool.reset_tokens, token).unwrap_or_else(|| "nope".into());
             (
-                raw(
-                    emu,
-                    Method::GET,
-                    &path(&format!("/password-tokens/{t}")),
-                    secret,
-                    None,
-                )
-                .await,
+                call(emu, Method::GET, &format!("/password-tokens/{t}"), None).await,
                 "",
             )
         }
         Step::ResetDelete(token) => {
             let t = pick(&pool.reset_tokens, token).unwrap_or_else(|| "nope".into());
             (
-                raw(
-                    emu,
-                    Method::DELETE,
-                    &path(&format!("/password-tokens/{t}")),
-                    secret,
-                    None,
-                )
-                .await,
+                call(emu, Method::DELETE, &format!("/password-tokens/{t}"), None).await,
                 "",
             )
         }
@@ -604,14 +560,7 @@ async fn run_step(
         Step::DeleteCredential(cred) => {
             let id = pick(&pool.credentials, cred).map_or_else(|| "nope".into(), |c| c.0);
             (
-                raw(
-                    emu,
-                    Method::DELETE,
-                    &path(&format!("/credentials/{id}")),
-                    secret,
-                    None,
-                )
-                .await,
+                call(emu, Method::DELETE, &format!("/credentials/{id}"), None).await,
                 "",
             )
         }
@@ -625,6 +574,11 @@ async fn run_step(
         }
     };
     absorb(&what, &r, route, pool, seen)
+}
+
+/// A request of the property with the secret key, to `route` of the organization.
+async fn call(emu: &Emulator, method: Method, route: &str, body: Option<Value>) -> Raw {
+    raw(emu, method, &path(route), As::Secret(SK), body).await
 }
 
 /// Checks an answer, notes its status, and keeps what a 201 created for later steps.
