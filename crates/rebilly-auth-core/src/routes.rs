@@ -310,5 +310,10 @@ mod tests {
         assert_eq!(OperationId::recognize(&get, "/organizations/o"), None);
         assert_eq!(OperationId::recognize(&get, "/"), None);
         assert_eq!(OperationId::recognize(&get, "/credentials/a/b"), None);
+        // A longer path is no route, even when it starts like one.
+        assert_eq!(
+            OperationId::recognize(&Method::POST, "/authentication-tokens/t/exchange/more"),
+            None
+        );
     }
 }
