@@ -52,6 +52,7 @@
 
 pub mod auth;
 pub mod client;
+mod decode;
 mod encode;
 pub mod error;
 pub mod models;
@@ -63,6 +64,8 @@ pub mod retry;
 pub mod routes;
 pub mod runtime;
 pub mod secret;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 #[cfg(feature = "rustls")]
 pub mod tls;
 pub mod transport;

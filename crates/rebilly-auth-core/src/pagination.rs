@@ -5,10 +5,11 @@ use std::collections::VecDeque;
 use futures_core::stream::BoxStream;
 use serde::de::DeserializeOwned;
 
+use crate::decode::RawResponse;
 use crate::encode::{MAX_LIMIT, MAX_OFFSET};
 use crate::error::Error;
 use crate::request::{Operation, Request};
-use crate::response::{RawResponse, header_u64};
+use crate::response::header_u64;
 use crate::routes::OperationId;
 use http::HeaderName;
 

@@ -11,8 +11,9 @@ use serde::Serialize;
 
 use crate::auth::{Auth, OrganizationId};
 use crate::client::{Client, PreparedCall};
+use crate::decode::RawResponse;
 use crate::error::{Error, InvalidInput};
-use crate::response::{RawResponse, WithMeta};
+use crate::response::WithMeta;
 use crate::retry::{RetryClass, RetryPolicy};
 use crate::routes::OperationId;
 

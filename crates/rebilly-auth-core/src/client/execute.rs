@@ -10,9 +10,10 @@ use http::StatusCode;
 use tracing::Instrument;
 
 use super::{Client, PreparedCall};
+use crate::decode::RawResponse;
 use crate::error::{Error, TimeoutScope};
-use crate::response::{self, RawResponse, ResponseMeta, ServerWait};
-use crate::retry::{AttemptEnd, Decision, decide, full_jitter};
+use crate::response::ResponseMeta;
+use crate::retry::{self, AttemptEnd, Decision, ServerWait, decide, full_jitter};
 use crate::runtime::{Sleep, SleepFuture};
 use crate::transport::{TransportError, TransportErrorKind};
 
@@ -115,7 +116,7 @@ impl Client {
                     // The clock is read only for the answers that may carry a wait.
                     let server_wait = match parts.status {
                         StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
-                            response::server_wait(&parts.headers, inner.clock.now())
+                            retry::server_wait(&parts.headers, inner.clock.now())
                         }
                         _ => ServerWait::Absent,
                     };

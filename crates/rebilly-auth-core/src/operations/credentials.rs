@@ -6,12 +6,12 @@ use bytes::Bytes;
 use http::StatusCode;
 
 use super::{CredentialsApi, Deletion, Upserted, decode_deletion, list_operation};
+use crate::decode::RawResponse;
 use crate::encode;
 use crate::error::{Error, InvalidInput};
 use crate::models::CredentialId;
 use crate::models::credential::{Credential, NewCredential};
 use crate::request::{Operation, Request, json_body};
-use crate::response::RawResponse;
 use crate::routes::OperationId;
 
 list_operation!(

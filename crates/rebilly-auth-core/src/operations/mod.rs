@@ -26,8 +26,8 @@ pub mod reset_password_tokens;
 pub mod tokens;
 
 use crate::client::Client;
+use crate::decode::RawResponse;
 use crate::error::Error;
-use crate::response::RawResponse;
 use crate::routes::OperationId;
 
 /// What a delete or logout did.
@@ -163,7 +163,7 @@ macro_rules! list_operation {
                 crate::encode::list_query(self.limit, self.offset)
             }
 
-            fn decode(&self, raw: &crate::response::RawResponse) -> Result<Self::Output, Error> {
+            fn decode(&self, raw: &crate::decode::RawResponse) -> Result<Self::Output, Error> {
                 crate::pagination::Page::decode(Self::ID, raw)
             }
         }

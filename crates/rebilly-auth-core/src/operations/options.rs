@@ -5,10 +5,10 @@ use std::borrow::Cow;
 use bytes::Bytes;
 
 use super::AuthenticationOptionsApi;
+use crate::decode::RawResponse;
 use crate::error::{Error, InvalidInput};
 use crate::models::options::{AuthenticationOptions, OptionsBody};
 use crate::request::{Operation, Request, json_body};
-use crate::response::RawResponse;
 use crate::routes::OperationId;
 
 /// `GetAuthenticationOption`: reads the organization's options.

@@ -5,11 +5,11 @@ use std::borrow::Cow;
 use bytes::Bytes;
 
 use super::{Deletion, ResetPasswordTokensApi, decode_deletion, list_operation};
+use crate::decode::RawResponse;
 use crate::encode;
 use crate::error::{Error, InvalidInput};
 use crate::models::reset_password_token::{NewResetPasswordToken, ResetPasswordToken, ResetToken};
 use crate::request::{Operation, Request, json_body};
-use crate::response::RawResponse;
 use crate::routes::OperationId;
 
 list_operation!(

@@ -5,13 +5,13 @@ use std::borrow::Cow;
 use bytes::Bytes;
 
 use super::{AuthenticationTokensApi, Deletion, decode_deletion, list_operation, non_empty_token};
+use crate::decode::RawResponse;
 use crate::encode;
 use crate::error::{Error, InvalidInput};
 use crate::models::jwt::{CustomerJwt, Exchange};
 use crate::models::token::{AuthToken, IssuedToken, ListedToken, Login, TokenVerification};
 use crate::models::{CredentialId, CustomerId, rfc3339_opt};
 use crate::request::{Operation, Request, json_body};
-use crate::response::RawResponse;
 use crate::retry::RetryClass;
 use crate::routes::OperationId;
 

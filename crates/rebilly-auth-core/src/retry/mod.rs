@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-use crate::response::ServerWait;
+mod server_wait;
+
+pub(crate) use server_wait::{ServerWait, server_wait};
 
 /// How safe it is to send an operation's request twice. Internal: how each operation
 /// retries is fixed by the SDK (see the module docs).
