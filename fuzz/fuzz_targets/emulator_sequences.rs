@@ -954,8 +954,8 @@ fuzz_target!(|steps: Vec<Step>| {
     }
     // The counters are never evicted: they add up to every request sent.
     let counted: usize = OperationId::ALL
-        .into_iter()
-        .map(|op| emulator.requests_seen(op))
+        .iter()
+        .map(|&op| emulator.requests_seen(op))
         .sum();
     assert_eq!(counted, pool.routed.get());
 });

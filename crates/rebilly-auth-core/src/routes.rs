@@ -59,7 +59,7 @@ pub enum OperationId {
 pub const ORGANIZATION_PREFIX: &str = "/organizations/{organizationId}";
 
 /// Every route template of the API (the part after [`ORGANIZATION_PREFIX`]), each once.
-pub const ROUTE_TEMPLATES: [&str; 8] = [
+pub const ROUTE_TEMPLATES: &[&str] = &[
     "/authentication-options",
     "/authentication-tokens",
     "/authentication-tokens/{token}",
@@ -71,8 +71,9 @@ pub const ROUTE_TEMPLATES: [&str; 8] = [
 ];
 
 impl OperationId {
-    /// All 16 operations.
-    pub const ALL: [OperationId; 16] = [
+    /// Every operation, in the spec's order. A slice: an operation added later is no
+    /// breaking change.
+    pub const ALL: &'static [OperationId] = &[
         OperationId::GetAuthenticationOption,
         OperationId::PutAuthenticationOption,
         OperationId::GetAuthenticationTokenCollection,
@@ -116,13 +117,14 @@ impl OperationId {
 
     /// The operation with this `operationId`, if any.
     pub fn from_name(name: &str) -> Option<OperationId> {
-        Self::ALL.into_iter().find(|op| op.name() == name)
+        Self::ALL.iter().copied().find(|op| op.name() == name)
     }
 
     /// The operation of `method` on a route template (one of [`ROUTE_TEMPLATES`]), if any.
     pub fn from_route(method: &Method, template: &str) -> Option<OperationId> {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|op| op.path_template() == template && op.row().1 == method)
     }
 
@@ -243,7 +245,7 @@ impl<'a> RoutedPath<'a> {
             len += 1;
         }
         let rest = &rest[..len];
-        ROUTE_TEMPLATES.into_iter().find_map(|template| {
+        ROUTE_TEMPLATES.iter().find_map(|&template| {
             let mut param = None;
             let mut parts = template.split('/').skip(1);
             for segment in rest {
@@ -271,14 +273,14 @@ mod tests {
 
     #[test]
     fn every_template_has_operations_and_every_operation_a_template() {
-        for template in ROUTE_TEMPLATES {
+        for &template in ROUTE_TEMPLATES {
             assert!(
                 OperationId::ALL
                     .iter()
                     .any(|op| op.path_template() == template)
             );
         }
-        for op in OperationId::ALL {
+        for &op in OperationId::ALL {
             assert!(ROUTE_TEMPLATES.contains(&op.path_template()));
             assert_eq!(OperationId::from_name(op.name()), Some(op));
             assert_eq!(

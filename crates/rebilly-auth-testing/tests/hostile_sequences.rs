@@ -636,8 +636,8 @@ fn garbage_target(method: usize, route: usize) -> (Method, &'static str) {
 /// although the journal keeps only the last [`JOURNAL`].
 fn counted(emu: &Emulator) -> usize {
     OperationId::ALL
-        .into_iter()
-        .map(|op| emu.requests_seen(op))
+        .iter()
+        .map(|&op| emu.requests_seen(op))
         .sum()
 }
 

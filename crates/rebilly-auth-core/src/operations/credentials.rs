@@ -17,16 +17,13 @@ use crate::routes::OperationId;
 list_operation!(
     /// `GetCredentialCollection`: lists credentials.
     GetCredentialCollection,
-    "/credentials",
     Credential
 );
 
-fn credential_path(id: &CredentialId) -> Result<Cow<'static, str>, InvalidInput> {
+/// The path of operation `op` on credential `id`.
+fn credential_path(op: OperationId, id: &CredentialId) -> Result<Cow<'static, str>, InvalidInput> {
     encode::check_resource_id("credential id", id.as_str())?;
-    let mut path = String::with_capacity(13 + id.as_str().len());
-    path.push_str("/credentials");
-    encode::push_segment(&mut path, id.as_str());
-    Ok(path.into())
+    Ok(encode::fill_template(op.path_template(), id.as_str()).into())
 }
 
 /// `PostCredential`: creates a credential.
@@ -71,7 +68,7 @@ impl Operation for GetCredential {
     const ID: OperationId = OperationId::GetCredential;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
-        credential_path(&self.id)
+        credential_path(Self::ID, &self.id)
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
@@ -96,7 +93,7 @@ impl Operation for PutCredential {
     const ID: OperationId = OperationId::PutCredential;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
-        credential_path(&self.id)
+        credential_path(Self::ID, &self.id)
     }
 
     fn body(&self) -> Result<Option<Bytes>, Error> {
@@ -129,7 +126,7 @@ impl Operation for DeleteCredential {
     const ID: OperationId = OperationId::DeleteCredential;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
-        credential_path(&self.id)
+        credential_path(Self::ID, &self.id)
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {

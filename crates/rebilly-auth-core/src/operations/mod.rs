@@ -137,7 +137,7 @@ resource_handle!(
 
 /// Declares a listing operation type.
 macro_rules! list_operation {
-    ($(#[$meta:meta])* $name:ident, $route:literal, $item:ty) => {
+    ($(#[$meta:meta])* $name:ident, $item:ty) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Default, PartialEq, Eq)]
         #[non_exhaustive]
@@ -156,7 +156,7 @@ macro_rules! list_operation {
             const ID: crate::routes::OperationId = crate::routes::OperationId::$name;
 
             fn path(&self) -> Result<std::borrow::Cow<'static, str>, crate::error::InvalidInput> {
-                Ok($route.into())
+                Ok(Self::ID.path_template().into())
             }
 
             fn query(&self) -> Result<Option<String>, crate::error::InvalidInput> {

@@ -15,16 +15,13 @@ use crate::routes::OperationId;
 list_operation!(
     /// `GetPasswordTokenCollection`: lists reset-password tokens.
     GetPasswordTokenCollection,
-    "/password-tokens",
     ResetPasswordToken
 );
 
-fn token_path(token: &ResetToken) -> Result<Cow<'static, str>, InvalidInput> {
+/// The path of operation `op` on reset-password token `token`.
+fn token_path(op: OperationId, token: &ResetToken) -> Result<Cow<'static, str>, InvalidInput> {
     encode::check_resource_id("reset-password token", token.expose())?;
-    let mut path = String::with_capacity(17 + token.expose().len());
-    path.push_str("/password-tokens");
-    encode::push_segment(&mut path, token.expose());
-    Ok(path.into())
+    Ok(encode::fill_template(op.path_template(), token.expose()).into())
 }
 
 /// `PostPasswordToken`: creates a reset-password token.
@@ -71,7 +68,7 @@ impl Operation for GetPasswordToken {
     const ID: OperationId = OperationId::GetPasswordToken;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
-        token_path(&self.token)
+        token_path(Self::ID, &self.token)
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
@@ -94,7 +91,7 @@ impl Operation for DeletePasswordToken {
     const ID: OperationId = OperationId::DeletePasswordToken;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
-        token_path(&self.token)
+        token_path(Self::ID, &self.token)
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {

@@ -18,7 +18,6 @@ use crate::routes::OperationId;
 list_operation!(
     /// `GetAuthenticationTokenCollection`: lists authentication tokens.
     GetAuthenticationTokenCollection,
-    "/authentication-tokens",
     ListedToken
 );
 
@@ -51,14 +50,10 @@ impl Operation for PostAuthenticationToken {
     }
 }
 
-/// The path of one token, `/authentication-tokens/{token}[suffix]`.
-fn token_path(token: &AuthToken, suffix: &str) -> Result<Cow<'static, str>, InvalidInput> {
+/// The path of operation `op` on authentication token `token`.
+fn token_path(op: OperationId, token: &AuthToken) -> Result<Cow<'static, str>, InvalidInput> {
     encode::check_token("authentication token", token.expose())?;
-    let mut path = String::with_capacity(24 + token.expose().len() * 3 + suffix.len());
-    path.push_str("/authentication-tokens");
-    encode::push_segment(&mut path, token.expose());
-    path.push_str(suffix);
-    Ok(path.into())
+    Ok(encode::fill_template(op.path_template(), token.expose()).into())
 }
 
 /// `GetAuthenticationTokenVerification`: checks a token; `None` when it is not valid (404).
@@ -76,7 +71,7 @@ impl Operation for GetAuthenticationTokenVerification {
     const ID: OperationId = OperationId::GetAuthenticationTokenVerification;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
-        token_path(&self.token, "")
+        token_path(Self::ID, &self.token)
     }
 
     /// Fails closed: `Some` only for a 2xx token object with the required `username` whose
@@ -140,7 +135,7 @@ impl Operation for DeleteAuthenticationToken {
     const ID: OperationId = OperationId::DeleteAuthenticationToken;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
-        token_path(&self.token, "")
+        token_path(Self::ID, &self.token)
     }
 
     fn decode(&self, raw: &RawResponse) -> Result<Self::Output, Error> {
@@ -165,7 +160,7 @@ impl Operation for PostAuthenticationTokenExchange {
     const ID: OperationId = OperationId::PostAuthenticationTokenExchange;
 
     fn path(&self) -> Result<Cow<'static, str>, InvalidInput> {
-        token_path(&self.token, "/exchange")
+        token_path(Self::ID, &self.token)
     }
 
     fn body(&self) -> Result<Option<Bytes>, Error> {

@@ -52,7 +52,7 @@ pub(crate) fn parse(method: &Method, path: &str) -> Option<Parsed> {
 /// methods, `HEAD` where it serves `GET`, and `OPTIONS`.
 pub(crate) fn allowed_methods(template: &str) -> String {
     let mut methods: Vec<String> = OperationId::ALL
-        .into_iter()
+        .iter()
         .filter(|op| op.path_template() == template)
         .map(|op| op.method().to_string())
         .collect();
