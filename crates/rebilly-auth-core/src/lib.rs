@@ -50,25 +50,25 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod auth;
-pub mod client;
+mod auth;
+mod client;
 mod decode;
 mod encode;
-pub mod error;
+mod error;
 pub mod models;
 pub mod operations;
-pub mod pagination;
-pub mod request;
-pub mod response;
-pub mod retry;
+mod pagination;
+mod request;
+mod response;
+mod retry;
 pub mod routes;
-pub mod runtime;
-pub mod secret;
+mod runtime;
+mod secret;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 #[cfg(feature = "rustls")]
 pub mod tls;
-pub mod transport;
+mod transport;
 #[cfg(feature = "rustls")]
 pub mod transport_support;
 
@@ -85,7 +85,7 @@ pub use routes::OperationId;
 #[cfg(feature = "tokio")]
 pub use runtime::TokioSleep;
 pub use runtime::{Clock, Sleep, SleepFuture, SystemClock};
-pub use secret::Secret;
+pub use secret::{REDACTED, Secret};
 #[cfg(feature = "mock")]
 pub use transport::MockHttpTransport;
 pub use transport::{

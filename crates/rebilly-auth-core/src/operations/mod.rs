@@ -20,10 +20,22 @@
 //! | get_password_token | GET /password-tokens/{id} | `client.reset_password_tokens().get(token)` |
 //! | delete_password_token | DELETE /password-tokens/{id} | `client.reset_password_tokens().delete(token)` |
 
-pub mod credentials;
-pub mod options;
-pub mod reset_password_tokens;
-pub mod tokens;
+mod credentials;
+mod options;
+mod reset_password_tokens;
+mod tokens;
+
+pub use credentials::{
+    DeleteCredential, GetCredential, GetCredentialCollection, PostCredential, PutCredential,
+};
+pub use options::{GetAuthenticationOption, PutAuthenticationOption};
+pub use reset_password_tokens::{
+    DeletePasswordToken, GetPasswordToken, GetPasswordTokenCollection, PostPasswordToken,
+};
+pub use tokens::{
+    DeleteAuthenticationToken, GetAuthenticationTokenCollection,
+    GetAuthenticationTokenVerification, PostAuthenticationToken, PostAuthenticationTokenExchange,
+};
 
 use crate::client::Client;
 use crate::decode::RawResponse;
