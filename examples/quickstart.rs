@@ -63,8 +63,8 @@ async fn main() -> Result<()> {
     );
     let stricter = original
         .clone()
-        .with_password_pattern("/^.{12,}$/")
-        .with_auth_token_ttl(3600);
+        .password_pattern("/^.{12,}$/")
+        .auth_token_ttl(3600);
     let updated = client.authentication_options().update(stricter).await?;
     println!(
         "     password pattern {}, token lifetime {} s",

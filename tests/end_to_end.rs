@@ -65,7 +65,7 @@ async fn all_operations_under(transport: impl HttpTransport + 'static, behaviour
     // 2. put_authentication_option: a change that a later get sees.
     let updated = client
         .authentication_options()
-        .update(AuthenticationOptions::default().with_reset_token_ttl(120))
+        .update(AuthenticationOptions::default().reset_token_ttl(120))
         .await
         .unwrap();
     assert_eq!(updated.reset_token_ttl, Some(120));

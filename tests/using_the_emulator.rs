@@ -115,7 +115,7 @@ async fn the_one_time_password_is_read_from_the_emulator() {
     // The organization now requires a one-time password on every login.
     client
         .authentication_options()
-        .update(AuthenticationOptions::default().with_otp_required(true))
+        .update(AuthenticationOptions::default().otp_required(true))
         .await
         .unwrap();
 

@@ -159,8 +159,8 @@ async fn put_authentication_option() {
         r#"{"passwordPattern":"/^[0-9]+$/","authTokenTtl":60}"#,
     );
     let options = AuthenticationOptions::default()
-        .with_password_pattern("/^[0-9]+$/")
-        .with_auth_token_ttl(60);
+        .password_pattern("/^[0-9]+$/")
+        .auth_token_ttl(60);
     let answer = client
         .authentication_options()
         .update(options)
@@ -450,7 +450,7 @@ async fn post_authentication_token_exchange() {
         .keep_token()
         .one_time_password("123456")
         .acl_entry(AclEntry::new(
-            AclScope::default().with_organization_ids(["org_1"]),
+            AclScope::default().organization_ids(["org_1"]),
             ["*"],
         ))
         .custom_claim("redirectUrl", json!("https://mywebsite.com"))

@@ -29,7 +29,7 @@ async fn all_sixteen_operations_through_the_client() {
     assert_eq!(options.auth_token_ttl, Some(3600));
     let updated = client
         .authentication_options()
-        .update(AuthenticationOptions::default().with_auth_token_ttl(600))
+        .update(AuthenticationOptions::default().auth_token_ttl(600))
         .await
         .unwrap();
     assert_eq!(updated.auth_token_ttl, Some(600));
@@ -567,7 +567,7 @@ async fn one_time_passwords() {
     // The organization's otpRequired wins over a request that does not ask (either one asking
     // is enough).
     c.authentication_options()
-        .update(AuthenticationOptions::default().with_otp_required(true))
+        .update(AuthenticationOptions::default().otp_required(true))
         .await
         .unwrap();
     let t = tokens
@@ -602,7 +602,7 @@ async fn credentials_open_behaviours() {
     // Password pattern (JS literal with lookahead).
     c.authentication_options()
         .update(
-            AuthenticationOptions::default().with_password_pattern("/^(?=.*\\d)(?=.*[A-Z]).{8,}$/"),
+            AuthenticationOptions::default().password_pattern("/^(?=.*\\d)(?=.*[A-Z]).{8,}$/"),
         )
         .await
         .unwrap();
@@ -661,7 +661,7 @@ async fn credentials_open_behaviours() {
     assert_eq!(r.json()["title"], "Not Found");
     // credentialTtl feeds the default expiredTime.
     c.authentication_options()
-        .update(AuthenticationOptions::default().with_credential_ttl(60))
+        .update(AuthenticationOptions::default().credential_ttl(60))
         .await
         .unwrap();
     let cred = c

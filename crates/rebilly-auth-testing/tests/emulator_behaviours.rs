@@ -137,7 +137,7 @@ async fn journey(emu: &Emulator) {
     let options = client.authentication_options().get().await.unwrap();
     let updated = client
         .authentication_options()
-        .update(AuthenticationOptions::default().with_auth_token_ttl(1800))
+        .update(AuthenticationOptions::default().auth_token_ttl(1800))
         .await
         .unwrap();
     assert_eq!(updated.auth_token_ttl, Some(1800));

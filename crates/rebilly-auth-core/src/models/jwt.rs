@@ -63,28 +63,25 @@ pub struct AclScope {
 
 impl AclScope {
     /// Narrows the scope to these organizations.
-    pub fn with_organization_ids(
-        mut self,
-        ids: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
+    pub fn organization_ids(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.organization_id = Some(ids.into_iter().map(Into::into).collect());
         self
     }
 
     /// Narrows the scope to these products.
-    pub fn with_product_ids(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    pub fn product_ids(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.product_id = Some(ids.into_iter().map(Into::into).collect());
         self
     }
 
     /// Narrows the scope to these plans.
-    pub fn with_plan_ids(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    pub fn plan_ids(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.plan_id = Some(ids.into_iter().map(Into::into).collect());
         self
     }
 
     /// Narrows the scope to these custom fields.
-    pub fn with_custom_field_names(
+    pub fn custom_field_names(
         mut self,
         names: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {

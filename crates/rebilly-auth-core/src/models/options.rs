@@ -10,8 +10,8 @@ use super::link::{Link, links_or_empty};
 /// use rebilly_auth_core::models::options::AuthenticationOptions;
 ///
 /// let options = AuthenticationOptions::default()
-///     .with_password_pattern("/^.{8,}$/")
-///     .with_otp_required(false);
+///     .password_pattern("/^.{8,}$/")
+///     .otp_required(false);
 /// assert_eq!(
 ///     serde_json::to_value(&options).unwrap(),
 ///     serde_json::json!({"passwordPattern": "/^.{8,}$/", "otpRequired": false})
@@ -54,31 +54,31 @@ pub struct AuthenticationOptions {
 
 impl AuthenticationOptions {
     /// Sets the password pattern.
-    pub fn with_password_pattern(mut self, pattern: impl Into<String>) -> Self {
+    pub fn password_pattern(mut self, pattern: impl Into<String>) -> Self {
         self.password_pattern = Some(pattern.into());
         self
     }
 
     /// Sets the credential lifetime in seconds.
-    pub fn with_credential_ttl(mut self, seconds: i64) -> Self {
+    pub fn credential_ttl(mut self, seconds: i64) -> Self {
         self.credential_ttl = Some(seconds);
         self
     }
 
     /// Sets the authentication-token lifetime in seconds.
-    pub fn with_auth_token_ttl(mut self, seconds: i64) -> Self {
+    pub fn auth_token_ttl(mut self, seconds: i64) -> Self {
         self.auth_token_ttl = Some(seconds);
         self
     }
 
     /// Sets the reset-token lifetime in seconds.
-    pub fn with_reset_token_ttl(mut self, seconds: i64) -> Self {
+    pub fn reset_token_ttl(mut self, seconds: i64) -> Self {
         self.reset_token_ttl = Some(seconds);
         self
     }
 
     /// Sets whether a one-time password is required to exchange a token.
-    pub fn with_otp_required(mut self, required: bool) -> Self {
+    pub fn otp_required(mut self, required: bool) -> Self {
         self.otp_required = Some(required);
         self
     }

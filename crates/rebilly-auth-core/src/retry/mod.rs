@@ -65,15 +65,22 @@ pub(crate) fn is_gateway_status(status: StatusCode) -> bool {
 /// use rebilly_auth_core::RetryPolicy;
 ///
 /// let policy = RetryPolicy::default().max_attempts(5).initial_backoff(Duration::from_millis(50));
-/// assert_eq!(policy.attempts(), 5);
-/// assert_eq!(RetryPolicy::none().attempts(), 1);
+/// assert_eq!(policy.max_attempts, 5);
+/// assert_eq!(RetryPolicy::none().max_attempts, 1);
 /// ```
+///
+/// Each setting is read through the field of the same name as its setter.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
-    max_attempts: u32,
-    initial_backoff: Duration,
-    max_backoff: Duration,
-    max_server_wait: Duration,
+    /// Attempts in all, the first included (0 is read as 1).
+    pub max_attempts: u32,
+    /// The backoff ceiling of the first retry; it doubles with each retry.
+    pub initial_backoff: Duration,
+    /// The largest backoff ceiling.
+    pub max_backoff: Duration,
+    /// The longest server-given wait honoured.
+    pub max_server_wait: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -119,16 +126,6 @@ impl RetryPolicy {
     pub fn max_server_wait(mut self, wait: Duration) -> Self {
         self.max_server_wait = wait;
         self
-    }
-
-    /// Attempts in all.
-    pub fn attempts(&self) -> u32 {
-        self.max_attempts
-    }
-
-    /// The longest server-given wait honoured.
-    pub fn server_wait_cap(&self) -> Duration {
-        self.max_server_wait
     }
 
     /// The backoff window of retry number `retry` (1 for the first retry): the initial
@@ -226,12 +223,12 @@ pub(crate) fn decide(
             status,
             server_wait,
         } => {
-            if attempt >= policy.attempts() || !class.retries_status(status) {
+            if attempt >= policy.max_attempts.max(1) || !class.retries_status(status) {
                 return Decision::Return;
             }
             let wait = match server_wait {
                 ServerWait::Absent => jitter(policy.backoff_ceiling(attempt)),
-                ServerWait::At { wait, .. } if wait <= policy.server_wait_cap() => {
+                ServerWait::At { wait, .. } if wait <= policy.max_server_wait => {
                     policy.server_wait(wait, attempt, jitter)
                 }
                 // Past the cap, or too far to represent (over any cap): the caller schedules.
@@ -246,7 +243,7 @@ pub(crate) fn decide(
             } else {
                 Decision::Return
             };
-            if attempt >= policy.attempts() || (reached && !class.retries_ambiguous()) {
+            if attempt >= policy.max_attempts.max(1) || (reached && !class.retries_ambiguous()) {
                 return unknown;
             }
             let wait = jitter(policy.backoff_ceiling(attempt));
