@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use rebilly_auth_core::models::token::Login;
+use rebilly_auth_core::models::Login;
 use rebilly_auth_core::{BodyLimit, Client, HttpTransport, TransportError};
 use rebilly_auth_testing::emulator::Emulator;
 

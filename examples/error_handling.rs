@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use rebilly_auth_core::OperationId;
-use rebilly_auth_core::models::credential::NewCredential;
+use rebilly_auth_core::models::NewCredential;
 use rebilly_auth_core::{Client, Error, RetryPolicy};
 use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher};
 

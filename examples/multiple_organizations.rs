@@ -5,7 +5,7 @@
 //! cargo run --example multiple_organizations
 //! ```
 
-use rebilly_auth_core::models::credential::NewCredential;
+use rebilly_auth_core::models::NewCredential;
 use rebilly_auth_core::{Auth, Client};
 use rebilly_auth_testing::emulator::Emulator;
 

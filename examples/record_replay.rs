@@ -6,8 +6,8 @@
 //! ```
 
 use rebilly_auth_core::Client;
-use rebilly_auth_core::models::credential::NewCredential;
-use rebilly_auth_core::models::token::Login;
+use rebilly_auth_core::models::NewCredential;
+use rebilly_auth_core::models::Login;
 use rebilly_auth_testing::cassette::{Cassette, Recorder, Replayer};
 use rebilly_auth_testing::emulator::Emulator;
 

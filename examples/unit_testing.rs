@@ -7,7 +7,7 @@
 //! ```
 
 use bytes::Bytes;
-use rebilly_auth_core::models::token::AuthToken;
+use rebilly_auth_core::models::AuthToken;
 use rebilly_auth_core::{Client, Error, HttpTransport, MockHttpTransport, RetryPolicy};
 use rebilly_auth_testing::RecordingTransport;
 use serde_json::json;

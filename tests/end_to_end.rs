@@ -5,11 +5,11 @@
 //! Each scenario is written once, generic over the transport, and instantiated for both.
 
 use rebilly_auth_core::OperationId;
-use rebilly_auth_core::models::credential::NewCredential;
-use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::models::options::AuthenticationOptions;
-use rebilly_auth_core::models::reset_password_token::NewResetPasswordToken;
-use rebilly_auth_core::models::token::Login;
+use rebilly_auth_core::models::NewCredential;
+use rebilly_auth_core::models::Exchange;
+use rebilly_auth_core::models::AuthenticationOptions;
+use rebilly_auth_core::models::NewResetPasswordToken;
+use rebilly_auth_core::models::Login;
 use rebilly_auth_core::{Auth, Client, Deletion, HttpTransport, Upserted};
 use rebilly_auth_hyper::HyperTransport;
 use rebilly_auth_reqwest::ReqwestTransport;

@@ -23,9 +23,9 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use http::StatusCode;
 use rebilly_auth_core::OperationId;
-use rebilly_auth_core::models::credential::NewCredential;
-use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::models::token::Login;
+use rebilly_auth_core::models::NewCredential;
+use rebilly_auth_core::models::Exchange;
+use rebilly_auth_core::models::Login;
 use rebilly_auth_core::{
     Client, Deletion, Error, HttpTransport, RetryPolicy, TransportError, Upserted,
 };

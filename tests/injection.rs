@@ -22,9 +22,9 @@ use http::Method;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use rebilly_auth_core::OperationId;
-use rebilly_auth_core::models::credential::NewCredential;
-use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::models::token::Login;
+use rebilly_auth_core::models::NewCredential;
+use rebilly_auth_core::models::Exchange;
+use rebilly_auth_core::models::Login;
 use rebilly_auth_core::{Auth, Client, Error, HttpTransport, RetryPolicy};
 use rebilly_auth_hyper::HyperTransport;
 use rebilly_auth_reqwest::ReqwestTransport;
@@ -638,7 +638,7 @@ fn the_emulator_never_panics() {
                 let reset = client
                     .reset_password_tokens()
                     .create(
-                        rebilly_auth_core::models::reset_password_token::NewResetPasswordToken::new(
+                        rebilly_auth_core::models::NewResetPasswordToken::new(
                             "ada",
                         ),
                     )

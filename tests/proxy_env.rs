@@ -19,8 +19,8 @@ use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rebilly_auth_core::models::credential::NewCredential;
-use rebilly_auth_core::models::token::Login;
+use rebilly_auth_core::models::NewCredential;
+use rebilly_auth_core::models::Login;
 use rebilly_auth_core::{Client, ClientBuilder, RetryPolicy};
 use rebilly_auth_hyper::HyperTransport;
 use rebilly_auth_reqwest::ReqwestTransport;

@@ -19,10 +19,10 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use rebilly_auth_core::OperationId;
-use rebilly_auth_core::models::credential::NewCredential;
-use rebilly_auth_core::models::jwt::{CustomerJwt, Exchange, Jwt};
-use rebilly_auth_core::models::reset_password_token::{NewResetPasswordToken, ResetPasswordToken};
-use rebilly_auth_core::models::token::{AuthToken, ListedToken, Login};
+use rebilly_auth_core::models::NewCredential;
+use rebilly_auth_core::models::{CustomerJwt, Exchange, Jwt};
+use rebilly_auth_core::models::{NewResetPasswordToken, ResetPasswordToken};
+use rebilly_auth_core::models::{AuthToken, ListedToken, Login};
 use rebilly_auth_core::{
     Auth, Client, Error, HttpTransport, PublishableKey, RetryPolicy, Secret, SecretKey,
 };

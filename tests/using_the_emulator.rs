@@ -16,10 +16,10 @@
 use std::time::Duration;
 
 use rebilly_auth_core::OperationId;
-use rebilly_auth_core::models::credential::NewCredential;
-use rebilly_auth_core::models::jwt::{Exchange, Jwt};
-use rebilly_auth_core::models::options::AuthenticationOptions;
-use rebilly_auth_core::models::token::Login;
+use rebilly_auth_core::models::NewCredential;
+use rebilly_auth_core::models::{Exchange, Jwt};
+use rebilly_auth_core::models::AuthenticationOptions;
+use rebilly_auth_core::models::Login;
 use rebilly_auth_core::{Auth, Client, Error};
 use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher};
 

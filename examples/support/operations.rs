@@ -3,10 +3,10 @@
 
 use std::fmt::Display;
 
-use rebilly_auth_reqwest::auth_core::models::credential::NewCredential;
-use rebilly_auth_reqwest::auth_core::models::jwt::Exchange;
-use rebilly_auth_reqwest::auth_core::models::reset_password_token::NewResetPasswordToken;
-use rebilly_auth_reqwest::auth_core::models::token::Login;
+use rebilly_auth_reqwest::auth_core::models::NewCredential;
+use rebilly_auth_reqwest::auth_core::models::Exchange;
+use rebilly_auth_reqwest::auth_core::models::NewResetPasswordToken;
+use rebilly_auth_reqwest::auth_core::models::Login;
 use rebilly_auth_reqwest::auth_core::{Auth, Upserted};
 
 use super::Setup;

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rebilly_auth_core::models::jwt::Exchange;
+use rebilly_auth_core::models::Exchange;
 use rebilly_auth_core::{Client, TransportError, transport_fn};
 
 fuzz_target!(|input: (String, String, String)| {

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::Criterion;
-use rebilly_auth_core::models::credential::NewCredential;
-use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::models::token::{Login, TokenVerification};
+use rebilly_auth_core::models::Exchange;
+use rebilly_auth_core::models::NewCredential;
+use rebilly_auth_core::models::{Login, TokenVerification};
 use rebilly_auth_core::{Client, HttpTransport, TransportError, transport_fn};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 

@@ -3,7 +3,7 @@
 use http::{HeaderName, HeaderValue};
 
 use crate::error::InvalidInput;
-use crate::models::jwt::Jwt;
+use crate::models::Jwt;
 use crate::secret::secret_newtype;
 
 secret_newtype!(

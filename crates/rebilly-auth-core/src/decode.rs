@@ -9,7 +9,7 @@ use http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, DecodeError, Error};
-use crate::models::problem::ProblemDetails;
+use crate::models::ProblemDetails;
 use crate::response::ResponseMeta;
 use crate::routes::OperationId;
 

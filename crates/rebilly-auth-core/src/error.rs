@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use http::StatusCode;
 
-use crate::models::problem::{InvalidField, ProblemDetails};
+use crate::models::{InvalidField, ProblemDetails};
 use crate::response::ResponseMeta;
 use crate::routes::OperationId;
 use crate::transport::{TransportError, TransportErrorKind};

@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use bytes::Bytes;
-//! use rebilly_auth_core::models::token::Login;
+//! use rebilly_auth_core::models::Login;
 //! use rebilly_auth_core::{transport_fn, Client};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {

@@ -8,9 +8,9 @@ use std::time::{Duration, SystemTime};
 
 use common::{Fake, FakeSleep, ROOT, SECRET_KEY, client, retrying_client};
 use futures_util::StreamExt;
-use rebilly_auth_core::models::credential::NewCredential;
-use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::models::token::Login;
+use rebilly_auth_core::models::Exchange;
+use rebilly_auth_core::models::Login;
+use rebilly_auth_core::models::NewCredential;
 use rebilly_auth_core::{
     BuildError, Client, Deletion, Error, RetryPolicy, TimeoutScope, TransportError, Upserted,
 };

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Fake, NeverSleep, block_on, client};
-use rebilly_auth_core::models::jwt::Exchange;
+use rebilly_auth_core::models::Exchange;
 use rebilly_auth_core::{BuildError, Client, Error, RetryPolicy, TransportError};
 
 /// The chain as `{:#}` shows it, and each level's own text.

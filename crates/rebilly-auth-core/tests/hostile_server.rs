@@ -13,9 +13,9 @@ use common::{Fake, FakeSleep, block_on, client, retrying_client};
 use every_operation::{ASKED_TOKEN, Answer, call_every_operation};
 use proptest::prelude::*;
 use rebilly_auth_core::Error;
-use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::models::reset_password_token::NewResetPasswordToken;
-use rebilly_auth_core::models::token::Login;
+use rebilly_auth_core::models::Exchange;
+use rebilly_auth_core::models::Login;
+use rebilly_auth_core::models::NewResetPasswordToken;
 
 const CREDENTIAL: &str = r#"{"id":"cus_crd_1","username":"ada","customerId":"cus_1"}"#;
 

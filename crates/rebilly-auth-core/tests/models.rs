@@ -1,11 +1,11 @@
 //! Serde round trips of the spec's examples, and tolerance of what real servers send.
 
-use rebilly_auth_core::models::credential::Credential;
-use rebilly_auth_core::models::jwt::CustomerJwt;
-use rebilly_auth_core::models::options::AuthenticationOptions;
-use rebilly_auth_core::models::problem::ProblemDetails;
-use rebilly_auth_core::models::reset_password_token::ResetPasswordToken;
-use rebilly_auth_core::models::token::ListedToken;
+use rebilly_auth_core::models::AuthenticationOptions;
+use rebilly_auth_core::models::Credential;
+use rebilly_auth_core::models::CustomerJwt;
+use rebilly_auth_core::models::ListedToken;
+use rebilly_auth_core::models::ProblemDetails;
+use rebilly_auth_core::models::ResetPasswordToken;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};

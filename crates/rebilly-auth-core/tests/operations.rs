@@ -4,12 +4,12 @@
 mod common;
 
 use common::{Fake, SECRET_KEY, client};
-use rebilly_auth_core::models::credential::NewCredential;
-use rebilly_auth_core::models::jwt::{AclEntry, AclScope, Exchange, SessionType};
-use rebilly_auth_core::models::link::LinkRel;
-use rebilly_auth_core::models::options::AuthenticationOptions;
-use rebilly_auth_core::models::reset_password_token::NewResetPasswordToken;
-use rebilly_auth_core::models::token::Login;
+use rebilly_auth_core::models::AuthenticationOptions;
+use rebilly_auth_core::models::LinkRel;
+use rebilly_auth_core::models::Login;
+use rebilly_auth_core::models::NewCredential;
+use rebilly_auth_core::models::NewResetPasswordToken;
+use rebilly_auth_core::models::{AclEntry, AclScope, Exchange, SessionType};
 use rebilly_auth_core::{Auth, Deletion, Error, Upserted};
 use serde_json::json;
 use time::macros::datetime;

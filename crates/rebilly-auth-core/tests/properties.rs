@@ -6,7 +6,7 @@ mod common;
 use common::{Fake, client};
 use proptest::prelude::*;
 use rebilly_auth_core::Error;
-use rebilly_auth_core::models::jwt::Exchange;
+use rebilly_auth_core::models::Exchange;
 
 /// Undoes percent-encoding of one segment.
 fn decode_segment(segment: &str) -> String {

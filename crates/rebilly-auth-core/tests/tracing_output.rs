@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use common::{Fake, FakeSleep, SECRET_KEY, client, retrying_client};
 use rebilly_auth_core::TransportError;
-use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::models::token::Login;
+use rebilly_auth_core::models::Exchange;
+use rebilly_auth_core::models::Login;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::FmtSpan;
 

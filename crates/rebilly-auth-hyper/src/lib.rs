@@ -6,7 +6,7 @@
 //! common items) and [`client_builder`] hands you a [`ClientBuilder`] with the transport set.
 //!
 //! ```no_run
-//! use rebilly_auth_hyper::models::token::Login;
+//! use rebilly_auth_hyper::models::Login;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = rebilly_auth_hyper::client_builder()

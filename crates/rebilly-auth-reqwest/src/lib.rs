@@ -5,7 +5,7 @@
 //! common items) and [`client_builder`] hands you a [`ClientBuilder`] with the transport set.
 //!
 //! ```no_run
-//! use rebilly_auth_reqwest::models::token::Login;
+//! use rebilly_auth_reqwest::models::Login;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = rebilly_auth_reqwest::client_builder()

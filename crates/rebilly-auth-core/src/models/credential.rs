@@ -10,7 +10,7 @@ use crate::secret::Secret;
 /// A credential to create or upsert (POST `/credentials`, PUT `/credentials/{id}`).
 ///
 /// ```
-/// use rebilly_auth_core::models::credential::NewCredential;
+/// use rebilly_auth_core::models::NewCredential;
 ///
 /// let credential = NewCredential::new("ada@example.com", "correct horse", "cus_01");
 /// assert_eq!(

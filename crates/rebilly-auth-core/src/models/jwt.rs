@@ -95,7 +95,7 @@ impl AclScope {
 /// By default the server invalidates the authentication token once exchanged.
 ///
 /// ```
-/// use rebilly_auth_core::models::jwt::Exchange;
+/// use rebilly_auth_core::models::Exchange;
 ///
 /// let exchange = Exchange::new().keep_token().one_time_password("123456");
 /// assert_eq!(

@@ -7,7 +7,7 @@ use super::link::{Link, links_or_empty};
 /// The organization's authentication options (GET and PUT `/authentication-options`).
 ///
 /// ```
-/// use rebilly_auth_core::models::options::AuthenticationOptions;
+/// use rebilly_auth_core::models::AuthenticationOptions;
 ///
 /// let options = AuthenticationOptions::default()
 ///     .password_pattern("/^.{8,}$/")

@@ -15,7 +15,7 @@ secret_newtype!(
 /// A reset-password token to create (POST `/password-tokens`).
 ///
 /// ```
-/// use rebilly_auth_core::models::reset_password_token::NewResetPasswordToken;
+/// use rebilly_auth_core::models::NewResetPasswordToken;
 ///
 /// let request = NewResetPasswordToken::new("ada@example.com");
 /// assert_eq!(

@@ -33,7 +33,7 @@ pub enum LoginMethod {
 /// A login request (POST `/authentication-tokens`).
 ///
 /// ```
-/// use rebilly_auth_core::models::token::Login;
+/// use rebilly_auth_core::models::Login;
 ///
 /// let login = Login::password("ada@example.com", "correct horse").otp_required(true);
 /// assert_eq!(

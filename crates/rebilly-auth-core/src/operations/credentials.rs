@@ -10,7 +10,7 @@ use crate::decode::RawResponse;
 use crate::encode;
 use crate::error::{Error, InvalidInput};
 use crate::models::CredentialId;
-use crate::models::credential::{Credential, NewCredential};
+use crate::models::{Credential, NewCredential};
 use crate::request::{Operation, Request, json_body};
 use crate::routes::OperationId;
 

@@ -7,7 +7,8 @@ use bytes::Bytes;
 use super::AuthenticationOptionsApi;
 use crate::decode::RawResponse;
 use crate::error::{Error, InvalidInput};
-use crate::models::options::{AuthenticationOptions, OptionsBody};
+use crate::models::AuthenticationOptions;
+use crate::models::options::OptionsBody;
 use crate::request::{Operation, Request, json_body};
 use crate::routes::OperationId;
 

@@ -8,7 +8,7 @@ use super::{Deletion, ResetPasswordTokensApi, decode_deletion, list_operation};
 use crate::decode::RawResponse;
 use crate::encode;
 use crate::error::{Error, InvalidInput};
-use crate::models::reset_password_token::{NewResetPasswordToken, ResetPasswordToken, ResetToken};
+use crate::models::{NewResetPasswordToken, ResetPasswordToken, ResetToken};
 use crate::request::{Operation, Request, json_body};
 use crate::routes::OperationId;
 

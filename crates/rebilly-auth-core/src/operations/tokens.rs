@@ -8,9 +8,9 @@ use super::{AuthenticationTokensApi, Deletion, decode_deletion, list_operation, 
 use crate::decode::RawResponse;
 use crate::encode;
 use crate::error::{Error, InvalidInput};
-use crate::models::jwt::{CustomerJwt, Exchange};
-use crate::models::token::{AuthToken, IssuedToken, ListedToken, Login, TokenVerification};
+use crate::models::{AuthToken, IssuedToken, ListedToken, Login, TokenVerification};
 use crate::models::{CredentialId, CustomerId, rfc3339_opt};
+use crate::models::{CustomerJwt, Exchange};
 use crate::request::{Operation, Request, json_body};
 use crate::retry::RetryClass;
 use crate::routes::OperationId;

@@ -10,11 +10,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use rebilly_auth_core::models::credential::NewCredential;
-use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::models::options::AuthenticationOptions;
-use rebilly_auth_core::models::reset_password_token::NewResetPasswordToken;
-use rebilly_auth_core::models::token::Login;
+use rebilly_auth_core::models::AuthenticationOptions;
+use rebilly_auth_core::models::Exchange;
+use rebilly_auth_core::models::Login;
+use rebilly_auth_core::models::NewCredential;
+use rebilly_auth_core::models::NewResetPasswordToken;
 use rebilly_auth_core::{
     Client, Clock, Error, RetryPolicy, Sleep, SleepFuture, TransportError, transport_fn,
 };
