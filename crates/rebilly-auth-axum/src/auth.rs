@@ -3,26 +3,26 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared, WeakShared};
-use rebilly_auth_core::models::{AuthToken, TokenVerification};
-use rebilly_auth_core::{Client, Clock, Deletion, Error, SystemClock};
+use rebilly_auth_core::models::AuthToken;
+use rebilly_auth_core::{Client, Clock, Deletion, Error};
 use tracing::Instrument;
 
-use crate::cache::{CachedAnswer, MemoryCache, VerifyCache};
-use crate::config::{RebillyAuthBuilder, defaults, verify_retry_policy};
+use crate::cache::{CachedAnswer, MemoryCache, RevokeError, VerifyCache};
 use crate::customer::AuthenticatedCustomer;
 use crate::digest::{CacheKey, Digester};
 use crate::metrics::{Counters, Metrics};
 use crate::outcome::Rejection;
+use crate::slots::{Class, OVERLOAD_RETRY_AFTER, Slots};
 use crate::token::{TokenSource, Unreadable};
 
 /// The result every request of one flight shares.
-type FlightResult = Result<AuthenticatedCustomer, Rejection>;
+pub(crate) type FlightResult = Result<AuthenticatedCustomer, Rejection>;
 type Flight = Shared<BoxFuture<'static, FlightResult>>;
 
 /// A verify in flight, as the registry knows it.
@@ -40,16 +40,17 @@ pub(crate) struct State {
     pub(crate) max_staleness: Duration,
     pub(crate) expiry_skew: Duration,
     pub(crate) negative_ttl: Duration,
-    pub(crate) tombstone_ttl: Duration,
+    pub(crate) max_token_lifetime: Duration,
+    pub(crate) otp_pending_when_absent: bool,
     pub(crate) cache: Arc<dyn VerifyCache>,
     pub(crate) memory: Option<MemoryCache>,
     pub(crate) verify_timeout: Duration,
     pub(crate) max_concurrent_verifies: usize,
+    pub(crate) slots: Slots,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) digester: Digester,
     pub(crate) flights: Mutex<HashMap<CacheKey, FlightEntry>>,
     pub(crate) next_flight: AtomicU64,
-    pub(crate) in_flight: AtomicUsize,
     pub(crate) counters: Counters,
 }
 
@@ -118,30 +119,6 @@ impl CachePath {
 }
 
 impl RebillyAuth {
-    /// A builder over `client`, the client verify and logout calls go through: any client,
-    /// your application's own included (the layer gives each verify its own deadline and at
-    /// most one retry, whatever the client's settings). A publishable key is enough for it:
-    /// verify and logout need no more.
-    pub fn builder(client: Client) -> RebillyAuthBuilder {
-        RebillyAuthBuilder {
-            client,
-            source: TokenSource::default(),
-            allowed_origins: Vec::new(),
-            allow_pending_otp: false,
-            max_staleness: defaults::MAX_STALENESS,
-            expiry_skew: defaults::EXPIRY_SKEW,
-            negative_ttl: defaults::NEGATIVE_TTL,
-            tombstone_ttl: defaults::TOMBSTONE_TTL,
-            capacity: defaults::CAPACITY,
-            negative_capacity: defaults::NEGATIVE_CAPACITY,
-            cache: None,
-            verify_timeout: defaults::VERIFY_TIMEOUT,
-            max_concurrent_verifies: defaults::MAX_CONCURRENT_VERIFIES,
-            clock: Arc::new(SystemClock),
-            digest_key: None,
-        }
-    }
-
     /// The counters so far.
     pub fn metrics(&self) -> Metrics {
         self.shared.counters.snapshot()
@@ -196,10 +173,7 @@ impl RebillyAuth {
         Counters::inc(&s.counters.authentications);
         let key = s.digester.digest(token);
         let now = s.clock.now();
-        let cached = match &s.memory {
-            Some(memory) => memory.lookup(&key).await,
-            None => s.cache.get(&key).await,
-        };
+        let cached = self.cached(&key, now).await;
         let (path, result) = match cached {
             Some(CachedAnswer::Valid { customer, until }) if now < until => {
                 Counters::inc(&s.counters.cache_hits);
@@ -213,9 +187,15 @@ impl RebillyAuth {
                 Counters::inc(&s.counters.revoked_hits);
                 (CachePath::Revoked, Err(Rejection::InvalidToken))
             }
-            _ => {
+            other => {
                 Counters::inc(&s.counters.misses);
-                self.fly(key, token).await
+                // A token with a valid answer past its freshness is a known session: its
+                // re-verify may take a reserved slot.
+                let class = match other {
+                    Some(CachedAnswer::Valid { .. }) => Class::Known,
+                    _ => Class::Fresh,
+                };
+                self.fly(key, token, class).await
             }
         };
         tracing::Span::current().record("cache", path.as_str());
@@ -227,8 +207,18 @@ impl RebillyAuth {
         Ok(customer)
     }
 
-    /// Joins the verify of `key` in flight, or starts one (within the cap).
-    async fn fly(&self, key: CacheKey, token: &str) -> (CachePath, FlightResult) {
+    /// What the cache holds for `key` at `now` (a live tombstone first).
+    pub(crate) async fn cached(&self, key: &CacheKey, now: SystemTime) -> Option<CachedAnswer> {
+        let s = &*self.shared;
+        match &s.memory {
+            Some(memory) => memory.lookup(key, now).await,
+            None => s.cache.get(key, now).await,
+        }
+    }
+
+    /// Joins the verify of `key` in flight, or starts one, which waits for a verify slot
+    /// of `class` first.
+    async fn fly(&self, key: CacheKey, token: &str, class: Class) -> (CachePath, FlightResult) {
         let s = &*self.shared;
         let (path, flight): (CachePath, Flight) = {
             let mut flights = lock(&s.flights);
@@ -238,17 +228,6 @@ impl RebillyAuth {
                     (CachePath::Coalesced, flight)
                 }
                 None => {
-                    let Some(permit) = Permit::acquire(self) else {
-                        drop(flights);
-                        Counters::inc(&s.counters.over_capacity);
-                        tracing::Span::current().record("upstream", "over_capacity");
-                        return (
-                            CachePath::Miss,
-                            Err(Rejection::Overloaded {
-                                retry_after: defaults::OVERLOAD_RETRY_AFTER,
-                            }),
-                        );
-                    };
                     let id = s.next_flight.fetch_add(1, Ordering::Relaxed);
                     let revoked = Arc::new(AtomicBool::new(false));
                     let guard = FlightGuard {
@@ -260,8 +239,18 @@ impl RebillyAuth {
                     let token = AuthToken::new(token);
                     let flag = Arc::clone(&revoked);
                     let flight: Flight = async move {
-                        let _permit = permit;
                         let _guard = guard;
+                        let s = &*auth.shared;
+                        let Ok(_slot) = s.slots.acquire(class, s.verify_timeout).await else {
+                            Counters::inc(&s.counters.over_capacity);
+                            tracing::Span::current().record("upstream", "over_capacity");
+                            return Err(Rejection::Overloaded {
+                                retry_after: OVERLOAD_RETRY_AFTER,
+                            });
+                        };
+                        if class == Class::Known {
+                            Counters::inc(&s.counters.known_reverifies);
+                        }
                         auth.verify_upstream(key, token, &flag).await
                     }
                     .boxed()
@@ -283,126 +272,26 @@ impl RebillyAuth {
         (path, flight.await)
     }
 
-    /// One upstream verify, its answer cached per the outcome table.
-    async fn verify_upstream(
-        &self,
-        key: CacheKey,
-        token: AuthToken,
-        revoked: &AtomicBool,
-    ) -> FlightResult {
-        let s = &*self.shared;
-        Counters::inc(&s.counters.upstream_verifies);
-        // The layer's own deadline and single retry, whatever the client's settings.
-        let call = s
-            .client
-            .authentication_tokens()
-            .verify(token)
-            .retry_policy(verify_retry_policy(s.verify_timeout))
-            .call_timeout(s.verify_timeout)
-            .attempt_timeout(s.verify_timeout)
-            .send();
-        // Core's deadline counts on the client's `Clock`, which a test (or an app) may have
-        // made a manual one; this one counts on tokio's, so wall time is bounded whatever it is.
-        let answer = tokio::time::timeout(s.verify_timeout, call).await;
-        let now = s.clock.now();
-        let span = tracing::Span::current();
-        let result = match answer {
-            Err(_elapsed) => {
-                tracing::warn!(
-                    timeout_ms = s.verify_timeout.as_millis() as u64,
-                    "rebilly-auth-axum: verify did not answer within the layer's deadline"
-                );
-                Err(Rejection::Unavailable { retry_after: None })
-            }
-            Ok(Ok(Some(verification))) => self.accept(key, verification, now, revoked).await,
-            Ok(Ok(None)) => {
-                Counters::inc(&s.counters.upstream_invalid);
-                span.record("upstream", "not_valid");
-                let until = now.checked_add(s.negative_ttl).unwrap_or(now);
-                s.cache.put(key, CachedAnswer::Invalid { until }, now).await;
-                Err(Rejection::InvalidToken)
-            }
-            Ok(Err(error)) => Err(classify(&error, now)),
-        };
-        match &result {
-            Err(Rejection::Unavailable { .. }) => {
-                Counters::inc(&s.counters.upstream_unavailable);
-                span.record("upstream", "unavailable");
-            }
-            Err(Rejection::Misconfigured) => {
-                Counters::inc(&s.counters.upstream_misconfigured);
-                span.record("upstream", "misconfigured");
-            }
-            Err(Rejection::BadUpstreamAnswer) => {
-                Counters::inc(&s.counters.upstream_bad_answer);
-                span.record("upstream", "bad_answer");
-            }
-            _ => {}
-        }
-        result
-    }
-
-    /// A 200 verification: checked, cached (unless revoked meanwhile), returned.
-    async fn accept(
-        &self,
-        key: CacheKey,
-        verification: TokenVerification,
-        now: SystemTime,
-        revoked: &AtomicBool,
-    ) -> FlightResult {
-        let s = &*self.shared;
-        let Some(customer_id) = verification.customer_id else {
-            tracing::warn!(
-                "rebilly-auth-axum: a verify answer without customerId (treated as a bad answer)"
-            );
-            return Err(Rejection::BadUpstreamAnswer);
-        };
-        Counters::inc(&s.counters.upstream_valid);
-        tracing::Span::current().record("upstream", "valid");
-        let expires_at = verification.expired_time;
-        let customer = AuthenticatedCustomer::new(
-            customer_id,
-            verification.username,
-            verification.credential_id,
-            expires_at,
-            verification.otp_required.unwrap_or(false),
-        );
-        let mut until = now.checked_add(s.max_staleness).unwrap_or(now);
-        if let Some(expiry) = expires_at {
-            let expiry = SystemTime::from(expiry);
-            if expiry <= now {
-                // Rebilly says valid, our clock says expired: refuse, do not cache.
-                return Err(Rejection::InvalidToken);
-            }
-            until = until.min(expiry.checked_sub(s.expiry_skew).unwrap_or(now));
-        }
-        if revoked.load(Ordering::SeqCst) {
-            return Err(Rejection::InvalidToken);
-        }
-        if now < until {
-            s.cache
-                .put(
-                    key,
-                    CachedAnswer::Valid {
-                        customer: customer.clone(),
-                        until,
-                    },
-                    now,
-                )
-                .await;
-        }
-        // A logout that landed while this verify was in flight wins.
-        if revoked.load(Ordering::SeqCst) {
-            return Err(Rejection::InvalidToken);
-        }
-        Ok(customer)
-    }
-
     /// Forgets what the layer knows of `token` and writes a tombstone: the next request with
     /// it gets 401 with no upstream call, also when a verify of it is in flight right now
     /// (its answer is neither cached nor given to anyone). Logs nothing out upstream: use
     /// [`logout`](Self::logout) for that.
-    pub async fn invalidate(&self, token: &str) {
+    ///
+    /// The tombstone lives until the token's `expiredTime` when the layer knows it (from a
+    /// cached answer, or the verify in flight), else for
+    /// [`max_token_lifetime`](crate::RebillyAuthBuilder::max_token_lifetime); no traffic
+    /// evicts it.
+    ///
+    /// # Errors
+    ///
+    /// [`RevokeError::Full`] when the tombstone store holds
+    /// [`max_tombstones`](crate::RebillyAuthBuilder::max_tombstones) live tombstones (none is
+    /// dropped to make room), or a shared store's [`RevokeError::Store`]. The token is then
+    /// **not** refused by a tombstone: its cached answer is dropped, so its next request is
+    /// verified with Rebilly again (log it out upstream too, as [`logout`](Self::logout)
+    /// does, so that verify says 404), and
+    /// [`Metrics::tombstones_refused`](crate::Metrics::tombstones_refused) counts it.
+    pub async fn invalidate(&self, token: &str) -> Result<(), RevokeError> {
         let s = &*self.shared;
         Counters::inc(&s.counters.invalidations);
         let key = s.digester.digest(token);
@@ -410,92 +299,73 @@ impl RebillyAuth {
             entry.revoked.store(true, Ordering::SeqCst);
         }
         let now = s.clock.now();
-        let until = now.checked_add(s.tombstone_ttl).unwrap_or(now);
-        s.cache.revoke(key, until).await;
+        let known_expiry = match self.cached(&key, now).await {
+            Some(CachedAnswer::Valid { customer, .. }) => customer.expires_at(),
+            _ => None,
+        };
+        let until = match known_expiry {
+            Some(expiry) => SystemTime::from(expiry),
+            None => now.checked_add(s.max_token_lifetime).unwrap_or(now),
+        };
+        let result = s.cache.revoke(key, until, now).await;
+        if let Err(error) = &result {
+            Counters::inc(&s.counters.tombstones_refused);
+            tracing::error!(
+                error = %error,
+                "rebilly-auth-axum: no tombstone could be written; the token's cached answer \
+                 was dropped and it will be verified with Rebilly again"
+            );
+        }
+        result
     }
 
     /// Logs the customer out in one step: [`invalidate`](Self::invalidate)s the token here,
     /// then calls the SDK's logout (`DELETE /authentication-tokens/{token}`). The token is
-    /// refused here even if the upstream call fails.
-    pub async fn logout(&self, token: &str) -> Result<Deletion, Error> {
-        self.invalidate(token).await;
-        self.shared
+    /// refused here even if the upstream call fails, as long as its tombstone was written.
+    ///
+    /// # Errors
+    ///
+    /// [`LogoutError::Upstream`] when the upstream logout failed (the tombstone refuses the
+    /// token here); [`LogoutError::NotRevoked`] when no tombstone could be written (see
+    /// [`invalidate`](Self::invalidate)), with the upstream outcome: the upstream logout is
+    /// attempted all the same.
+    pub async fn logout(&self, token: &str) -> Result<Deletion, LogoutError> {
+        let revoked = self.invalidate(token).await;
+        let upstream = self
+            .shared
             .client
             .authentication_tokens()
             .logout(token)
-            .await
-    }
-}
-
-/// Maps a verify error to the outcome table.
-fn classify(error: &Error, now: SystemTime) -> Rejection {
-    match error {
-        Error::InvalidInput(_) => Rejection::MalformedToken,
-        _ if error.is_timeout() => {
-            tracing::warn!(error = %error, "rebilly-auth-axum: verify timed out");
-            Rejection::Unavailable { retry_after: None }
-        }
-        Error::Transport { source, .. } => {
-            tracing::warn!(
-                kind = %source.kind(),
-                "rebilly-auth-axum: verify got no response"
-            );
-            Rejection::Unavailable { retry_after: None }
-        }
-        Error::Api(api) => {
-            let status = api.status;
-            if status == http::StatusCode::UNAUTHORIZED || status == http::StatusCode::FORBIDDEN {
-                tracing::error!(
-                    status = status.as_u16(),
-                    "rebilly-auth-axum is misconfigured: Rebilly refused the layer's own \
-                     credential on verify (wrong API key or organization of the layer's client)"
-                );
-                Rejection::Misconfigured
-            } else if status == http::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-                let retry_after = api
-                    .retry_at
-                    .map(|at| at.duration_since(now).unwrap_or(Duration::ZERO));
-                tracing::warn!(
-                    status = status.as_u16(),
-                    "rebilly-auth-axum: Rebilly could not verify"
-                );
-                Rejection::Unavailable { retry_after }
-            } else {
-                tracing::warn!(
-                    status = status.as_u16(),
-                    "rebilly-auth-axum: unexpected verify status"
-                );
-                Rejection::BadUpstreamAnswer
-            }
-        }
-        _ => {
-            tracing::warn!(error = %error, "rebilly-auth-axum: verify answer not usable");
-            Rejection::BadUpstreamAnswer
+            .await;
+        match (revoked, upstream) {
+            (Ok(()), Ok(deletion)) => Ok(deletion),
+            (Ok(()), Err(error)) => Err(LogoutError::Upstream(error)),
+            (Err(revoke), upstream) => Err(LogoutError::NotRevoked { revoke, upstream }),
         }
     }
 }
 
-/// One of the cap's slots, released on drop.
-struct Permit {
-    auth: RebillyAuth,
-}
-
-impl Permit {
-    fn acquire(auth: &RebillyAuth) -> Option<Self> {
-        let s = &*auth.shared;
-        s.in_flight
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < s.max_concurrent_verifies).then_some(n + 1)
-            })
-            .ok()
-            .map(|_| Self { auth: auth.clone() })
-    }
-}
-
-impl Drop for Permit {
-    fn drop(&mut self) {
-        self.auth.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
-    }
+/// Why [`RebillyAuth::logout`] (or [`CurrentSession::logout`](crate::CurrentSession::logout))
+/// failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogoutError {
+    /// The token is refused here (its tombstone was written), but the upstream logout
+    /// failed: Rebilly may still hold the token.
+    #[error("logged out here, but not upstream")]
+    Upstream(#[source] Error),
+    /// No tombstone could be written (the store is full, or failed): the token is not
+    /// refused here by a tombstone; its cached answer was dropped, so its next request is
+    /// verified with Rebilly again.
+    #[error("no tombstone could be written")]
+    NotRevoked {
+        /// Why.
+        #[source]
+        revoke: RevokeError,
+        /// The upstream logout, attempted all the same: if it succeeded, Rebilly's next
+        /// verify says 404.
+        upstream: Result<Deletion, Error>,
+    },
 }
 
 /// Removes its flight from the registry when the flight ends or is abandoned.

@@ -1,30 +1,49 @@
 //! The verify cache: the [`VerifyCache`] trait and its in-memory implementation,
-//! [`MemoryCache`] (moka, bounded).
+//! [`MemoryCache`].
 //!
 //! The layer decides how long an answer lives and checks it **on read** against its own
-//! clock; a store only keeps answers and bounds how many. That keeps expiry testable (a
-//! manual clock, no sleeping) and identical for every store.
+//! clock; a store keeps answers and tombstones and bounds how many. That keeps expiry
+//! testable (a manual clock, no sleeping) and identical for every store.
+//!
+//! ## Answers and tombstones are kept apart
+//!
+//! Answers (valid and not valid) are a cache: evicting one costs one more verify. A
+//! tombstone (a logout or invalidation done through the layer) is a **promise**: dropping a
+//! live one would let a logged-out token back in. So a store keeps tombstones apart from
+//! answers, where no traffic can evict them:
+//!
+//! - a tombstone lives until the token's `expiredTime` when the layer knows it, else for
+//!   [`max_token_lifetime`](crate::RebillyAuthBuilder::max_token_lifetime); then it may go;
+//! - a store has a bound on tombstones; at the bound it may drop only tombstones that are
+//!   no longer live, and when every one is live, [`revoke`](VerifyCache::revoke) fails with
+//!   [`RevokeError`] instead of dropping one. The layer then tells the application
+//!   ([`RebillyAuth::invalidate`](crate::RebillyAuth::invalidate) returns the error) and
+//!   counts it ([`Metrics::tombstones_refused`](crate::Metrics::tombstones_refused)).
 //!
 //! ## A shared store for a fleet
 //!
-//! Several processes may share answers through a store of their own (Redis, memcached, …):
-//! implement [`VerifyCache`] over it and give it to
+//! Several processes may share answers and tombstones through a store of their own (Redis,
+//! memcached, …): implement [`VerifyCache`] over it and give it to
 //! [`RebillyAuthBuilder::cache`](crate::RebillyAuthBuilder::cache), and give every process
 //! the same [`digest_key`](crate::RebillyAuthBuilder::digest_key) (else their keys differ).
-//! The store then needs one atomic operation: [`put`](VerifyCache::put) must not replace a
-//! live [`CachedAnswer::Revoked`] (in Redis, a Lua script or a `WATCH`/`MULTI`). Single
-//! flight and the cap on upstream verifies stay per process.
+//! The store keeps tombstones where its eviction policy cannot reach them (in Redis: keys
+//! with their own `EXPIRE`, under a `noeviction` policy or in a separate instance), and
+//! needs one atomic rule: [`put`](VerifyCache::put) must not store a valid answer while a
+//! live tombstone is there (in Redis, a Lua script or a `WATCH`/`MULTI`). Single flight and
+//! the verify slots stay per process.
 
 use std::fmt;
 use std::time::SystemTime;
 
 pub use futures_util::future::BoxFuture;
-use moka::future::Cache;
-use moka::ops::compute::Op;
-use moka::policy::EvictionPolicy;
 
 use crate::customer::AuthenticatedCustomer;
 use crate::digest::CacheKey;
+
+mod memory;
+mod tombstones;
+
+pub use memory::MemoryCache;
 
 /// One cached verify answer, with the instant it stops being usable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +53,7 @@ pub enum CachedAnswer {
     Valid {
         /// Who it belongs to (no token, no links).
         customer: AuthenticatedCustomer,
-        /// Usable while the layer's clock reads earlier than this.
+        /// Served without a new verify while the layer's clock reads earlier than this.
         until: SystemTime,
     },
     /// Verify said the token is not valid (404): a short negative entry.
@@ -42,10 +61,11 @@ pub enum CachedAnswer {
         /// Usable while the layer's clock reads earlier than this.
         until: SystemTime,
     },
-    /// The application logged the token out or invalidated it: a tombstone, which an
-    /// answer of a verify already in flight must not replace.
+    /// The application logged the token out or invalidated it: a tombstone, kept apart
+    /// from answers (see the [module docs](self)). [`VerifyCache::get`] returns it while it
+    /// is live; the layer never [`put`](VerifyCache::put)s one.
     Revoked {
-        /// Usable while the layer's clock reads earlier than this.
+        /// Refused while the layer's clock reads earlier than this.
         until: SystemTime,
     },
 }
@@ -64,179 +84,50 @@ impl CachedAnswer {
     }
 }
 
-/// Where verify answers are kept, keyed by [`CacheKey`] (a keyed digest: never the token).
-///
-/// The layer checks each answer's `until` on read; an implementation need only store and
-/// bound. See the [module docs](self) for plugging in a shared store.
-pub trait VerifyCache: Send + Sync + fmt::Debug + 'static {
-    /// The answer stored under `key`, live or not.
-    fn get<'a>(&'a self, key: &'a CacheKey) -> BoxFuture<'a, Option<CachedAnswer>>;
+/// Why a tombstone could not be written. Whatever the error, the store has dropped the
+/// token's cached answers, so its next request is verified with Rebilly again.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RevokeError {
+    /// The store holds as many live tombstones as its bound allows; none was dropped to
+    /// make room.
+    #[error("the tombstone store is full: {bound} live tombstones")]
+    Full {
+        /// The bound.
+        bound: usize,
+    },
+    /// The store could not be reached or refused the write (a shared store's failure).
+    #[error("the tombstone store failed")]
+    Store(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
 
-    /// Stores `answer` under `key`, **unless** a [`CachedAnswer::Revoked`] live at `now` is
-    /// stored there: that check and the write must be one atomic step, so that a verify in
-    /// flight when the token was logged out cannot bring it back.
+/// Where verify answers and logout tombstones are kept, keyed by [`CacheKey`] (a keyed
+/// digest: never the token).
+///
+/// The layer checks each answer's `until` on read; an implementation stores, bounds and
+/// keeps the two rules below. See the [module docs](self) for plugging in a shared store.
+pub trait VerifyCache: Send + Sync + fmt::Debug + 'static {
+    /// What is known of `key` at `now`: a tombstone live at `now` first
+    /// ([`CachedAnswer::Revoked`]), else the answer stored, live or not (the layer reads a
+    /// stale valid answer's customer, and treats its token as a known session).
+    fn get<'a>(&'a self, key: &'a CacheKey, now: SystemTime)
+    -> BoxFuture<'a, Option<CachedAnswer>>;
+
+    /// Stores `answer` under `key`, **unless** a tombstone live at `now` is there: that
+    /// check and the write must be one atomic step, or the tombstone must shadow the answer
+    /// in [`get`](Self::get) until the tombstone lapses, so that a verify in flight when the
+    /// token was logged out cannot bring it back.
     fn put<'a>(&'a self, key: CacheKey, answer: CachedAnswer, now: SystemTime)
     -> BoxFuture<'a, ()>;
 
-    /// Stores a tombstone under `key` until `until`, replacing whatever is there.
-    fn revoke<'a>(&'a self, key: CacheKey, until: SystemTime) -> BoxFuture<'a, ()>;
-}
-
-/// The in-memory [`VerifyCache`] (the default): two bounded moka caches, one for valid
-/// answers and tombstones, one for negative (404) answers, each with its own capacity in
-/// entries. Cheap to clone; clones share entries.
-///
-/// Both evict least-recently-used entries and always admit new ones (moka's TinyLFU could
-/// refuse a tombstone admission). A flood of distinct bad tokens only cycles the negative
-/// part: valid answers and tombstones stay.
-#[derive(Clone)]
-pub struct MemoryCache {
-    valid: Cache<CacheKey, CachedAnswer>,
-    invalid: Cache<CacheKey, CachedAnswer>,
-    capacity: u64,
-    negative_capacity: u64,
-}
-
-impl fmt::Debug for MemoryCache {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MemoryCache")
-            .field("capacity", &self.capacity)
-            .field("negative_capacity", &self.negative_capacity)
-            .field("entries", &self.valid.entry_count())
-            .field("negative_entries", &self.invalid.entry_count())
-            .finish()
-    }
-}
-
-impl MemoryCache {
-    /// A cache of at most `capacity` valid answers and tombstones and `negative_capacity`
-    /// negative answers (each at least 1).
-    pub fn new(capacity: u64, negative_capacity: u64) -> Self {
-        let capacity = capacity.max(1);
-        let negative_capacity = negative_capacity.max(1);
-        Self {
-            valid: Cache::builder()
-                .name("rebilly_auth.verify_cache")
-                .max_capacity(capacity)
-                .eviction_policy(EvictionPolicy::lru())
-                .build(),
-            invalid: Cache::builder()
-                .name("rebilly_auth.negative_cache")
-                .max_capacity(negative_capacity)
-                .eviction_policy(EvictionPolicy::lru())
-                .build(),
-            capacity,
-            negative_capacity,
-        }
-    }
-
-    /// The bounds: (valid answers and tombstones, negative answers).
-    pub fn capacities(&self) -> (u64, u64) {
-        (self.capacity, self.negative_capacity)
-    }
-
-    /// How many entries each part holds (valid answers and tombstones, negative answers),
-    /// once moka's pending maintenance (evictions) has run.
-    pub async fn entry_counts(&self) -> (u64, u64) {
-        self.valid.run_pending_tasks().await;
-        self.invalid.run_pending_tasks().await;
-        (self.valid.entry_count(), self.invalid.entry_count())
-    }
-}
-
-impl MemoryCache {
-    /// [`VerifyCache::get`] without the box: the layer's hot path.
-    pub(crate) async fn lookup(&self, key: &CacheKey) -> Option<CachedAnswer> {
-        match self.valid.get(key).await {
-            Some(answer) => Some(answer),
-            None => self.invalid.get(key).await,
-        }
-    }
-}
-
-impl VerifyCache for MemoryCache {
-    fn get<'a>(&'a self, key: &'a CacheKey) -> BoxFuture<'a, Option<CachedAnswer>> {
-        Box::pin(self.lookup(key))
-    }
-
-    fn put<'a>(
+    /// Writes a tombstone under `key` until `until` (keeping the later `until` if one is
+    /// there), and drops the key's cached answers. A live tombstone is **never** dropped to
+    /// make room: at the store's bound, expired ones may go, else this fails with
+    /// [`RevokeError::Full`]. The answers are dropped whatever the result.
+    fn revoke<'a>(
         &'a self,
         key: CacheKey,
-        answer: CachedAnswer,
+        until: SystemTime,
         now: SystemTime,
-    ) -> BoxFuture<'a, ()> {
-        Box::pin(async move {
-            match answer {
-                CachedAnswer::Invalid { .. } => self.invalid.insert(key, answer).await,
-                _ => {
-                    // One atomic step per key: a live tombstone stays.
-                    self.valid
-                        .entry(key)
-                        .and_compute_with(|existing| {
-                            let op = match existing.map(|e| e.into_value()) {
-                                Some(CachedAnswer::Revoked { until }) if now < until => Op::Nop,
-                                _ => Op::Put(answer),
-                            };
-                            std::future::ready(op)
-                        })
-                        .await;
-                }
-            }
-        })
-    }
-
-    fn revoke<'a>(&'a self, key: CacheKey, until: SystemTime) -> BoxFuture<'a, ()> {
-        Box::pin(async move {
-            self.valid
-                .insert(key, CachedAnswer::Revoked { until })
-                .await;
-            self.invalid.invalidate(&key).await;
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-
-    #[tokio::test]
-    async fn tombstone_wins_over_a_late_put() {
-        let cache = MemoryCache::new(10, 10);
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
-        let key = CacheKey::from_bytes([7; 32]);
-        let customer = AuthenticatedCustomer::new("cus_1".into(), "ada", None, None, false);
-        cache.revoke(key, now + Duration::from_secs(60)).await;
-        cache
-            .put(
-                key,
-                CachedAnswer::Valid {
-                    customer: customer.clone(),
-                    until: now + Duration::from_secs(30),
-                },
-                now,
-            )
-            .await;
-        assert!(matches!(
-            cache.get(&key).await,
-            Some(CachedAnswer::Revoked { .. })
-        ));
-        // Once the tombstone lapsed, a put replaces it.
-        let later = now + Duration::from_secs(61);
-        cache
-            .put(
-                key,
-                CachedAnswer::Valid {
-                    customer,
-                    until: later + Duration::from_secs(30),
-                },
-                later,
-            )
-            .await;
-        assert!(matches!(
-            cache.get(&key).await,
-            Some(CachedAnswer::Valid { .. })
-        ));
-    }
+    ) -> BoxFuture<'a, Result<(), RevokeError>>;
 }

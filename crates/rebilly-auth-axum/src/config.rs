@@ -3,16 +3,17 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rebilly_auth_core::{Client, Clock, RetryPolicy};
+use rebilly_auth_core::{Client, Clock, SystemClock};
 
 use crate::auth::{RebillyAuth, State};
 use crate::cache::{MemoryCache, VerifyCache};
 use crate::digest::Digester;
 use crate::metrics::Counters;
+use crate::slots::Slots;
 use crate::token::{TokenSource, normalize_origin};
 
 /// The defaults, in one place for the docs.
@@ -22,24 +23,40 @@ pub(crate) mod defaults {
     pub(crate) const MAX_STALENESS: Duration = Duration::from_secs(30);
     pub(crate) const EXPIRY_SKEW: Duration = Duration::from_secs(5);
     pub(crate) const NEGATIVE_TTL: Duration = Duration::from_secs(5);
-    pub(crate) const TOMBSTONE_TTL: Duration = Duration::from_secs(3600);
+    pub(crate) const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+    pub(crate) const MAX_TOMBSTONES: usize = 1_000_000;
     pub(crate) const CAPACITY: u64 = 10_000;
     pub(crate) const NEGATIVE_CAPACITY: u64 = 10_000;
     pub(crate) const VERIFY_TIMEOUT: Duration = Duration::from_secs(2);
     pub(crate) const MAX_CONCURRENT_VERIFIES: usize = 32;
-    pub(crate) const OVERLOAD_RETRY_AFTER: Duration = Duration::from_secs(1);
 }
 
-/// The retry policy of the layer's verifies: at most one retry (two attempts, short backoff),
-/// and a server-given wait honoured only when short. The layer applies it, with
-/// `verify_timeout` as the call's and each attempt's deadline, to every verify it sends, so any
-/// client will do, whatever its own settings.
-pub(crate) fn verify_retry_policy(verify_timeout: Duration) -> RetryPolicy {
-    RetryPolicy::default()
-        .max_attempts(2)
-        .initial_backoff(Duration::from_millis(50))
-        .max_backoff(Duration::from_millis(200))
-        .max_server_wait(verify_timeout / 4)
+impl RebillyAuth {
+    /// A builder over `client`, the client verify and logout calls go through: any client,
+    /// your application's own included (the layer gives each verify its own deadline and at
+    /// most one retry, whatever the client's settings). A publishable key is enough for it:
+    /// verify and logout need no more.
+    pub fn builder(client: Client) -> RebillyAuthBuilder {
+        RebillyAuthBuilder {
+            client,
+            source: TokenSource::default(),
+            allowed_origins: Vec::new(),
+            allow_pending_otp: false,
+            otp_pending_when_absent: false,
+            max_staleness: defaults::MAX_STALENESS,
+            expiry_skew: defaults::EXPIRY_SKEW,
+            negative_ttl: defaults::NEGATIVE_TTL,
+            max_token_lifetime: defaults::MAX_TOKEN_LIFETIME,
+            max_tombstones: defaults::MAX_TOMBSTONES,
+            capacity: defaults::CAPACITY,
+            negative_capacity: defaults::NEGATIVE_CAPACITY,
+            cache: None,
+            verify_timeout: defaults::VERIFY_TIMEOUT,
+            max_concurrent_verifies: defaults::MAX_CONCURRENT_VERIFIES,
+            clock: Arc::new(SystemClock),
+            digest_key: None,
+        }
+    }
 }
 
 /// A layer configuration that cannot work, found by [`RebillyAuthBuilder::build`].
@@ -75,10 +92,12 @@ pub struct RebillyAuthBuilder {
     pub(crate) source: TokenSource,
     pub(crate) allowed_origins: Vec<String>,
     pub(crate) allow_pending_otp: bool,
+    pub(crate) otp_pending_when_absent: bool,
     pub(crate) max_staleness: Duration,
     pub(crate) expiry_skew: Duration,
     pub(crate) negative_ttl: Duration,
-    pub(crate) tombstone_ttl: Duration,
+    pub(crate) max_token_lifetime: Duration,
+    pub(crate) max_tombstones: usize,
     pub(crate) capacity: u64,
     pub(crate) negative_capacity: u64,
     pub(crate) cache: Option<Arc<dyn VerifyCache>>,
@@ -95,7 +114,10 @@ impl fmt::Debug for RebillyAuthBuilder {
             .field("source", &self.source)
             .field("allowed_origins", &self.allowed_origins)
             .field("allow_pending_otp", &self.allow_pending_otp)
+            .field("otp_pending_when_absent", &self.otp_pending_when_absent)
             .field("max_staleness", &self.max_staleness)
+            .field("max_token_lifetime", &self.max_token_lifetime)
+            .field("max_tombstones", &self.max_tombstones)
             .field("capacity", &self.capacity)
             .field("negative_capacity", &self.negative_capacity)
             .field("verify_timeout", &self.verify_timeout)
@@ -138,6 +160,18 @@ impl RebillyAuthBuilder {
         self
     }
 
+    /// How a verify answer **without** `otpRequired` is read (default `false`: no one-time
+    /// password pending). The spec makes the field optional and gives no default, so no
+    /// reading is safe for every organization: an organization that never asks for a second
+    /// factor has nothing pending, while one that requires it would let a password-only
+    /// session through if the field went missing. Set `true` if your organization requires a
+    /// one-time password: an answer without the field is then read as pending (refused unless
+    /// [`allow_pending_otp`](Self::allow_pending_otp)), failing closed.
+    pub fn otp_pending_when_absent(mut self, pending: bool) -> Self {
+        self.otp_pending_when_absent = pending;
+        self
+    }
+
     /// The longest a valid answer is served from the cache (default 30 s). **The
     /// trade-off:** a token revoked outside this process (another server's logout, an
     /// admin's) stays accepted here for up to this long. Logouts through
@@ -160,13 +194,30 @@ impl RebillyAuthBuilder {
         self
     }
 
-    /// How long a logout tombstone is kept (default 1 h).
-    pub fn tombstone_ttl(mut self, ttl: Duration) -> Self {
-        self.tombstone_ttl = ttl;
+    /// The longest a token may live (default 7 days): how long a logout tombstone is kept
+    /// when the layer does not know the token's `expiredTime` (it was never cached, or
+    /// Rebilly gave none), and a cap on every other cache lifetime (`max_staleness` and
+    /// `negative_ttl` may not exceed it). Tokens expire 1 h after login by default, but a
+    /// login may ask for a later `expiredTime`: set this to at least the longest lifetime
+    /// your logins ask for, else a token revoked through the layer (with the upstream logout
+    /// failing) could be accepted again once its tombstone lapses. A longer setting only
+    /// keeps tombstones longer (see [`max_tombstones`](Self::max_tombstones)).
+    pub fn max_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.max_token_lifetime = lifetime;
         self
     }
 
-    /// The most valid answers and tombstones the in-memory cache holds (default 10,000).
+    /// The most tombstones the in-memory cache holds (default 1,000,000: about 47 to 94
+    /// bytes each, 86 MB at most when full; see [`MemoryCache`]). No traffic evicts a live
+    /// tombstone; at the bound, lapsed ones are purged, and when all are live a further
+    /// [`RebillyAuth::invalidate`] or [`RebillyAuth::logout`] fails (see there) rather than
+    /// drop one. The default covers a million logouts within `max_token_lifetime`.
+    pub fn max_tombstones(mut self, max: usize) -> Self {
+        self.max_tombstones = max;
+        self
+    }
+
+    /// The most valid answers the in-memory cache holds (default 10,000).
     pub fn capacity(mut self, entries: u64) -> Self {
         self.capacity = entries;
         self
@@ -179,7 +230,7 @@ impl RebillyAuthBuilder {
     }
 
     /// Another cache than the in-memory one, such as a shared store (see [`VerifyCache`]);
-    /// `capacity` and `negative_capacity` then do not apply.
+    /// `capacity`, `negative_capacity` and `max_tombstones` then do not apply.
     pub fn cache(mut self, cache: Arc<dyn VerifyCache>) -> Self {
         self.cache = Some(cache);
         self
@@ -192,9 +243,12 @@ impl RebillyAuthBuilder {
         self
     }
 
-    /// The most verifies in flight upstream at once (default 32). A request that needs one
-    /// more gets 503 with `Retry-After: 1`. Requests joining a verify of the same token
-    /// already in flight do not count.
+    /// The most verifies in flight upstream at once (default 32), the verify slots. A
+    /// quarter of them (rounded down) is reserved for re-verifying known sessions; a request
+    /// that finds no free slot waits in a FIFO queue (at most 8 per slot) for up to
+    /// `verify_timeout`, then gets 503 with `Retry-After: 1` (at once if the queue is full).
+    /// Requests joining a verify of the same token already in flight do not count. See the
+    /// crate docs, "Verify slots".
     pub fn max_concurrent_verifies(mut self, max: usize) -> Self {
         self.max_concurrent_verifies = max;
         self
@@ -231,6 +285,16 @@ impl RebillyAuthBuilder {
                 "max_concurrent_verifies must be at least 1",
             ));
         }
+        if self.max_token_lifetime < self.max_staleness
+            || self.max_token_lifetime < self.negative_ttl
+        {
+            return Err(ConfigError::Invalid(
+                "max_token_lifetime caps max_staleness and negative_ttl: it may not be shorter",
+            ));
+        }
+        if self.max_tombstones == 0 {
+            return Err(ConfigError::Invalid("max_tombstones must be at least 1"));
+        }
         if self.capacity == 0 || self.negative_capacity == 0 {
             return Err(ConfigError::Invalid("cache capacities must be at least 1"));
         }
@@ -246,7 +310,8 @@ impl RebillyAuthBuilder {
         let (cache, memory) = match self.cache {
             Some(cache) => (cache, None),
             None => {
-                let memory = MemoryCache::new(self.capacity, self.negative_capacity);
+                let memory = MemoryCache::new(self.capacity, self.negative_capacity)
+                    .max_tombstones(self.max_tombstones);
                 (
                     Arc::new(memory.clone()) as Arc<dyn VerifyCache>,
                     Some(memory),
@@ -259,19 +324,20 @@ impl RebillyAuthBuilder {
                 source: self.source,
                 allowed_origins: self.allowed_origins,
                 allow_pending_otp: self.allow_pending_otp,
+                otp_pending_when_absent: self.otp_pending_when_absent,
                 max_staleness: self.max_staleness,
                 expiry_skew: self.expiry_skew,
                 negative_ttl: self.negative_ttl,
-                tombstone_ttl: self.tombstone_ttl,
+                max_token_lifetime: self.max_token_lifetime,
                 cache,
                 memory,
                 verify_timeout: self.verify_timeout,
                 max_concurrent_verifies: self.max_concurrent_verifies,
+                slots: Slots::new(self.max_concurrent_verifies),
                 clock: self.clock,
                 digester,
                 flights: Mutex::new(HashMap::new()),
                 next_flight: AtomicU64::new(0),
-                in_flight: AtomicUsize::new(0),
                 counters: Counters::default(),
             }),
         })

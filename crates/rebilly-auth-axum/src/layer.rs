@@ -10,13 +10,14 @@ use axum_core::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http::request::Parts;
+use rebilly_auth_core::Deletion;
 use rebilly_auth_core::models::AuthToken;
-use rebilly_auth_core::{Deletion, Error};
 use tower_layer::Layer;
 use tower_service::Service;
 use tracing::Instrument;
 
-use crate::auth::{RebillyAuth, authentication_span};
+use crate::auth::{LogoutError, RebillyAuth, authentication_span};
+use crate::cache::RevokeError;
 use crate::customer::{AuthState, AuthenticatedCustomer};
 use crate::metrics::Counters;
 use crate::outcome::Rejection;
@@ -233,14 +234,14 @@ impl CurrentSession {
 
     /// Logs the customer out: the token is refused by this layer at once (a tombstone) and
     /// logged out upstream. See [`RebillyAuth::logout`].
-    pub async fn logout(self) -> Result<Deletion, Error> {
+    pub async fn logout(self) -> Result<Deletion, LogoutError> {
         self.auth.logout(self.token.expose()).await
     }
 
     /// Refuses the token in this layer from now on, without calling Rebilly. See
-    /// [`RebillyAuth::invalidate`].
-    pub async fn invalidate(self) {
-        self.auth.invalidate(self.token.expose()).await;
+    /// [`RebillyAuth::invalidate`], whose errors it returns.
+    pub async fn invalidate(self) -> Result<(), RevokeError> {
+        self.auth.invalidate(self.token.expose()).await
     }
 }
 

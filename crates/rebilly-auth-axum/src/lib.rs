@@ -140,10 +140,12 @@ mod digest;
 mod layer;
 mod metrics;
 mod outcome;
+mod slots;
 mod token;
+mod verify;
 
-pub use auth::RebillyAuth;
-pub use cache::{CachedAnswer, MemoryCache, VerifyCache};
+pub use auth::{LogoutError, RebillyAuth};
+pub use cache::{CachedAnswer, MemoryCache, RevokeError, VerifyCache};
 pub use config::{ConfigError, RebillyAuthBuilder};
 pub use customer::AuthenticatedCustomer;
 pub use digest::CacheKey;

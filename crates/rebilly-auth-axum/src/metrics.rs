@@ -53,7 +53,8 @@ counters!(
     upstream_bad_answer,
     /// Upstream could not answer (timeout, 5xx, 429, connection failure).
     upstream_unavailable,
-    /// Refused because the cap on concurrent upstream verifies was reached.
+    /// Verifies that got no slot: the wait queue was full, or the wait reached the verify
+    /// deadline (503).
     over_capacity,
     /// Requests without a token.
     missing_token,
@@ -67,6 +68,12 @@ counters!(
     authenticated,
     /// Invalidations (logouts through the layer included).
     invalidations,
+    /// Invalidations (and logouts) that wrote no tombstone because the tombstone store was
+    /// full of live ones (or a shared store failed): the application got an error, and the
+    /// token's cached answer was dropped.
+    tombstones_refused,
+    /// Verifies of known sessions (a cached valid answer past its freshness) started.
+    known_reverifies,
 );
 
 impl Counters {

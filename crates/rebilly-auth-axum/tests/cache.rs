@@ -210,7 +210,7 @@ async fn an_invalidation_during_a_verify_in_flight_wins() {
     let (capture, world, token, auth, app) = ada_behind_the_layer().await;
 
     let in_flight = request_with_verify_in_flight(&world, &auth, &app, token.expose()).await;
-    auth.invalidate(token.expose()).await;
+    auth.invalidate(token.expose()).await.unwrap();
     let answer = in_flight.await.unwrap();
     assert_eq!(
         answer.status, 401,
@@ -367,13 +367,17 @@ async fn ten_thousand_distinct_bad_tokens_stay_within_every_bound() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn above_the_cap_a_503_with_retry_after() {
+async fn past_the_slots_a_bounded_queue_then_a_503_with_retry_after() {
+    // 4 slots: 3 general, 1 reserved for known sessions (none here). Each verify takes
+    // 1.5 s; the queue holds 8 per general slot (24) and a wait lasts the verify deadline
+    // (2 s). Of 40 distinct tokens at once: 3 verify at once, 3 more after 1.5 s in the
+    // queue, 21 wait 2 s and get 503, 13 find the queue full and get 503 at once.
     let capture = Capture::start();
     let world = World::new().await;
     let auth = world.auth().max_concurrent_verifies(4).build().unwrap();
     let app = app(&auth);
-    let tokens: Vec<String> = (0..10).map(|i| format!("token-number-{i:04}")).collect();
-    world.fault_verifies(Fault::Delay(Duration::from_millis(500)), 10);
+    let tokens: Vec<String> = (0..40).map(|i| format!("token-number-{i:04}")).collect();
+    world.fault_verifies(Fault::Delay(Duration::from_millis(1500)), 40);
     let tasks: Vec<_> = tokens
         .iter()
         .map(|token| spawn_get_me(&app, token))
@@ -390,9 +394,9 @@ async fn above_the_cap_a_503_with_retry_after() {
             other => panic!("unexpected {other}"),
         }
     }
-    assert_eq!(overloaded, 6);
-    assert_eq!(world.verifies_seen(), 4);
-    assert_eq!(auth.metrics().over_capacity, 6);
+    assert_eq!(overloaded, 34);
+    assert_eq!(world.verifies_seen(), 6);
+    assert_eq!(auth.metrics().over_capacity, 34);
     let refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
     capture.assert_clean(&refs);
 }
@@ -408,8 +412,9 @@ impl rebilly_auth_axum::VerifyCache for SharedStore {
     fn get<'a>(
         &'a self,
         key: &'a rebilly_auth_axum::CacheKey,
+        now: std::time::SystemTime,
     ) -> rebilly_auth_axum::cache::BoxFuture<'a, Option<rebilly_auth_axum::CachedAnswer>> {
-        self.inner.get(key)
+        self.inner.get(key, now)
     }
 
     fn put<'a>(
@@ -426,8 +431,9 @@ impl rebilly_auth_axum::VerifyCache for SharedStore {
         &'a self,
         key: rebilly_auth_axum::CacheKey,
         until: std::time::SystemTime,
-    ) -> rebilly_auth_axum::cache::BoxFuture<'a, ()> {
-        self.inner.revoke(key, until)
+        now: std::time::SystemTime,
+    ) -> rebilly_auth_axum::cache::BoxFuture<'a, Result<(), rebilly_auth_axum::RevokeError>> {
+        self.inner.revoke(key, until, now)
     }
 }
 

@@ -87,11 +87,13 @@ async fn no_token_in_debug_responses_or_trace_output() {
     assert!(!debug.contains(&secret));
     let key = rebilly_auth_axum::CacheKey::from_bytes([0xab; 32]);
     assert_eq!(format!("{key:?}"), "CacheKey(..)");
+    let now = std::time::SystemTime::now();
     cache
-        .revoke(key, std::time::SystemTime::now() + Duration::from_secs(1))
-        .await;
+        .revoke(key, now + Duration::from_secs(1), now)
+        .await
+        .unwrap();
     assert!(matches!(
-        cache.get(&key).await,
+        cache.get(&key, now).await,
         Some(CachedAnswer::Revoked { .. })
     ));
 
