@@ -25,6 +25,8 @@ SERVER:
                               not loopback needs --control-token (or --no-control).
     --port PORT               port to listen on; 0 picks a free one (default 0)
     --max-request-body BYTES  largest request body accepted (default 1048576)
+    --body-timeout SECONDS    time a client has to send a request body once its head was
+                              read; past it: 408 and the connection closes (default 30)
     --rate-limit N            non-GET requests per organization per 10 emulated minutes
                               (default 3000)
 
@@ -112,6 +114,8 @@ pub struct Args {
     pub rate_limit: Option<u64>,
     /// `--max-request-body`.
     pub max_request_body: Option<usize>,
+    /// `--body-timeout`, in seconds (fractions allowed).
+    pub body_timeout: Option<std::time::Duration>,
     /// The behaviour flags.
     pub behaviours: Behaviours,
 }
@@ -204,6 +208,7 @@ pub fn parse_args(
         cors_origins: Vec::new(),
         rate_limit: None,
         max_request_body: None,
+        body_timeout: None,
         behaviours: Behaviours::default(),
     };
     let mut args = args.into_iter();
@@ -305,6 +310,16 @@ pub fn parse_args(
                     value()?
                         .parse()
                         .map_err(|_| usage("--max-request-body: not a number of bytes"))?,
+                );
+            }
+            "--body-timeout" => {
+                parsed.body_timeout = Some(
+                    value()?
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|s| *s > 0.0 && *s <= 86_400.0)
+                        .map(std::time::Duration::from_secs_f64)
+                        .ok_or_else(|| usage("--body-timeout: seconds from 0 to 86400"))?,
                 );
             }
             "--wrong-password" => {

@@ -39,6 +39,8 @@ pub use args::{Args, Command, OrganizationArgs, USAGE, UsageError, parse_args};
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::mpsc;
+use std::time::Duration;
 
 use rebilly_auth_testing::emulator::{
     ControlApi, Emulator, EmulatorBuilder, ServeOptions, Snapshot,
@@ -90,11 +92,38 @@ pub fn build(args: &Args) -> Result<(Emulator, SocketAddr, ServeOptions), String
     if let Some(bytes) = args.max_request_body {
         options = options.max_request_body(bytes);
     }
-    Ok((
-        builder.build(),
-        SocketAddr::new(args.host, args.port),
-        options,
-    ))
+    if let Some(timeout) = args.body_timeout {
+        options = options.body_read_timeout(timeout);
+    }
+    let emulator = builder.try_build().map_err(|e| match &args.state {
+        Some(path) => format!("--state {path}: {e}"),
+        None => e.to_string(),
+    })?;
+    Ok((emulator, SocketAddr::new(args.host, args.port), options))
+}
+
+/// How long a stop waits for the server to close its connections before the runtime is shut
+/// down anyway.
+const GRACEFUL_STOP: Duration = Duration::from_millis(1000);
+
+/// How long the runtime's shutdown waits for its tasks and blocking threads; the process then
+/// exits whatever they are doing. With [`GRACEFUL_STOP`], a stop takes at most 1.5 s.
+const RUNTIME_STOP: Duration = Duration::from_millis(500);
+
+/// Waits for SIGTERM or Ctrl-C (SIGINT) on a thread of its own with its own small runtime, so
+/// that the signal is seen even while every worker of the server's runtime is busy; then sends
+/// on `stop`.
+fn watch_stop_signal(stop: mpsc::Sender<()>) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("stop-signal".into())
+        .spawn(move || {
+            runtime.block_on(stop_signal());
+            let _ = stop.send(());
+        })?;
+    Ok(())
 }
 
 /// Waits for SIGTERM or Ctrl-C (SIGINT).
@@ -159,25 +188,37 @@ pub fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async move {
-        let server = match emulator.serve_with(addr, options).await {
-            Ok(server) => server,
-            Err(error) => {
-                eprintln!("cannot listen on {addr}: {error}");
-                return ExitCode::FAILURE;
-            }
-        };
-        let url = server.url();
-        println!("listening on {url}");
-        if !args.no_control {
-            println!("control API and inbox page: {url}/__emulator/");
+    let (stop, stopped) = mpsc::channel();
+    if let Err(error) = watch_stop_signal(stop) {
+        eprintln!("cannot watch for SIGTERM: {error}");
+        return ExitCode::FAILURE;
+    }
+    let server = match runtime.block_on(emulator.serve_with(addr, options)) {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("cannot listen on {addr}: {error}");
+            return ExitCode::FAILURE;
         }
-        for id in emulator.snapshot().organizations() {
-            println!("organization {id}");
-        }
-        stop_signal().await;
+    };
+    let url = server.url();
+    println!("listening on {url}");
+    if !args.no_control {
+        println!("control API and inbox page: {url}/__emulator/");
+    }
+    for id in emulator.snapshot().organizations() {
+        println!("organization {id}");
+    }
+    // The main thread waits for the signal outside the runtime: nothing the workers do can
+    // keep it from seeing the stop.
+    let _ = stopped.recv();
+    let (closed, wait_closed) = mpsc::channel();
+    runtime.spawn(async move {
         server.shutdown().await;
-        println!("stopped");
-        ExitCode::SUCCESS
-    })
+        let _ = closed.send(());
+    });
+    let _ = wait_closed.recv_timeout(GRACEFUL_STOP);
+    // Tokio's runtime drop waits for every blocking task without limit; this does not.
+    runtime.shutdown_timeout(RUNTIME_STOP);
+    println!("stopped");
+    ExitCode::SUCCESS
 }

@@ -251,6 +251,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod cassette;
+#[cfg(feature = "log-capture")]
+mod log_capture;
 pub mod recording;
 pub mod redact;
 
@@ -259,6 +261,8 @@ pub mod emulator;
 
 #[cfg(feature = "emulator")]
 pub use emulator::Emulator;
+#[cfg(feature = "log-capture")]
+pub use log_capture::LogCapture;
 pub use recording::{ManualClock, RecordedRequest, RecordingTransport, json_response};
 
 /// The transport conformance suite: checks any [`rebilly_auth_core::HttpTransport`] against loopback servers.

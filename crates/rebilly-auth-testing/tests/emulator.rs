@@ -601,9 +601,7 @@ async fn credentials_open_behaviours() {
         .unwrap();
     // Password pattern (JS literal with lookahead).
     c.authentication_options()
-        .update(
-            AuthenticationOptions::default().password_pattern("/^(?=.*\\d)(?=.*[A-Z]).{8,}$/"),
-        )
+        .update(AuthenticationOptions::default().password_pattern("/^(?=.*\\d)(?=.*[A-Z]).{8,}$/"))
         .await
         .unwrap();
     let err = c

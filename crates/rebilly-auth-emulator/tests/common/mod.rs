@@ -135,6 +135,23 @@ impl Emulator {
         self.send(method, &format!("/__emulator{path}"), headers, body)
     }
 
+    /// Sends SIGTERM and waits at most `bound` for the exit status (`None`: still running).
+    pub fn terminate_within(&mut self, bound: Duration) -> Option<ExitStatus> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let deadline = Instant::now() + bound;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// Sends SIGTERM and waits (at most 30 s) for the exit status.
     pub fn terminate(&mut self) -> ExitStatus {
         let status = Command::new("kill")

@@ -129,7 +129,21 @@ impl EmulatorBuilder {
     }
 
     /// Builds the emulator. [`Emulator::reset`] returns to what this builds.
+    ///
+    /// # Panics
+    ///
+    /// When the [`state`](Self::state) snapshot stores more records of one kind in an
+    /// organization than [`max_records_per_kind`](Self::max_records_per_kind) allows;
+    /// [`try_build`](Self::try_build) returns that error instead.
     pub fn build(self) -> Emulator {
+        self.try_build()
+            .unwrap_or_else(|error| panic!("EmulatorBuilder::build: {error}"))
+    }
+
+    /// Builds the emulator, or says why its [`state`](Self::state) snapshot cannot be
+    /// restored (more records of one kind than
+    /// [`max_records_per_kind`](Self::max_records_per_kind) allows).
+    pub fn try_build(self) -> Result<Emulator, SnapshotError> {
         let clock = EmulatorClock::starting_at(self.start.unwrap_or_else(clock::system_now));
         let state = State::new(self.seed, self.behaviours);
         let emulator = Emulator {
@@ -148,7 +162,7 @@ impl EmulatorBuilder {
             }),
         };
         if let Some(snapshot) = &self.state {
-            emulator.restore(snapshot);
+            emulator.restore(snapshot)?;
         }
         for (id, secret, publishable) in self.organizations {
             emulator.add_organization(id, secret, publishable.as_deref());
@@ -157,6 +171,6 @@ impl EmulatorBuilder {
             emulator.add_customer(&organization, id);
         }
         *lock(&emulator.shared.start) = emulator.snapshot();
-        emulator
+        Ok(emulator)
     }
 }

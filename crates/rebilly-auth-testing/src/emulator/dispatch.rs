@@ -1,6 +1,7 @@
 //! The shared request handler of both faces (in-process transport and HTTP server): faults,
 //! the control API, CORS, authentication, rate limits, then the operation.
 
+use super::state::{MAX_PASSWORD_LENGTH, PasswordCheck, PasswordVerdict, check_password};
 use super::*;
 
 impl Emulator {
@@ -97,22 +98,8 @@ impl Emulator {
             }
             Some(Fault::DropBeforeProcessing) => Outcome::Drop,
             _ => {
-                // A bug must not take the connection (or the caller's thread) down with it: a
-                // panic becomes a 500 problem (the panic hook still reports it).
                 let (reply, organization, executed) =
-                    std::panic::catch_unwind(AssertUnwindSafe(|| {
-                        self.execute(&parts, parsed, &body)
-                    }))
-                    .unwrap_or_else(|_| {
-                        (
-                            Reply::problem(
-                                StatusCode::INTERNAL_SERVER_ERROR,
-                                "the emulator failed on this request (a bug in the emulator)",
-                            ),
-                            None,
-                            true,
-                        )
-                    });
+                    self.execute_checked(&parts, parsed, &body).await;
                 entry.organization = organization;
                 entry.executed = executed;
                 apply_fault(fault.as_ref(), reply)
@@ -135,37 +122,120 @@ impl Emulator {
         outcome
     }
 
-    /// Authenticates, rate-limits and runs the operation; returns the reply, the
-    /// organization, and whether the state handler ran.
-    fn execute(
+    /// Checks the password of a credential write first, outside the state lock and off the
+    /// runtime's workers, then runs [`execute`](Self::execute) with the verdict. Should the
+    /// organization's `passwordPattern` change during the check, the verdict no longer counts
+    /// and the password is checked again against the new pattern (at most
+    /// [`PASSWORD_CHECK_ATTEMPTS`] times, then 409): a password is only ever accepted by the
+    /// pattern in force when the credential is written.
+    async fn execute_checked(
         &self,
         parts: &http::request::Parts,
         parsed: Option<routes::Parsed>,
         body: &[u8],
     ) -> (Reply, Option<String>, bool) {
+        for _ in 0..PASSWORD_CHECK_ATTEMPTS {
+            let check = self
+                .check_password_first(parts, parsed.as_ref(), body)
+                .await;
+            // A bug must not take the connection (or the caller's thread) down with it: a
+            // panic becomes a 500 problem (the panic hook still reports it).
+            let done = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                self.execute(parts, parsed.clone(), body, check.as_ref())
+            }));
+            match done {
+                Ok(Some(done)) => return done,
+                Ok(None) => continue,
+                Err(_) => {
+                    return (
+                        Reply::problem(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "the emulator failed on this request (a bug in the emulator)",
+                        ),
+                        None,
+                        true,
+                    );
+                }
+            }
+        }
+        (
+            Reply::problem(
+                StatusCode::CONFLICT,
+                "the organization's passwordPattern kept changing while the password was checked; send the request again",
+            ),
+            parsed.and_then(|p| p.organization),
+            false,
+        )
+    }
+
+    /// The password check of `POST`/`PUT /credentials`, before the state lock is taken: the
+    /// pattern is copied out under the lock, the check runs without it (on tokio's blocking
+    /// pool when there is a runtime, so that it never occupies a worker). `None` for other
+    /// operations and for bodies without a password string (the handler refuses those).
+    async fn check_password_first(
+        &self,
+        parts: &http::request::Parts,
+        parsed: Option<&routes::Parsed>,
+        body: &[u8],
+    ) -> Option<PasswordCheck> {
+        let parsed = parsed?;
+        if !matches!(
+            parsed.operation?,
+            OperationId::PostCredential | OperationId::PutCredential
+        ) {
+            return None;
+        }
+        let mut map = handlers::parse_object(body, false).ok()?;
+        let serde_json::Value::String(password) = map.remove("password")? else {
+            return None;
+        };
+        let organization = organization_of(parts, parsed)?;
+        let pattern = lock(&self.shared.state)
+            .organizations
+            .get(&organization)?
+            .options
+            .compiled
+            .clone();
+        let verdict = match (&pattern, tokio::runtime::Handle::try_current()) {
+            (Some(_), Ok(runtime)) if password.chars().count() <= MAX_PASSWORD_LENGTH => {
+                let checked = pattern.clone();
+                runtime
+                    .spawn_blocking(move || check_password(checked.as_ref(), &password))
+                    .await
+                    .unwrap_or(PasswordVerdict::TooComplex)
+            }
+            _ => check_password(pattern.as_ref(), &password),
+        };
+        Some(PasswordCheck { pattern, verdict })
+    }
+
+    /// Authenticates, rate-limits and runs the operation; returns the reply, the
+    /// organization, and whether the state handler ran. `None` when `check` was made against
+    /// a `passwordPattern` that is no longer in force (nothing was changed).
+    fn execute(
+        &self,
+        parts: &http::request::Parts,
+        parsed: Option<routes::Parsed>,
+        body: &[u8],
+        check: Option<&PasswordCheck>,
+    ) -> Option<(Reply, Option<String>, bool)> {
         let Some(parsed) = parsed else {
-            return (
+            return Some((
                 Reply::problem(StatusCode::NOT_FOUND, "no such route"),
                 None,
                 false,
-            );
+            ));
         };
-        let organization = parsed.organization.clone().or_else(|| {
-            parts
-                .headers
-                .get("organization-id")
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.trim().to_owned())
-        });
+        let organization = organization_of(parts, &parsed);
         let Some(organization) = organization else {
-            return (
+            return Some((
                 Reply::problem(
                     StatusCode::NOT_FOUND,
                     "the path must start with /organizations/{organizationId}",
                 ),
                 None,
                 false,
-            );
+            ));
         };
         let now = self.shared.clock.now();
         let base = base_url(parts);
@@ -177,31 +247,35 @@ impl Emulator {
             behaviours,
         } = &mut *guard;
         let Some(org) = organizations.get_mut(&organization) else {
-            return (
+            return Some((
                 Reply::problem(StatusCode::UNAUTHORIZED, "invalid credentials were used"),
                 Some(organization),
                 false,
-            );
+            ));
         };
         let caller = match auth::authenticate(org, &parts.headers, now) {
             Ok(caller) => caller,
             Err(detail) => {
-                return (
+                return Some((
                     Reply::problem(StatusCode::UNAUTHORIZED, detail),
                     Some(organization),
                     false,
-                );
+                ));
             }
         };
         let Some(operation) = parsed.operation else {
-            return (
+            return Some((
                 handlers::method_not_allowed(parsed.template),
                 Some(organization),
                 false,
-            );
+            ));
         };
+        if check.is_some_and(|check| !check.still_applies(org.options.compiled.as_ref())) {
+            // The pattern changed while the password was checked: check again.
+            return None;
+        }
         if let Err((status, detail)) = auth::permit(&caller, operation) {
-            return (Reply::problem(status, detail), Some(organization), false);
+            return Some((Reply::problem(status, detail), Some(organization), false));
         }
         let limited = parts.method != Method::GET;
         if limited {
@@ -217,7 +291,7 @@ impl Emulator {
                 )
                 .with_header("x-ratelimit-retry-after", &reset.unix_timestamp().to_string())
                 .with_header("retry-after", &(reset - now).whole_seconds().max(1).to_string());
-                return (reply, Some(organization), false);
+                return Some((reply, Some(organization), false));
             }
             org.rate_used = org.rate_used.saturating_add(1);
             // Writes purge what expired: memory stays bounded however long the emulator runs.
@@ -236,6 +310,7 @@ impl Emulator {
             rng,
             behaviours: *behaviours,
             max_records: self.shared.max_records,
+            password_check: check,
         };
         let mut reply = handlers::dispatch(&mut ctx);
         if limited && reply.status.is_success() {
@@ -244,8 +319,23 @@ impl Emulator {
                 .with_header("x-ratelimit-limit", &self.shared.rate_limit.to_string())
                 .with_header("x-ratelimit-remaining", &remaining.to_string());
         }
-        (reply, Some(organization), true)
+        Some((reply, Some(organization), true))
     }
+}
+
+/// How many times a credential write checks its password when the `passwordPattern` keeps
+/// changing under it.
+const PASSWORD_CHECK_ATTEMPTS: usize = 3;
+
+/// The organization a request addresses: its path's, else its `Organization-Id` header's.
+fn organization_of(parts: &http::request::Parts, parsed: &routes::Parsed) -> Option<String> {
+    parsed.organization.clone().or_else(|| {
+        parts
+            .headers
+            .get("organization-id")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_owned())
+    })
 }
 
 /// `scheme://authority` of the request (absolute URI, else `Host`, else `http://localhost`).

@@ -55,6 +55,9 @@ pub use control::ControlApi;
 pub use faults::{Fault, RequestMatcher};
 pub use server::{ServeOptions, ServerHandle};
 pub use snapshot::{Snapshot, SnapshotError};
+pub use state::{
+    MAX_PASSWORD_LENGTH, MAX_PASSWORD_PATTERN_LENGTH, PASSWORD_PATTERN_BACKTRACK_LIMIT,
+};
 
 use handlers::{Ctx, Reply};
 use state::{Organization, State};
@@ -244,10 +247,26 @@ impl Emulator {
 
     /// Replaces the whole state by `snapshot` (clock included). Faults and the request journal
     /// stay as they are.
-    pub fn restore(&self, snapshot: &Snapshot) {
-        let mut state = lock(&self.shared.state);
-        snapshot.apply(&mut state);
-        self.shared.clock.set(snapshot.now());
+    ///
+    /// # Errors
+    ///
+    /// [`SnapshotError::Invalid`] (and nothing changes) when an organization of `snapshot`
+    /// stores more records of one kind than
+    /// [`max_records_per_kind`](EmulatorBuilder::max_records_per_kind) allows: restores
+    /// apply the caps of live writes.
+    pub fn restore(&self, snapshot: &Snapshot) -> Result<(), SnapshotError> {
+        snapshot
+            .check_caps(self.shared.max_records)
+            .map_err(SnapshotError::Invalid)?;
+        // Copied before the lock is taken, and the old state dropped after it is released.
+        let mut organizations = snapshot.organizations_by_id();
+        {
+            let mut state = lock(&self.shared.state);
+            snapshot.apply(&mut state, &mut organizations);
+            self.shared.clock.set(snapshot.now());
+        }
+        drop(organizations);
+        Ok(())
     }
 
     /// Returns to the state [`EmulatorBuilder::build`] made (its organizations, customers,
@@ -255,7 +274,8 @@ impl Emulator {
     /// faults, the request journal and its counters.
     pub fn reset(&self) {
         let start = lock(&self.shared.start).clone();
-        self.restore(&start);
+        // The start state was this emulator's own: it fits its caps.
+        let _ = self.restore(&start);
         self.clear_faults();
         self.clear_request_log();
     }

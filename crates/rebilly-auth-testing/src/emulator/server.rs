@@ -2,7 +2,8 @@
 //! the in-process request handler.
 //!
 //! It defends itself ([`ServeOptions`]): request bodies are limited before they are buffered
-//! (413 with a problem body), a client must send its request head within a timeout (slowloris),
+//! (413 with a problem body), a client must send its request head within a timeout (slowloris)
+//! and then its body within another (a trickled body gets 408 and its connection closed),
 //! the number of open connections is capped (further clients wait in the listen backlog), and
 //! an accept error (such as running out of file descriptors) pauses the accept loop briefly
 //! instead of spinning.
@@ -36,7 +37,11 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 /// The default time a client has to send a request head ([`ServeOptions::header_read_timeout`]).
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The longest header-read timeout [`ServeOptions::header_read_timeout`] takes (a year: the
+/// The default time a client has to send a request body once its head was read
+/// ([`ServeOptions::body_read_timeout`]).
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest header-read (or body-read) timeout [`ServeOptions::header_read_timeout`] takes (a year: the
 /// deadline is computed with `Instant` arithmetic, which must not overflow).
 pub const MAX_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 
@@ -57,6 +62,7 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(75);
 /// let options = ServeOptions::new()
 ///     .max_connections(64)
 ///     .header_read_timeout(Duration::from_secs(5))
+///     .body_read_timeout(Duration::from_secs(5))
 ///     .max_request_body(64 * 1024);
 /// let server = emulator.serve_on_loopback_with(options).await.unwrap();
 /// server.shutdown().await;
@@ -67,6 +73,7 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(75);
 pub struct ServeOptions {
     max_connections: usize,
     header_read_timeout: Duration,
+    body_read_timeout: Duration,
     max_request_body: usize,
 }
 
@@ -75,6 +82,7 @@ impl Default for ServeOptions {
         Self {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             max_request_body: DEFAULT_MAX_REQUEST_BODY,
         }
     }
@@ -82,7 +90,7 @@ impl Default for ServeOptions {
 
 impl ServeOptions {
     /// The defaults: [`DEFAULT_MAX_CONNECTIONS`], [`DEFAULT_HEADER_READ_TIMEOUT`],
-    /// [`DEFAULT_MAX_REQUEST_BODY`].
+    /// [`DEFAULT_BODY_READ_TIMEOUT`], [`DEFAULT_MAX_REQUEST_BODY`].
     pub fn new() -> Self {
         Self::default()
     }
@@ -99,6 +107,14 @@ impl ServeOptions {
     /// At most [`MAX_HEADER_READ_TIMEOUT`] (longer ones are cut to it).
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.header_read_timeout = timeout.min(MAX_HEADER_READ_TIMEOUT);
+        self
+    }
+
+    /// How long a client has to send a request's whole body, counted from the moment its head
+    /// was read; past it the emulator answers 408 and closes the connection, so a body trickled
+    /// byte by byte cannot hold a connection slot. At most [`MAX_HEADER_READ_TIMEOUT`].
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = timeout.min(MAX_HEADER_READ_TIMEOUT);
         self
     }
 
@@ -216,12 +232,24 @@ fn too_large(
     parts: &http::request::Parts,
     limit: usize,
 ) -> http::Response<EmulatorBody> {
-    emulator.record_refused(parts, StatusCode::PAYLOAD_TOO_LARGE);
-    let reply = Reply::problem(
+    refused(
+        emulator,
+        parts,
         StatusCode::PAYLOAD_TOO_LARGE,
         &format!("the request body is larger than the emulator's limit of {limit} bytes"),
     )
-    .with_header("connection", "close");
+}
+
+/// A problem answer to a request refused before the handler saw it; the connection closes
+/// after it (the rest of the body is never read).
+fn refused(
+    emulator: &Emulator,
+    parts: &http::request::Parts,
+    status: StatusCode,
+    detail: &str,
+) -> http::Response<EmulatorBody> {
+    emulator.record_refused(parts, status);
+    let reply = Reply::problem(status, detail).with_header("connection", "close");
     let (mut parts, body) = into_response(reply).into_parts();
     parts.headers.remove(http::header::CONTENT_LENGTH);
     http::Response::from_parts(
@@ -238,6 +266,7 @@ fn too_large(
 async fn handle(
     emulator: Emulator,
     limit: usize,
+    body_timeout: Duration,
     request: http::Request<Incoming>,
 ) -> Result<http::Response<EmulatorBody>, Dropped> {
     let (parts, body) = request.into_parts();
@@ -245,12 +274,24 @@ async fn handle(
     if body.size_hint().lower() > u64::try_from(limit).unwrap_or(u64::MAX) {
         return Ok(too_large(&emulator, &parts, limit));
     }
-    let body = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.is::<LengthLimitError>() => {
+    let collected = tokio::time::timeout(body_timeout, Limited::new(body, limit).collect()).await;
+    let body = match collected {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(error)) if error.is::<LengthLimitError>() => {
             return Ok(too_large(&emulator, &parts, limit));
         }
-        Err(_) => return Err(Dropped),
+        Ok(Err(_)) => return Err(Dropped),
+        Err(_) => {
+            return Ok(refused(
+                &emulator,
+                &parts,
+                StatusCode::REQUEST_TIMEOUT,
+                &format!(
+                    "the request body was not received within the emulator's body-read timeout of {} ms",
+                    body_timeout.as_millis()
+                ),
+            ));
+        }
     };
     let request = http::Request::from_parts(parts, body);
     let (response, fail) = match emulator.process(request).await {
@@ -284,8 +325,8 @@ impl Emulator {
         self.serve_with(addr, ServeOptions::default()).await
     }
 
-    /// Serves the emulator on `addr` with `options` (connection cap, header-read timeout,
-    /// request body limit). Needs a tokio runtime with its timer enabled.
+    /// Serves the emulator on `addr` with `options` (connection cap, header-read and body-read
+    /// timeouts, request body limit). Needs a tokio runtime with its timer enabled.
     ///
     /// With the [control API](super::control) on and no control token, an address that is not
     /// loopback is refused (`ErrorKind::InvalidInput`): anyone on the network could read the
@@ -343,8 +384,10 @@ impl Emulator {
                 let options = options.clone();
                 connections.spawn(async move {
                     let limit = options.max_request_body;
-                    let service =
-                        service_fn(move |request| handle(emulator.clone(), limit, request));
+                    let body_timeout = options.body_read_timeout;
+                    let service = service_fn(move |request| {
+                        handle(emulator.clone(), limit, body_timeout, request)
+                    });
                     let _ = http1::Builder::new()
                         .timer(TokioTimer::new())
                         .header_read_timeout(options.header_read_timeout)

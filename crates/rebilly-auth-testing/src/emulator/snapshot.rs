@@ -18,7 +18,7 @@
 //! assert!(Snapshot::from_json(b"{\"version\": 99}").is_err());
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -67,7 +67,9 @@ pub enum SnapshotError {
     /// Another format version.
     Version(u32),
     /// Well-formed, but not a state the emulator can run (a bad pattern, a TTL out of range,
-    /// an organization twice, too many organizations).
+    /// an organization twice, too many organizations, two records claiming one id or token
+    /// value, two credentials sharing a username in one organization, more records of one kind
+    /// than the emulator's cap).
     Invalid(String),
 }
 
@@ -110,12 +112,29 @@ impl Snapshot {
         }
     }
 
-    pub(crate) fn apply(&self, state: &mut State) {
-        state.organizations = self
-            .organizations
+    /// A copy of its organizations, by id (made before the state lock is taken).
+    pub(crate) fn organizations_by_id(&self) -> BTreeMap<String, Organization> {
+        self.organizations
             .iter()
             .map(|o| (o.id.clone(), o.clone()))
-            .collect();
+            .collect()
+    }
+
+    /// `Err` naming an organization that stores more than `cap` records of one kind.
+    pub(crate) fn check_caps(&self, cap: usize) -> Result<(), String> {
+        self.organizations
+            .iter()
+            .try_for_each(|org| org.check_caps(cap))
+    }
+
+    /// Puts `organizations` (from [`organizations_by_id`](Self::organizations_by_id)) in
+    /// force; `organizations` gets the old ones, to be dropped after the lock is released.
+    pub(crate) fn apply(
+        &self,
+        state: &mut State,
+        organizations: &mut BTreeMap<String, Organization>,
+    ) {
+        std::mem::swap(&mut state.organizations, organizations);
         state.seq = self.seq;
         state.rng = fastrand::Rng::with_seed(self.seed);
         state.behaviours = self.behaviours;

@@ -8,6 +8,7 @@
 //! | endpoint | what it does |
 //! |---|---|
 //! | `GET /__emulator/` | the inbox page (HTML): organizations and their keys, live tokens, the outbox, the journal, a clock button |
+//! | `GET /__emulator/overview` | what the inbox page polls: organizations, credentials, live tokens, the outbox and the latest journal entries, at most [`OVERVIEW_LIMIT`] of each kind (with the true counts per organization) |
 //! | `GET /__emulator/health` | `{"status": "ok", "now": …, "organizations": […]}` |
 //! | `GET /__emulator/outbox[?organization=O][&username=U]` | one-time passwords "sent by email", newest first: `[{"organization", "username", "customerId", "oneTimePassword", "sentTime"}]` |
 //! | `GET /__emulator/clock` | `{"now": RFC 3339, "unixTime": seconds}` |
@@ -87,11 +88,14 @@ const MAX_FAULT_RULES: usize = 1000;
 /// The most customers the control API seeds per organization.
 const MAX_CUSTOMERS: usize = 10_000;
 
-/// The inbox page and its script (no build step, nothing fetched from the network).
 mod endpoints;
+mod overview;
 
 use endpoints::*;
+pub use overview::OVERVIEW_LIMIT;
+use overview::overview;
 
+/// The inbox page and its script (no build step, nothing fetched from the network).
 const INBOX_HTML: &str = include_str!("inbox.html");
 const INBOX_JS: &str = include_str!("inbox.js");
 
@@ -375,10 +379,10 @@ fn route(emulator: &Emulator, request: &http::Request<Bytes>) -> Reply {
             reply
         }
         ("/state", &Method::PUT | &Method::POST) => match Snapshot::from_json(body) {
-            Ok(snapshot) => {
-                emulator.restore(&snapshot);
-                Reply::no_content()
-            }
+            Ok(snapshot) => match emulator.restore(&snapshot) {
+                Ok(()) => Reply::no_content(),
+                Err(error) => invalid("state", error.to_string()),
+            },
             Err(error) => invalid("state", error.to_string()),
         },
         ("/behaviours", m) if get(m) => behaviours(emulator),

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::{Ctx, Fields, Reply, after_ttl, parse_object, rfc3339_opt};
-use crate::emulator::state::{CredentialRecord, Kind, hash_password, ulid};
+use crate::emulator::state::{CredentialRecord, Kind, check_password, hash_password, ulid};
 
 pub(crate) fn credential_json(ctx: &Ctx<'_>, c: &CredentialRecord) -> Value {
     json!({
@@ -62,13 +62,18 @@ fn read(ctx: &Ctx<'_>, except: Option<&str>) -> Result<Input, Box<Reply>> {
             fields.error("username", "is already taken in this organization");
         }
     }
-    if let (Some(password), Some(regex)) = (&password, &ctx.org.options.compiled)
-        && !regex.is_match(password).unwrap_or(false)
-    {
-        fields.error(
-            "password",
-            "does not match the organization's passwordPattern",
-        );
+    if let Some(password) = &password {
+        let pattern = ctx.org.options.compiled.as_ref();
+        // The check ran before the state lock was taken (see `Emulator::process`), against the
+        // pattern still in force. Only a caller that skipped it checks here (bounded by
+        // MAX_PASSWORD_LENGTH and the backtracking limit).
+        let verdict = match ctx.password_check {
+            Some(check) if check.still_applies(pattern) => check.verdict,
+            _ => check_password(pattern, password),
+        };
+        if let Some(message) = verdict.refusal() {
+            fields.error("password", message);
+        }
     }
     match (username, password, customer_id) {
         (Some(username), Some(password), Some(customer_id)) if fields.errors.is_empty() => {

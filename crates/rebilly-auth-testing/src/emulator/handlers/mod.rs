@@ -16,7 +16,7 @@ use time::format_description::well_known::Rfc3339;
 use super::auth::Caller;
 use super::behaviours::{Behaviours, ErrorContentType, Pagination};
 use super::clock::expiry_after;
-use super::state::{Kind, Organization};
+use super::state::{Kind, Organization, PasswordCheck};
 use rebilly_auth_core::OperationId;
 
 /// An answer of the API (before any fault).
@@ -117,6 +117,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) behaviours: Behaviours,
     /// The cap on stored records per kind in this organization.
     pub(crate) max_records: usize,
+    /// The password check made before the state lock was taken (credential writes only).
+    pub(crate) password_check: Option<&'a PasswordCheck>,
 }
 
 impl Ctx<'_> {

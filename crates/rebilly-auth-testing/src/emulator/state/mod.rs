@@ -9,6 +9,19 @@ use time::OffsetDateTime;
 use super::behaviours::Behaviours;
 use super::clock::saturating_add;
 
+mod encoding;
+mod password;
+
+use encoding::{hash_hex, key_hex};
+pub(crate) use encoding::{one_time_password, random_token, ulid};
+
+pub use password::{
+    MAX_PASSWORD_LENGTH, MAX_PASSWORD_PATTERN_LENGTH, PASSWORD_PATTERN_BACKTRACK_LIMIT,
+};
+pub(crate) use password::{
+    PasswordCheck, PasswordPattern, PasswordVerdict, check_password, compile_password_pattern,
+};
+
 /// How many one-time passwords the outbox keeps per organization (the oldest go first).
 pub(crate) const OUTBOX_CAPACITY: usize = 1000;
 
@@ -43,7 +56,7 @@ impl Kind {
 pub(crate) struct Options {
     pub(crate) password_pattern: Option<String>,
     #[serde(skip)]
-    pub(crate) compiled: Option<fancy_regex::Regex>,
+    pub(crate) compiled: Option<PasswordPattern>,
     pub(crate) credential_ttl: i64,
     pub(crate) auth_token_ttl: i64,
     pub(crate) reset_token_ttl: i64,
@@ -269,18 +282,34 @@ impl Organization {
                 return Err(format!("{name} must be from 0 to {max}"));
             }
         }
-        self.credentials = std::mem::take(&mut self.credentials)
-            .into_values()
-            .map(|c| (c.id.clone(), c))
-            .collect();
-        self.auth_tokens = std::mem::take(&mut self.auth_tokens)
-            .into_values()
-            .map(|t| (t.token.clone(), t))
-            .collect();
-        self.reset_tokens = std::mem::take(&mut self.reset_tokens)
-            .into_values()
-            .map(|t| (t.token.clone(), t))
-            .collect();
+        // Re-keyed by what they claim; two records claiming one key are refused (whichever
+        // survived would change from one restore to the next).
+        self.credentials = rekey(
+            std::mem::take(&mut self.credentials),
+            "credential id",
+            |c| &c.id,
+        )?;
+        self.auth_tokens = rekey(
+            std::mem::take(&mut self.auth_tokens),
+            "authentication token",
+            |t| &t.token,
+        )?;
+        self.reset_tokens = rekey(
+            std::mem::take(&mut self.reset_tokens),
+            "reset-password token",
+            |t| &t.token,
+        )?;
+        let mut usernames = BTreeSet::new();
+        if let Some(c) = self
+            .credentials
+            .values()
+            .find(|c| !usernames.insert(c.username.as_str()))
+        {
+            return Err(format!(
+                "two credentials have the username {:?} (it must be unique in an organization)",
+                c.username
+            ));
+        }
         while self.outbox.len() > OUTBOX_CAPACITY {
             self.outbox.pop_front();
         }
@@ -296,6 +325,26 @@ impl Organization {
             )
             .min();
         self.next_purge = next;
+        Ok(())
+    }
+
+    /// `Err` naming the first kind of record of which more than `cap` are stored.
+    pub(crate) fn check_caps(&self, cap: usize) -> Result<(), String> {
+        for kind in [
+            Kind::Credential,
+            Kind::AuthenticationToken,
+            Kind::ResetPasswordToken,
+            Kind::Session,
+        ] {
+            if self.count(kind) > cap {
+                return Err(format!(
+                    "organization {:?} stores {} {}, more than the emulator's maximum of {cap}",
+                    self.id,
+                    self.count(kind),
+                    kind.plural()
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -390,6 +439,23 @@ impl Organization {
     }
 }
 
+/// `records` keyed by `key_of` each; `Err` when two claim the same key.
+fn rekey<T>(
+    records: HashMap<String, T>,
+    what: &str,
+    key_of: impl Fn(&T) -> &String,
+) -> Result<HashMap<String, T>, String> {
+    let mut out = HashMap::with_capacity(records.len());
+    for record in records.into_values() {
+        let key = key_of(&record).clone();
+        if out.insert(key, record).is_some() {
+            // The value may be a secret (a token): name the kind only.
+            return Err(format!("two records claim the same {what}"));
+        }
+    }
+    Ok(out)
+}
+
 fn token_is_pending(
     credentials: &HashMap<String, CredentialRecord>,
     token: &ResetTokenRecord,
@@ -419,140 +485,5 @@ impl State {
             rng: seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed),
             behaviours,
         }
-    }
-}
-
-/// `[u8; 32]` as 64 hex characters.
-mod hash_hex {
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
-
-    pub(super) fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&super::to_hex(bytes))
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
-        let text = String::deserialize(d)?;
-        super::from_hex(&text)
-            .and_then(|v| <[u8; 32]>::try_from(v).ok())
-            .ok_or_else(|| D::Error::custom("expected 64 hex characters"))
-    }
-}
-
-/// A key as hex (1 to 1024 bytes).
-mod key_hex {
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
-
-    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&super::to_hex(bytes))
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        super::from_hex(&text)
-            .filter(|v| (1..=1024).contains(&v.len()))
-            .ok_or_else(|| D::Error::custom("expected 2 to 2048 hex characters"))
-    }
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn from_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || !text.is_ascii() {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
-        .collect()
-}
-
-const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-/// A ULID-like id (26 Crockford base32 characters: 48 bits of milliseconds, 80 random bits)
-/// with `prefix`, like the live API's `cus_crd_0YV9Y706QGCB39FQD380G1ZHZH`.
-pub(crate) fn ulid(prefix: &str, now: OffsetDateTime, rng: &mut fastrand::Rng) -> String {
-    let millis = (now.unix_timestamp_nanos() / 1_000_000).max(0) as u128 & ((1 << 48) - 1);
-    let random = rng.u128(..) & ((1 << 80) - 1);
-    let value = (millis << 80) | random;
-    let mut out = String::with_capacity(prefix.len() + 26);
-    out.push_str(prefix);
-    for i in (0..26).rev() {
-        let index = ((value >> (i * 5)) & 0x1f) as usize;
-        out.push(CROCKFORD[index] as char);
-    }
-    out
-}
-
-/// An opaque random token: 40 lower-case hex characters.
-pub(crate) fn random_token(rng: &mut fastrand::Rng) -> String {
-    (0..20).map(|_| format!("{:02x}", rng.u8(..))).collect()
-}
-
-/// A 6-digit one-time password.
-pub(crate) fn one_time_password(rng: &mut fastrand::Rng) -> String {
-    format!("{:06}", rng.u32(0..1_000_000))
-}
-
-/// Compiles a JS-style `/pattern/flags` literal (or a bare pattern) with `fancy-regex`.
-/// Flags `i`, `m`, `s` map to inline flags; `g` and `u` are ignored; others are refused.
-pub(crate) fn compile_password_pattern(pattern: &str) -> Result<fancy_regex::Regex, String> {
-    let (body, flags) = match pattern
-        .strip_prefix('/')
-        .and_then(|rest| rest.rsplit_once('/'))
-    {
-        Some((body, flags)) => (body, flags),
-        None => (pattern, ""),
-    };
-    let mut inline = String::new();
-    for flag in flags.chars() {
-        match flag {
-            'i' | 'm' | 's' => inline.push(flag),
-            'g' | 'u' => {}
-            other => {
-                return Err(format!(
-                    "the regular-expression flag `{other}` is not supported"
-                ));
-            }
-        }
-    }
-    let source = if inline.is_empty() {
-        body.to_owned()
-    } else {
-        format!("(?{inline}){body}")
-    };
-    fancy_regex::Regex::new(&source)
-        .map_err(|e| format!("is not a supported regular expression: {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_and_patterns() {
-        let mut rng = fastrand::Rng::with_seed(7);
-        let id = ulid("cus_crd_", OffsetDateTime::now_utc(), &mut rng);
-        assert_eq!(id.len(), 8 + 26);
-        assert!(id.len() <= 50);
-        assert_eq!(random_token(&mut rng).len(), 40);
-        assert_eq!(one_time_password(&mut rng).len(), 6);
-        assert_eq!(from_hex(&to_hex(&[0, 255, 16])), Some(vec![0, 255, 16]));
-        assert_eq!(from_hex("0g"), None);
-        assert_eq!(from_hex("abc"), None);
-        let re = compile_password_pattern("/^(?=.*[A-Z])(?=.*\\d).{8,}$/").unwrap();
-        assert!(re.is_match("Password1").unwrap());
-        assert!(!re.is_match("password1").unwrap());
-        let re = compile_password_pattern("/^abc$/i").unwrap();
-        assert!(re.is_match("ABC").unwrap());
-        assert!(compile_password_pattern("/x/y").is_err());
-        assert!(compile_password_pattern("/(/").is_err());
-        assert!(
-            compile_password_pattern("^[0-9]+$")
-                .unwrap()
-                .is_match("12")
-                .unwrap()
-        );
     }
 }
