@@ -59,22 +59,39 @@
 //! 6. **Anything else** ⇒ [`Other`](TransportErrorKind::Other), **may have reached the server**.
 //!    When the transport cannot tell, it says so.
 //!
-//! A response is a response, with one exception: tower-http's `TimeoutLayer` does not fail on
-//! expiry, it *synthesises* a response (408 by default) with no headers. A headerless response
-//! with that status ([`TowerTransportBuilder::synthetic_timeout_status`], 408 unless changed)
-//! becomes a [`Timeout`](TransportErrorKind::Timeout) error that may have reached the server,
-//! not an API answer the server never gave. (A real server's answer carries headers, `Date` or
-//! `Content-Length` at least; were one to carry none, "a timeout that may have reached the
-//! server" is still the safe reading of it.)
+//! A response is a response, with one exception: a timeout layer's synthetic answer.
+//! tower-http's `TimeoutLayer` does not fail on expiry, it *synthesises* a response (408 by
+//! default). The transport turns it into a [`Timeout`](TransportErrorKind::Timeout) error that
+//! may have reached the server, not an API answer the server never gave, when it sees either:
+//!
+//! * **the [`TimedOut`] response extension**, which this crate's [`TimeoutLayer`] (feature
+//!   `tower-http`, a wrapper around tower-http's) sets on its synthetic answer. Extensions
+//!   survive layers that add response headers; **use this layer** under a `TowerTransport`.
+//!   Any status works; a layer of yours that answers instead of failing can set [`TimedOut`]
+//!   too.
+//! * **the fallback for a bare tower-http `TimeoutLayer`**: a response with
+//!   [`TowerTransportBuilder::synthetic_timeout_status`]'s status (408 unless changed) and **no
+//!   headers at all**. A real server's answer carries headers, `Date` or `Content-Length` at
+//!   least; were one to carry none, "a timeout that may have reached the server" is still the
+//!   safe reading of it. But a layer above the timeout that adds a response header
+//!   (request-id, CORS, security headers, …) erases this sign: the synthetic 408 then passes
+//!   for the server's, an exchange the server executed comes back as `Error::Api(408)` instead
+//!   of `ExchangeOutcomeUnknown`, and a caller that retries 408 replays a spent token. Hence
+//!   the wrapper.
 //!
 //! Response bodies are read under the request's [`BodyLimit`] (`http_body_util::Limited`); a
 //! larger body is [`BodyTooLarge`](TransportErrorKind::BodyTooLarge); a body that fails while
 //! being read is [`Body`](TransportErrorKind::Body) (may have reached the server).
 //!
-//! **Do not put a retrying layer (`tower::retry`) under a `TowerTransport`**: core already
-//! retries, with the idempotency rules of each operation, and a layer that retried after an
-//! ambiguous failure could end on a "never left" error although an earlier attempt reached the
-//! server.
+//! ### Layers that must not sit under the transport
+//!
+//! **No layer that sends a request more than once**: retry (`tower::retry`), hedge
+//! (`tower::hedge`, which sends a second copy when the first is slow) or failover (a balancer or
+//! steer that resends a failed call to another endpoint). They would resend logins and exchanges,
+//! which are not idempotent: an exchange spends its token, so a resent exchange the server had
+//! already executed answers 404, and a retry after an ambiguous failure could end on a "never
+//! left" error although an earlier attempt reached the server. Core already retries, with the
+//! idempotency rules of each operation.
 //!
 //! ## Tracing without leaking tokens
 //!
@@ -102,8 +119,8 @@
 //!
 //! ## tower-http's `TimeoutLayer` needs a `Default` body
 //!
-//! tower-http's `TimeoutLayer` requires the response body to implement `Default` (it builds the
-//! synthetic response from it). A [`TransportService`] answers `Full<Bytes>`, which does;
+//! tower-http's `TimeoutLayer`, and this crate's wrapper of it, require the response body to
+//! implement `Default` (they build the synthetic response from it). A [`TransportService`] answers `Full<Bytes>`, which does;
 //! hyper's `Incoming` does not: map it first, e.g.
 //! `.map_response(|r: http::Response<Incoming>| r.map(|b| b.map_err(Into::into).boxed_unsync()))`
 //! (see this crate's `tests/conformance.rs`). tower's own `timeout` (an `Elapsed` error) needs
@@ -114,6 +131,7 @@
 //! | feature      | default | what it does |
 //! |--------------|---------|--------------|
 //! | `hyper-util` | no      | recognise hyper-util's legacy client errors (connect failures ⇒ never left) |
+//! | `tower-http` | no      | [`TimeoutLayer`]: tower-http's timeout, its synthetic answer marked [`TimedOut`] |
 //!
 //! Without `hyper-util`, a refused connection through a hyper-util client is reported as
 //! [`Other`](TransportErrorKind::Other), *may have reached the server*: safe, but a login is
@@ -121,17 +139,23 @@
 //!
 //! [tower]: https://docs.rs/tower
 //! [`Client`]: rebilly_auth_core::Client
+//! [`TimeoutLayer`]: timeout
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod classify;
 mod service;
+pub mod timeout;
 pub mod trace;
 mod transport;
 
 pub use classify::{Classifier, ErrorClass};
 pub use service::{ResponseFuture, TransportService};
+pub use timeout::TimedOut;
+#[cfg(feature = "tower-http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower-http")))]
+pub use timeout::TimeoutLayer;
 pub use transport::{TowerTransport, TowerTransportBuilder};
 
 pub use rebilly_auth_core as auth_core;

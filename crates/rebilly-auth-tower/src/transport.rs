@@ -14,6 +14,7 @@ use tower_service::Service;
 
 use crate::BoxError;
 use crate::classify::{Classifier, Phase, to_transport_error};
+use crate::timeout::TimedOut;
 
 /// Any tower HTTP service as an [`HttpTransport`].
 ///
@@ -286,9 +287,12 @@ where
             .map_err(|e| self.error(e, Phase::Call))?;
         drop(service);
         let (parts, body) = response.into_parts();
-        if self
-            .synthetic_timeout_status
-            .is_some_and(|status| parts.status == status && parts.headers.is_empty())
+        // A timeout layer's answer: marked (survives header-adding layers), or, from a bare
+        // tower-http `TimeoutLayer`, recognised by its status and its missing headers.
+        if parts.extensions.get::<TimedOut>().is_some()
+            || self
+                .synthetic_timeout_status
+                .is_some_and(|status| parts.status == status && parts.headers.is_empty())
         {
             return Err(TransportError::timeout(format!(
                 "a timeout layer answered {} in the server's place",
