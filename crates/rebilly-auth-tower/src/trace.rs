@@ -18,6 +18,8 @@
 //! # let _ = layer;
 //! ```
 
+use rebilly_auth_core::routes::RoutedPath;
+
 /// The route template of an SDK request path: `/authentication-tokens/{token}` for
 /// `/organizations/acme/authentication-tokens/3f1c…`. Only fixed strings come out (never a
 /// piece of `path`): an unknown path is `{unrecognised}`.
@@ -34,28 +36,20 @@
 /// assert_eq!(route_template("/some/other/secret-path"), "{unrecognised}");
 /// ```
 pub fn route_template(path: &str) -> &'static str {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    // `…/organizations/{organization}/{collection}…`; from the right, in case a base path or
-    // an organization id is itself `organizations`.
-    (0..segments.len())
-        .rev()
-        .filter(|&i| segments[i] == "organizations")
-        .find_map(|i| template_of(segments.get(i + 2..)?))
-        .unwrap_or("{unrecognised}")
-}
-
-fn template_of(rest: &[&str]) -> Option<&'static str> {
-    Some(match rest {
-        ["authentication-options"] => "/authentication-options",
-        ["authentication-tokens"] => "/authentication-tokens",
-        ["authentication-tokens", _] => "/authentication-tokens/{token}",
-        ["authentication-tokens", _, "exchange"] => "/authentication-tokens/{token}/exchange",
-        ["credentials"] => "/credentials",
-        ["credentials", _] => "/credentials/{id}",
-        ["password-tokens"] => "/password-tokens",
-        ["password-tokens", _] => "/password-tokens/{id}",
-        _ => return None,
-    })
+    // `…/organizations/{organization}/{route}`, read by core's route table; from the right,
+    // in case a base path or an organization id is itself `organizations`. No allocation.
+    let mut end = path.len();
+    while let Some(start) = path[..end].rfind("/organizations") {
+        // `/organizations` followed by `/`, not `/organizationsX`.
+        let routed = Some(&path[start..])
+            .filter(|from| from["/organizations".len()..].starts_with('/'))
+            .and_then(RoutedPath::parse);
+        if let Some(routed) = routed {
+            return routed.template;
+        }
+        end = start;
+    }
+    "{unrecognised}"
 }
 
 /// A `DEBUG` span named `request` with the request's `method` and [`route_template`], and
