@@ -149,6 +149,14 @@
 //! - **`passwordPattern`**: a JS-style `/…/flags` literal (or a bare pattern), compiled with
 //!   fancy-regex (lookahead works); flags `i`, `m`, `s` apply, `g`, `u` are ignored, others and
 //!   patterns that do not compile are refused on `PUT /authentication-options` with 422.
+//!   No input can stall the check: a pattern has at most
+//!   [`MAX_PASSWORD_PATTERN_LENGTH`](emulator::MAX_PASSWORD_PATTERN_LENGTH) characters, a
+//!   password at most [`MAX_PASSWORD_LENGTH`](emulator::MAX_PASSWORD_LENGTH) (longer: 422
+//!   naming `password`, with or without a pattern), and a check that needs more than
+//!   [`PASSWORD_PATTERN_BACKTRACK_LIMIT`](emulator::PASSWORD_PATTERN_BACKTRACK_LIMIT)
+//!   backtracking steps gets 422 naming `password` too. The check runs outside the state lock,
+//!   on tokio's blocking pool; should the pattern change meanwhile, the password is checked
+//!   again against the new one.
 //! - **`PUT /authentication-options` merges**: members sent replace, `null` restores the
 //!   default, members left out stay. Defaults: no pattern, `credentialTtl` 0,
 //!   `authTokenTtl` 3600, `resetTokenTtl` 3600, `otpRequired` false. A TTL of 0 means "never
