@@ -80,7 +80,11 @@
 //! **Second factor:** a verify answer with `otpRequired: true` is refused by default (401,
 //! `error="insufficient_user_authentication"`).
 //! [`allow_pending_otp`](RebillyAuthBuilder::allow_pending_otp) accepts such sessions, which
-//! **skips the second factor**.
+//! **skips the second factor**. The spec makes `otpRequired` optional: an answer without it
+//! is read as "not pending" by default, right for an organization that never asks for a
+//! second factor; one that requires it sets
+//! [`otp_pending_when_absent(true)`](RebillyAuthBuilder::otp_pending_when_absent), so that
+//! an answer without the field is refused as pending (failing closed).
 //!
 //! ## Outcomes of verify
 //!
@@ -89,23 +93,51 @@
 //! | 200, valid | passes to the handler | yes, a positive entry |
 //! | 404 (not valid) | 401 `error="invalid_token"` | a short negative entry ([`negative_ttl`](RebillyAuthBuilder::negative_ttl), 5 s) |
 //! | 401/403 (the layer's own key is wrong) | 500, and an ERROR log naming the misconfiguration | no |
-//! | decode error, an answer about another token, no `customerId`, an unexpected status | 502 | no |
+//! | decode error, an answer about another token, no or an empty `customerId`, an unexpected status | 502 | no |
 //! | timeout, 5xx, 429, connection failure | 503, with `Retry-After` where Rebilly gave one | no |
 //!
 //! Each verify has its own deadline ([`verify_timeout`](RebillyAuthBuilder::verify_timeout),
-//! 2 s) and at most one retry, set per call whatever the client's own settings, and
-//! at most [`max_concurrent_verifies`](RebillyAuthBuilder::max_concurrent_verifies) (32) are
-//! in flight: past that, 503 with `Retry-After: 1`. An outage therefore never stalls every
-//! request for the client's default 60 s. Give the layer's client a **publishable key**:
-//! verify and logout need no more.
+//! 2 s) and at most one retry, set per call whatever the client's own settings, and needs a
+//! verify slot (see below): a request that gets none within the deadline gets 503 with
+//! `Retry-After: 1`. An outage therefore never stalls every request for the client's default
+//! 60 s. Give the layer's client a **publishable key**: verify and logout need no more.
+//!
+//! ## Verify slots
+//!
+//! At most [`max_concurrent_verifies`](RebillyAuthBuilder::max_concurrent_verifies) (32)
+//! verifies are in flight upstream. Anyone can send a token, so the slots are shared so that
+//! a flood of bogus tokens starves neither the sessions the layer knows nor fresh logins:
+//!
+//! - **Known sessions first.** A token whose valid answer is cached but past its freshness
+//!   (`max_staleness`) re-verifies with a **reserved quarter** of the slots (8 of 32) that
+//!   no other token can take, and also waits in the general queue, taking whichever slot
+//!   comes first. A stale answer is never served: a logout elsewhere is seen within
+//!   `max_staleness`, whatever the load.
+//! - **Fresh tokens compete fairly.** Every other token (a login the layer has not seen, a
+//!   bogus one) waits for one of the other slots in a **FIFO queue** (tokio's fair
+//!   semaphore), for at most `verify_timeout`, instead of getting 503 at once. A client
+//!   waits for its own answer before sending again, so a flood of C concurrent clients
+//!   holds at most C places ahead of a fresh login: with 24 general slots, verifies of
+//!   100 ms and 64 attackers, a login waits about 0.3 s.
+//! - **Bounded.** Each queue holds at most 8 waiters per slot (192 and 64 by default);
+//!   past that, 503 at once. A wait that reaches `verify_timeout` gets 503.
+//!
+//! **Under a larger flood** (more concurrent attackers than the queue holds): known
+//! sessions keep their reserved quarter, so re-verifies go on at 8 per verify time. Fresh
+//! logins get the general slots in proportion to their share of arrivals and are refused
+//! (503) as often as attackers: what bounds a flood then is a per-client rate limit in front
+//! of the layer (the README shows one with `tower_governor`), and
+//! [`Metrics::over_capacity`] shows it. A session whose answer was evicted from the
+//! [`capacity`](RebillyAuthBuilder::capacity)-bounded cache counts as fresh.
 //!
 //! ## The verify cache
 //!
-//! - **Bounded:** [`capacity`](RebillyAuthBuilder::capacity) valid entries and tombstones,
-//!   [`negative_capacity`](RebillyAuthBuilder::negative_capacity) negative entries (10,000
-//!   each), in moka caches.
+//! - **Bounded:** [`capacity`](RebillyAuthBuilder::capacity) valid answers,
+//!   [`negative_capacity`](RebillyAuthBuilder::negative_capacity) negative answers (10,000
+//!   each), in LRU moka caches.
 //! - **Fresh:** an entry lives at most `min(expiredTime − 5 s, max_staleness)` (`max_staleness`
-//!   when `expiredTime` is null), checked **on read** against the layer's
+//!   when `expiredTime` is null; `max_staleness` may not exceed
+//!   [`max_token_lifetime`](RebillyAuthBuilder::max_token_lifetime)), checked **on read** against the layer's
 //!   [`clock`](RebillyAuthBuilder::clock). [`max_staleness`](RebillyAuthBuilder::max_staleness)
 //!   defaults to 30 s. **The trade-off:** a token revoked *outside* this process stays
 //!   accepted for up to `max_staleness`.
@@ -118,6 +150,15 @@
 //!   here and logs it out upstream in one step; [`RebillyAuth::invalidate`] only does the
 //!   former. Either writes a tombstone that a verify already in flight cannot overwrite: the
 //!   next request with the token gets 401 without an upstream call.
+//! - **Tombstones no traffic evicts:** they are kept apart from answers, in a store bounded
+//!   by [`max_tombstones`](RebillyAuthBuilder::max_tombstones) (1,000,000, 47 to 94 bytes
+//!   each). One lives until the token's `expiredTime` when the layer knows it (a cached
+//!   answer, or the verify in flight), else for
+//!   [`max_token_lifetime`](RebillyAuthBuilder::max_token_lifetime) (7 days); nothing lives
+//!   forever. At the bound, lapsed tombstones are purged; if all are live, none is dropped:
+//!   the further `invalidate` or `logout` **returns an error** ([`RevokeError`],
+//!   [`LogoutError::NotRevoked`]), drops the token's cached answer (so it is verified again),
+//!   and [`Metrics::tombstones_refused`] counts it.
 //! - **A fleet** shares answers through a store of its own behind the [`VerifyCache`] trait
 //!   (see the [`cache`] module); the in-memory [`MemoryCache`] is the default.
 //!

@@ -49,7 +49,7 @@ counters!(
     /// Upstream refused the layer's own credential (401/403).
     upstream_misconfigured,
     /// Upstream answered something that is not a verification (decode error, mismatch, no
-    /// `customerId`, unexpected status).
+    /// or an empty `customerId`, unexpected status).
     upstream_bad_answer,
     /// Upstream could not answer (timeout, 5xx, 429, connection failure).
     upstream_unavailable,

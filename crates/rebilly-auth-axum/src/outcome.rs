@@ -46,7 +46,7 @@ pub enum Rejection {
     /// An `AuthenticatedCustomer` was extracted on a route without the layer.
     LayerMissing,
     /// Rebilly answered something that is not a verification: an undecodable body, an answer
-    /// about another token, no `customerId`, an unexpected status. Never cached.
+    /// about another token, no or an empty `customerId`, an unexpected status. Never cached.
     BadUpstreamAnswer,
     /// Rebilly could not answer in time: a timeout, a 5xx, rate limiting, a connection
     /// failure. Never cached.
@@ -54,7 +54,8 @@ pub enum Rejection {
         /// When to try again, if Rebilly said.
         retry_after: Option<Duration>,
     },
-    /// Too many verifies are in flight already (the layer's cap). Never cached.
+    /// No verify slot came free within the verify deadline, or the slots' wait queue was
+    /// full (see the crate docs, "Verify slots"). Never cached.
     Overloaded {
         /// When to try again.
         retry_after: Duration,
