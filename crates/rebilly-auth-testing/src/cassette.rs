@@ -39,7 +39,7 @@ use rebilly_auth_core::{HttpTransport, TransportError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::redact::{redact_body, redact_headers, redact_path};
+use crate::redact::{redact_body, redact_header, redact_headers, redact_json, redact_path};
 
 /// A recorded request, redacted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,11 +103,33 @@ impl Cassette {
         std::fs::write(path, self.to_json())
     }
 
-    /// Reads a cassette from `path`.
+    /// Reads a cassette from `path`, in today's redaction (see [`Replayer::new`]).
     pub fn load(path: impl AsRef<Path>) -> std::io::Result<Self> {
         let text = std::fs::read_to_string(path)?;
-        serde_json::from_str(&text)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        let cassette: Self = serde_json::from_str(&text)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        Ok(cassette.normalized())
+    }
+
+    /// The cassette redacted again with today's rules, which only ever redact more. Older
+    /// versions wrote `{token}` after `password-tokens/` where core's route table (and this
+    /// version) writes `{id}`: such paths, `Location` headers and `_links` become today's.
+    fn normalized(mut self) -> Self {
+        fn headers(headers: &mut [(String, String)]) {
+            for (name, value) in headers {
+                *value = redact_header(name, value);
+            }
+        }
+        for interaction in &mut self.interactions {
+            let request = &mut interaction.request;
+            request.path = redact_path(&request.path);
+            headers(&mut request.headers);
+            request.body.iter_mut().for_each(redact_json);
+            let response = &mut interaction.response;
+            headers(&mut response.headers);
+            response.body.iter_mut().for_each(redact_json);
+        }
+        self
     }
 }
 
@@ -201,8 +223,11 @@ impl fmt::Debug for Replayer {
 }
 
 impl Replayer {
-    /// Replays `cassette`.
+    /// Replays `cassette`. A cassette recorded by an older version is first redacted with
+    /// today's rules, so that it keeps matching (`/password-tokens/{token}` is read as
+    /// `/password-tokens/{id}`, core's template).
     pub fn new(cassette: Cassette) -> Self {
+        let cassette = cassette.normalized();
         let used = vec![false; cassette.interactions.len()];
         Self {
             cassette: Arc::new(cassette),

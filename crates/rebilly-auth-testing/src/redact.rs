@@ -2,6 +2,7 @@
 //! one-time passwords and token values never leave a test in clear text.
 
 use http::HeaderMap;
+use rebilly_auth_core::routes::ROUTE_TEMPLATES;
 use serde_json::Value;
 
 /// What a redacted value prints as (the same placeholder as core's [`rebilly_auth_core::Secret`]).
@@ -26,9 +27,25 @@ const SECRET_FIELDS: &[&str] = &[
     "apiKey",
 ];
 
-/// Replaces the path segment after `authentication-tokens/` and `password-tokens/` (a token
-/// value) with `{token}`, so that a path can be logged. Works on full URLs and on paths with a
-/// query.
+/// The placeholder core's route table writes for the parameter after `collection`, when
+/// that parameter is a secret: `{token}` after `authentication-tokens`, `{id}` after
+/// `password-tokens` (a reset-password token's value), as in
+/// [`ROUTE_TEMPLATES`](rebilly_auth_core::routes::ROUTE_TEMPLATES). A collection holds
+/// secrets when it holds tokens (its name ends in `-tokens`); a credential id is no secret.
+fn secret_parameter(collection: &str) -> Option<&'static str> {
+    ROUTE_TEMPLATES.iter().find_map(|template| {
+        let mut parts = template.split('/').skip(1);
+        let (name, parameter) = (parts.next()?, parts.next()?);
+        let secret = name == collection && name.ends_with("-tokens") && parameter.starts_with('{');
+        secret.then_some(parameter)
+    })
+}
+
+/// Replaces each secret path parameter (a token value) with the placeholder of core's route
+/// template: the segment after `authentication-tokens/` becomes `{token}`, the one after
+/// `password-tokens/` becomes `{id}`. Credential ids stay. Works on full URLs, on base paths and
+/// on paths with a query; a segment after `organizations/` is an organization id, never a
+/// collection.
 ///
 /// ```
 /// use rebilly_auth_testing::redact::redact_path;
@@ -36,6 +53,10 @@ const SECRET_FIELDS: &[&str] = &[
 /// assert_eq!(
 ///     redact_path("/organizations/o/authentication-tokens/s3cr3t/exchange"),
 ///     "/organizations/o/authentication-tokens/{token}/exchange"
+/// );
+/// assert_eq!(
+///     redact_path("https://api.example/organizations/o/password-tokens/s3cr3t?x=1"),
+///     "https://api.example/organizations/o/password-tokens/{id}?x=1"
 /// );
 /// assert_eq!(redact_path("/organizations/o/credentials/cus_crd_1"), "/organizations/o/credentials/cus_crd_1");
 /// ```
@@ -45,19 +66,30 @@ pub fn redact_path(path: &str) -> String {
         None => (path, None),
     };
     let mut out = String::with_capacity(path.len());
-    let mut previous = "";
+    // The placeholder the next non-empty segment becomes, and whether that segment is an
+    // organization id (empty segments from doubled slashes are skipped, as servers do).
+    let mut placeholder: Option<&str> = None;
+    let mut organization_next = false;
     for (i, segment) in path.split('/').enumerate() {
         if i > 0 {
             out.push('/');
         }
-        if (previous == "authentication-tokens" || previous == "password-tokens")
-            && !segment.is_empty()
-        {
-            out.push_str("{token}");
-        } else {
+        if segment.is_empty() {
             out.push_str(segment);
+            continue;
         }
-        previous = segment;
+        match placeholder.take() {
+            Some(parameter) => out.push_str(parameter),
+            None => {
+                out.push_str(segment);
+                if organization_next {
+                    organization_next = false;
+                } else {
+                    organization_next = segment == "organizations";
+                    placeholder = secret_parameter(segment);
+                }
+            }
+        }
     }
     if let Some(query) = query {
         out.push('?');
@@ -178,7 +210,7 @@ mod tests {
         assert_eq!(v["jwt"], REDACTED);
         assert_eq!(
             v["_links"][0]["href"],
-            "https://x/organizations/o/password-tokens/{token}"
+            "https://x/organizations/o/password-tokens/{id}"
         );
         assert_eq!(v["username"], "ada");
     }
@@ -187,9 +219,48 @@ mod tests {
     fn paths_keep_query() {
         assert_eq!(
             redact_path("/a/password-tokens/x?limit=1"),
-            "/a/password-tokens/{token}?limit=1"
+            "/a/password-tokens/{id}?limit=1"
         );
         assert_eq!(redact_path("/a/password-tokens"), "/a/password-tokens");
         assert_eq!(redact_path("/a/password-tokens/"), "/a/password-tokens/");
+    }
+
+    #[test]
+    fn placeholders_are_core_templates() {
+        use rebilly_auth_core::OperationId;
+        // Every operation's path, redacted, is its template wherever the parameter is a secret.
+        for &op in OperationId::ALL {
+            let template = op.url_template();
+            let path = template
+                .replace("{organizationId}", "org")
+                .replace("{token}", "s3cr3t")
+                .replace("{id}", "s3cr3t");
+            let redacted = redact_path(&path);
+            if op.path_template().starts_with("/credentials/") {
+                assert_eq!(redacted, path, "{op}: a credential id is no secret");
+            } else {
+                assert_eq!(redacted, template.replace("{organizationId}", "org"), "{op}");
+            }
+        }
+    }
+
+    #[test]
+    fn organization_ids_and_doubled_slashes() {
+        // An organization named like a collection stays, and names no secret after it.
+        assert_eq!(
+            redact_path("/organizations/password-tokens/credentials"),
+            "/organizations/password-tokens/credentials"
+        );
+        assert_eq!(
+            redact_path("/organizations/organizations/password-tokens/x"),
+            "/organizations/organizations/password-tokens/{id}"
+        );
+        // Servers skip empty segments: so does redaction.
+        assert_eq!(
+            redact_path("//authentication-tokens//s3cr3t/exchange"),
+            "//authentication-tokens//{token}/exchange"
+        );
+        // Old placeholders are rewritten to core's.
+        assert_eq!(redact_path("/o/password-tokens/{token}"), "/o/password-tokens/{id}");
     }
 }

@@ -195,3 +195,18 @@ async fn a_cassette_recorded_by_0_1_0_still_replays() {
     assert!(page.items.is_empty());
     replayer.assert_all_used();
 }
+
+/// Loading rewrites 0.1.0's placeholders to core's route templates.
+#[test]
+fn loading_rewrites_old_placeholders_to_core_templates() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/cassette-0.1.0.json"
+    );
+    let old = std::fs::read_to_string(file).unwrap();
+    assert!(old.contains("/password-tokens/{token}"), "the fixture is 0.1.0's");
+    let json = Cassette::load(file).unwrap().to_json();
+    assert!(!json.contains("/password-tokens/{token}"), "{json}");
+    assert!(json.contains("/password-tokens/{id}"));
+    assert!(json.contains("/authentication-tokens/{token}/exchange"));
+}
