@@ -1,16 +1,17 @@
 //! [`RebillyAuth`]: the shared state of the layer (client, cache, single flight, counters)
-//! and how one token is authenticated through it. Its settings: [`crate::config`].
+//! and how one token is authenticated through it. Its settings: `settings.rs`, filled by
+//! the builder in `config.rs`.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared, WeakShared};
 use rebilly_auth_core::models::AuthToken;
-use rebilly_auth_core::{Client, Clock, Deletion, Error};
+use rebilly_auth_core::{Client, Deletion, Error};
 use tracing::Instrument;
 
 use crate::cache::{CachedAnswer, MemoryCache, RevokeError, VerifyCache};
@@ -18,8 +19,9 @@ use crate::customer::AuthenticatedCustomer;
 use crate::digest::{CacheKey, Digester};
 use crate::metrics::{Counters, Metrics};
 use crate::outcome::Rejection;
+use crate::settings::Settings;
 use crate::slots::{Class, OVERLOAD_RETRY_AFTER, Slots};
-use crate::token::{TokenSource, Unreadable};
+use crate::token::Unreadable;
 
 /// The result every request of one flight shares.
 pub(crate) type FlightResult = Result<AuthenticatedCustomer, Rejection>;
@@ -32,26 +34,24 @@ pub(crate) struct FlightEntry {
     pub(crate) revoked: Arc<AtomicBool>,
 }
 
+/// The running layer: its [`Settings`] (read through `Deref`) and what it keeps at run time.
 pub(crate) struct State {
-    pub(crate) client: Client,
-    pub(crate) source: TokenSource,
-    pub(crate) allowed_origins: Vec<String>,
-    pub(crate) allow_pending_otp: bool,
-    pub(crate) max_staleness: Duration,
-    pub(crate) expiry_skew: Duration,
-    pub(crate) negative_ttl: Duration,
-    pub(crate) max_token_lifetime: Duration,
-    pub(crate) otp_pending_when_absent: bool,
+    pub(crate) settings: Settings,
     pub(crate) cache: Arc<dyn VerifyCache>,
     pub(crate) memory: Option<MemoryCache>,
-    pub(crate) verify_timeout: Duration,
-    pub(crate) max_concurrent_verifies: usize,
     pub(crate) slots: Slots,
-    pub(crate) clock: Arc<dyn Clock>,
     pub(crate) digester: Digester,
     pub(crate) flights: Mutex<HashMap<CacheKey, FlightEntry>>,
     pub(crate) next_flight: AtomicU64,
     pub(crate) counters: Counters,
+}
+
+impl std::ops::Deref for State {
+    type Target = Settings;
+
+    fn deref(&self) -> &Settings {
+        &self.settings
+    }
 }
 
 /// The layer's shared state: its client, verify cache, single-flight registry and counters.

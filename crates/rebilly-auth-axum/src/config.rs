@@ -7,29 +7,15 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rebilly_auth_core::{Client, Clock, SystemClock};
+use rebilly_auth_core::{Client, Clock};
 
 use crate::auth::{RebillyAuth, State};
 use crate::cache::{MemoryCache, VerifyCache};
 use crate::digest::Digester;
 use crate::metrics::Counters;
+use crate::settings::{Settings, defaults};
 use crate::slots::Slots;
 use crate::token::{TokenSource, normalize_origin};
-
-/// The defaults, in one place for the docs.
-pub(crate) mod defaults {
-    use std::time::Duration;
-
-    pub(crate) const MAX_STALENESS: Duration = Duration::from_secs(30);
-    pub(crate) const EXPIRY_SKEW: Duration = Duration::from_secs(5);
-    pub(crate) const NEGATIVE_TTL: Duration = Duration::from_secs(5);
-    pub(crate) const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
-    pub(crate) const MAX_TOMBSTONES: usize = 1_000_000;
-    pub(crate) const CAPACITY: u64 = 10_000;
-    pub(crate) const NEGATIVE_CAPACITY: u64 = 10_000;
-    pub(crate) const VERIFY_TIMEOUT: Duration = Duration::from_secs(2);
-    pub(crate) const MAX_CONCURRENT_VERIFIES: usize = 32;
-}
 
 impl RebillyAuth {
     /// A builder over `client`, the client verify and logout calls go through: any client,
@@ -38,22 +24,11 @@ impl RebillyAuth {
     /// verify and logout need no more.
     pub fn builder(client: Client) -> RebillyAuthBuilder {
         RebillyAuthBuilder {
-            client,
-            source: TokenSource::default(),
-            allowed_origins: Vec::new(),
-            allow_pending_otp: false,
-            otp_pending_when_absent: false,
-            max_staleness: defaults::MAX_STALENESS,
-            expiry_skew: defaults::EXPIRY_SKEW,
-            negative_ttl: defaults::NEGATIVE_TTL,
-            max_token_lifetime: defaults::MAX_TOKEN_LIFETIME,
+            settings: Settings::new(client),
             max_tombstones: defaults::MAX_TOMBSTONES,
             capacity: defaults::CAPACITY,
             negative_capacity: defaults::NEGATIVE_CAPACITY,
             cache: None,
-            verify_timeout: defaults::VERIFY_TIMEOUT,
-            max_concurrent_verifies: defaults::MAX_CONCURRENT_VERIFIES,
-            clock: Arc::new(SystemClock),
             digest_key: None,
         }
     }
@@ -62,14 +37,18 @@ impl RebillyAuth {
 /// A layer configuration that cannot work, found by [`RebillyAuthBuilder::build`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ConfigError {
+pub enum BuildError {
     /// A setting is out of range.
     #[error("invalid rebilly-auth-axum configuration: {0}")]
     Invalid(&'static str),
     /// No random digest key could be drawn from the operating system.
     #[error("no random digest key could be drawn from the operating system")]
-    Random(#[source] getrandom::Error),
+    Random(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
+
+/// The former name of [`BuildError`].
+#[deprecated(note = "renamed BuildError, as in every crate of the SDK")]
+pub type ConfigError = BuildError;
 
 /// Configures a [`RebillyAuth`]. Every setting has a safe default; see each method.
 ///
@@ -84,44 +63,39 @@ pub enum ConfigError {
 ///     .max_staleness(Duration::from_secs(10))
 ///     .capacity(50_000)
 ///     .build()?;
-/// # Ok::<_, rebilly_auth_axum::ConfigError>(())
+/// # Ok::<_, rebilly_auth_axum::BuildError>(())
 /// ```
 #[must_use]
 pub struct RebillyAuthBuilder {
-    pub(crate) client: Client,
-    pub(crate) source: TokenSource,
-    pub(crate) allowed_origins: Vec<String>,
-    pub(crate) allow_pending_otp: bool,
-    pub(crate) otp_pending_when_absent: bool,
-    pub(crate) max_staleness: Duration,
-    pub(crate) expiry_skew: Duration,
-    pub(crate) negative_ttl: Duration,
-    pub(crate) max_token_lifetime: Duration,
+    pub(crate) settings: Settings,
     pub(crate) max_tombstones: usize,
     pub(crate) capacity: u64,
     pub(crate) negative_capacity: u64,
     pub(crate) cache: Option<Arc<dyn VerifyCache>>,
-    pub(crate) verify_timeout: Duration,
-    pub(crate) max_concurrent_verifies: usize,
-    pub(crate) clock: Arc<dyn Clock>,
     pub(crate) digest_key: Option<[u8; 32]>,
 }
 
 impl fmt::Debug for RebillyAuthBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RebillyAuthBuilder")
-            .field("client", &self.client)
-            .field("source", &self.source)
-            .field("allowed_origins", &self.allowed_origins)
-            .field("allow_pending_otp", &self.allow_pending_otp)
-            .field("otp_pending_when_absent", &self.otp_pending_when_absent)
-            .field("max_staleness", &self.max_staleness)
-            .field("max_token_lifetime", &self.max_token_lifetime)
+            .field("client", &self.settings.client)
+            .field("source", &self.settings.source)
+            .field("allowed_origins", &self.settings.allowed_origins)
+            .field("allow_pending_otp", &self.settings.allow_pending_otp)
+            .field(
+                "otp_pending_when_absent",
+                &self.settings.otp_pending_when_absent,
+            )
+            .field("max_staleness", &self.settings.max_staleness)
+            .field("max_token_lifetime", &self.settings.max_token_lifetime)
             .field("max_tombstones", &self.max_tombstones)
             .field("capacity", &self.capacity)
             .field("negative_capacity", &self.negative_capacity)
-            .field("verify_timeout", &self.verify_timeout)
-            .field("max_concurrent_verifies", &self.max_concurrent_verifies)
+            .field("verify_timeout", &self.settings.verify_timeout)
+            .field(
+                "max_concurrent_verifies",
+                &self.settings.max_concurrent_verifies,
+            )
             .field("digest_key", &self.digest_key.map(|_| "[REDACTED]"))
             .finish_non_exhaustive()
     }
@@ -130,7 +104,7 @@ impl fmt::Debug for RebillyAuthBuilder {
 impl RebillyAuthBuilder {
     /// Where the token is read (default: `Authorization: Bearer`).
     pub fn token_source(mut self, source: TokenSource) -> Self {
-        self.source = source;
+        self.settings.source = source;
         self
     }
 
@@ -144,7 +118,7 @@ impl RebillyAuthBuilder {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        self.allowed_origins = origins
+        self.settings.allowed_origins = origins
             .into_iter()
             .map(|o| normalize_origin(o.as_ref()))
             .collect();
@@ -156,7 +130,7 @@ impl RebillyAuthBuilder {
     /// it on only for routes a password-only session may use (such as the page that asks
     /// for the one-time password); [`AuthenticatedCustomer::otp_pending`](crate::AuthenticatedCustomer::otp_pending) tells them apart.
     pub fn allow_pending_otp(mut self, allow: bool) -> Self {
-        self.allow_pending_otp = allow;
+        self.settings.allow_pending_otp = allow;
         self
     }
 
@@ -168,7 +142,7 @@ impl RebillyAuthBuilder {
     /// one-time password: an answer without the field is then read as pending (refused unless
     /// [`allow_pending_otp`](Self::allow_pending_otp)), failing closed.
     pub fn otp_pending_when_absent(mut self, pending: bool) -> Self {
-        self.otp_pending_when_absent = pending;
+        self.settings.otp_pending_when_absent = pending;
         self
     }
 
@@ -177,20 +151,20 @@ impl RebillyAuthBuilder {
     /// admin's) stays accepted here for up to this long. Logouts through
     /// [`RebillyAuth::logout`] or [`RebillyAuth::invalidate`] take effect at once.
     pub fn max_staleness(mut self, max: Duration) -> Self {
-        self.max_staleness = max;
+        self.settings.max_staleness = max;
         self
     }
 
     /// How long before the token's `expiredTime` a cached answer stops being served
     /// (default 5 s): an entry lives at most `min(expiredTime − skew, now + max_staleness)`.
     pub fn expiry_skew(mut self, skew: Duration) -> Self {
-        self.expiry_skew = skew;
+        self.settings.expiry_skew = skew;
         self
     }
 
     /// How long a 404 (not valid) is remembered (default 5 s).
     pub fn negative_ttl(mut self, ttl: Duration) -> Self {
-        self.negative_ttl = ttl;
+        self.settings.negative_ttl = ttl;
         self
     }
 
@@ -203,7 +177,7 @@ impl RebillyAuthBuilder {
     /// failing) could be accepted again once its tombstone lapses. A longer setting only
     /// keeps tombstones longer (see [`max_tombstones`](Self::max_tombstones)).
     pub fn max_token_lifetime(mut self, lifetime: Duration) -> Self {
-        self.max_token_lifetime = lifetime;
+        self.settings.max_token_lifetime = lifetime;
         self
     }
 
@@ -239,7 +213,7 @@ impl RebillyAuthBuilder {
     /// The deadline of one verify, its retry included (default 2 s). Past it the request
     /// gets 503: an outage never stalls requests for the client's own (longer) deadlines.
     pub fn verify_timeout(mut self, timeout: Duration) -> Self {
-        self.verify_timeout = timeout;
+        self.settings.verify_timeout = timeout;
         self
     }
 
@@ -250,14 +224,14 @@ impl RebillyAuthBuilder {
     /// Requests joining a verify of the same token already in flight do not count. See the
     /// crate docs, "Verify slots".
     pub fn max_concurrent_verifies(mut self, max: usize) -> Self {
-        self.max_concurrent_verifies = max;
+        self.settings.max_concurrent_verifies = max;
         self
     }
 
     /// The clock cache entries are checked against (default: the system clock). Tests give
     /// a manual one.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
+        self.settings.clock = clock;
         self
     }
 
@@ -269,43 +243,45 @@ impl RebillyAuthBuilder {
     }
 
     /// Checks the configuration and builds the shared state.
-    pub fn build(self) -> Result<RebillyAuth, ConfigError> {
-        if self.max_staleness.is_zero() {
-            return Err(ConfigError::Invalid(
+    pub fn build(self) -> Result<RebillyAuth, BuildError> {
+        if self.settings.max_staleness.is_zero() {
+            return Err(BuildError::Invalid(
                 "max_staleness must be greater than zero",
             ));
         }
-        if self.verify_timeout.is_zero() {
-            return Err(ConfigError::Invalid(
+        if self.settings.verify_timeout.is_zero() {
+            return Err(BuildError::Invalid(
                 "verify_timeout must be greater than zero",
             ));
         }
-        if self.max_concurrent_verifies == 0 {
-            return Err(ConfigError::Invalid(
+        if self.settings.max_concurrent_verifies == 0 {
+            return Err(BuildError::Invalid(
                 "max_concurrent_verifies must be at least 1",
             ));
         }
-        if self.max_token_lifetime < self.max_staleness
-            || self.max_token_lifetime < self.negative_ttl
+        if self.settings.max_token_lifetime < self.settings.max_staleness
+            || self.settings.max_token_lifetime < self.settings.negative_ttl
         {
-            return Err(ConfigError::Invalid(
+            return Err(BuildError::Invalid(
                 "max_token_lifetime caps max_staleness and negative_ttl: it may not be shorter",
             ));
         }
         if self.max_tombstones == 0 {
-            return Err(ConfigError::Invalid("max_tombstones must be at least 1"));
+            return Err(BuildError::Invalid("max_tombstones must be at least 1"));
         }
         if self.capacity == 0 || self.negative_capacity == 0 {
-            return Err(ConfigError::Invalid("cache capacities must be at least 1"));
+            return Err(BuildError::Invalid("cache capacities must be at least 1"));
         }
-        if matches!(self.source, TokenSource::Cookie(_)) && self.allowed_origins.is_empty() {
-            return Err(ConfigError::Invalid(
+        if matches!(self.settings.source, TokenSource::Cookie(_))
+            && self.settings.allowed_origins.is_empty()
+        {
+            return Err(BuildError::Invalid(
                 "a cookie token source needs allowed_origins (the CSRF defence of unsafe methods)",
             ));
         }
         let digester = match &self.digest_key {
             Some(key) => Digester::new(key),
-            None => Digester::random().map_err(ConfigError::Random)?,
+            None => Digester::random().map_err(|e| BuildError::Random(Box::new(e)))?,
         };
         let (cache, memory) = match self.cache {
             Some(cache) => (cache, None),
@@ -320,21 +296,10 @@ impl RebillyAuthBuilder {
         };
         Ok(RebillyAuth {
             shared: Arc::new(State {
-                client: self.client,
-                source: self.source,
-                allowed_origins: self.allowed_origins,
-                allow_pending_otp: self.allow_pending_otp,
-                otp_pending_when_absent: self.otp_pending_when_absent,
-                max_staleness: self.max_staleness,
-                expiry_skew: self.expiry_skew,
-                negative_ttl: self.negative_ttl,
-                max_token_lifetime: self.max_token_lifetime,
+                slots: Slots::new(self.settings.max_concurrent_verifies),
+                settings: self.settings,
                 cache,
                 memory,
-                verify_timeout: self.verify_timeout,
-                max_concurrent_verifies: self.max_concurrent_verifies,
-                slots: Slots::new(self.max_concurrent_verifies),
-                clock: self.clock,
                 digester,
                 flights: Mutex::new(HashMap::new()),
                 next_flight: AtomicU64::new(0),

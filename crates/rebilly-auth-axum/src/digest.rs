@@ -56,7 +56,7 @@ impl Digester {
     /// A digester keyed with 32 bytes from the operating system's random source.
     pub(crate) fn random() -> Result<Self, getrandom::Error> {
         let mut key = [0u8; 32];
-        getrandom::getrandom(&mut key)?;
+        getrandom::fill(&mut key)?;
         let digester = Self::new(&key);
         key.fill(0);
         Ok(digester)

@@ -181,13 +181,16 @@ mod digest;
 mod layer;
 mod metrics;
 mod outcome;
+mod settings;
 mod slots;
 mod token;
 mod verify;
 
 pub use auth::{LogoutError, RebillyAuth};
 pub use cache::{CachedAnswer, MemoryCache, RevokeError, VerifyCache};
-pub use config::{ConfigError, RebillyAuthBuilder};
+#[allow(deprecated)]
+pub use config::ConfigError;
+pub use config::{BuildError, RebillyAuthBuilder};
 pub use customer::AuthenticatedCustomer;
 pub use digest::CacheKey;
 pub use layer::{CurrentSession, RebillyAuthLayer, RebillyAuthService};

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{Answer, World, app, get_me};
-use rebilly_auth_axum::{ConfigError, LogoutError, RebillyAuth, Rejection, RevokeError};
+use rebilly_auth_axum::{BuildError, LogoutError, RebillyAuth, Rejection, RevokeError};
 use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::{AuthToken, Login};
 use rebilly_auth_testing::emulator::{Fault, RequestMatcher};
@@ -325,7 +325,7 @@ fn max_token_lifetime_caps_every_other_lifetime() {
         .max_token_lifetime(Duration::from_secs(60))
         .build()
         .unwrap_err();
-    assert!(matches!(error, ConfigError::Invalid(_)), "{error}");
+    assert!(matches!(error, BuildError::Invalid(_)), "{error}");
 }
 
 /// A layer over a fake upstream answering `answer`, with `otp_pending_when_absent(absent)`.
