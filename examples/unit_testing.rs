@@ -7,10 +7,9 @@
 //! ```
 
 use bytes::Bytes;
-use rebilly_auth_core::models::AuthToken;
-use rebilly_auth_core::{Client, Error, HttpTransport, MockHttpTransport, RetryPolicy};
+use rebilly_auth_core::models::{AuthToken, ProblemDetails, TokenVerification};
+use rebilly_auth_core::{Client, Error, MockHttpTransport, RetryPolicy};
 use rebilly_auth_testing::RecordingTransport;
-use serde_json::json;
 
 /// The code under test: who is logged in with this token, if anyone?
 async fn current_user(client: &Client, token: &AuthToken) -> Result<Option<String>, Error> {
@@ -21,25 +20,14 @@ async fn current_user(client: &Client, token: &AuthToken) -> Result<Option<Strin
         .map(|t| t.username))
 }
 
-fn client_on(transport: impl HttpTransport + 'static) -> Client {
-    Client::builder()
-        .organization("my-org")
-        .secret_key("sk_test_only")
-        .retry_policy(RetryPolicy::none())
-        .transport(transport)
-        .build()
-        .expect("a valid configuration")
-}
-
 async fn with_the_recording_fake() {
     let fake = RecordingTransport::new();
-    fake.push_json(
-        200,
-        &json!({"username": "ada@example.com", "token": "tok_1"}),
-    )
-    .push_json(404, &json!({"status": 404, "title": "Not Found"}));
-    // The client owns one clone; the test keeps another to look at what was sent.
-    let client = client_on(fake.clone());
+    // Script answers with the SDK's own models: `respond(status, &model)`.
+    fake.respond(200, &TokenVerification::new("ada@example.com"))
+        .respond(404, &ProblemDetails::new(404, "Not Found", "no such token"));
+    // A ready test client over the fake (organization `org_test`, key `sk_test`, no retries,
+    // instant sleeps, a manual clock). The test keeps `fake` to look at what was sent.
+    let client = fake.client();
 
     let token = AuthToken::new("tok_1");
     assert_eq!(
@@ -54,11 +42,11 @@ async fn with_the_recording_fake() {
 
     let sent = fake.last_request().expect("a request was sent");
     sent.assert_method(http::Method::GET)
-        .assert_path("/organizations/my-org/authentication-tokens/tok_1")
-        .assert_header("reb-apikey", "sk_test_only");
+        .assert_path("/organizations/org_test/authentication-tokens/tok_1")
+        .assert_header("reb-apikey", "sk_test");
     fake.assert_all_used();
     // Secrets are redacted when a recorded request is printed.
-    assert!(!format!("{sent:?}").contains("sk_test_only"));
+    assert!(!format!("{sent:?}").contains("sk_test"));
     println!("RecordingTransport: 2 scripted answers, request asserted");
 }
 
@@ -76,7 +64,14 @@ async fn with_a_mockall_mock() {
             let body = Bytes::from_static(br#"{"username":"grace@example.com"}"#);
             Ok(http::Response::builder().status(200).body(body).unwrap())
         });
-    let client = client_on(mock);
+    // A mock is no ready client: build one, without retries so an expectation counts calls.
+    let client = Client::builder()
+        .organization("my-org")
+        .secret_key("sk_test_only")
+        .retry_policy(RetryPolicy::none())
+        .transport(mock)
+        .build()
+        .expect("a valid configuration");
     let user = current_user(&client, &AuthToken::new("tok_2"))
         .await
         .unwrap();

@@ -25,7 +25,8 @@
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! let fake = RecordingTransport::new();
-//! // Answers are typed models (or `push_json` for hand-written wire JSON).
+//! // Answers are typed models (or any `Serialize`, such as `json!(..)`, for hand-written
+//! // wire JSON).
 //! fake.respond(201, &IssuedToken::new("t0k", "ada"));
 //! // One line: a client over the fake with no retries, instant sleeps and a manual clock.
 //! let client = fake.client();
@@ -271,7 +272,10 @@ pub mod emulator;
 pub use emulator::Emulator;
 #[cfg(feature = "log-capture")]
 pub use log_capture::LogCapture;
-pub use recording::{ManualClock, RecordedRequest, RecordingTransport, json_response};
+/// Core's manual clock (feature `test-util` of `rebilly-auth-core`), which
+/// [`RecordingTransport::client_with_clock`] returns.
+pub use rebilly_auth_core::test_util::ManualClock;
+pub use recording::{RecordedRequest, RecordingTransport, json_response};
 
 /// The transport conformance suite: checks any [`rebilly_auth_core::HttpTransport`] against loopback servers.
 #[cfg(feature = "conformance")]

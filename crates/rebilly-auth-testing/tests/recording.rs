@@ -1,38 +1,27 @@
 //! The recording fake: scripting, recording, assertions, redaction.
 
-mod common;
-
-use common::chain;
-
 use bytes::Bytes;
 use http::Method;
-use rebilly_auth_core::models::credential::NewCredential;
-use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::models::token::Login;
-use rebilly_auth_core::{Client, HttpTransport, OperationId, RetryPolicy, TransportError};
+use rebilly_auth_core::models::{Exchange, IssuedToken, Login, NewCredential};
+use rebilly_auth_core::{HttpTransport, OperationId, TransportError};
 use rebilly_auth_testing::RecordingTransport;
 use rebilly_auth_testing::recording::{empty_response, json_response, problem_response};
 use serde_json::json;
 
-fn client(transport: &RecordingTransport) -> Client {
-    Client::builder()
-        .organization("org")
-        .secret_key("sk_secret_value")
-        .retry_policy(RetryPolicy::none())
-        .transport(transport.clone())
-        .build()
-        .unwrap()
+/// The error and its sources, joined.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    std::iter::successors(Some(error), |e| e.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 #[tokio::test]
 async fn queue_then_closure_then_unscripted() {
     let fake = RecordingTransport::new();
-    let c = client(&fake);
-    fake.push_json(
-        201,
-        &json!({"username": "ada", "token": "tok", "customerId": "cus_1", "expiredTime": null}),
-    )
-    .push(empty_response(204));
+    let c = fake.client();
+    fake.respond(201, &IssuedToken::new("tok", "ada"))
+        .respond_raw(empty_response(204));
     let token = c
         .authentication_tokens()
         .login(Login::password("ada", "hunter2"))
@@ -47,9 +36,9 @@ async fn queue_then_closure_then_unscripted() {
     requests[0]
         .assert_operation(OperationId::PostAuthenticationToken)
         .assert_method(Method::POST)
-        .assert_path("/organizations/org/authentication-tokens")
+        .assert_path("/organizations/org_test/authentication-tokens")
         .assert_query(None)
-        .assert_header("reb-apikey", "sk_secret_value")
+        .assert_header("reb-apikey", "sk_test")
         .assert_header("content-type", "application/json")
         .assert_json_body(&json!({"mode": "password", "username": "ada", "password": "hunter2"}))
         .assert_json_contains(&json!({"username": "ada"}));
@@ -59,7 +48,7 @@ async fn queue_then_closure_then_unscripted() {
     );
     requests[1]
         .assert_method(Method::DELETE)
-        .assert_path("/organizations/org/authentication-tokens/tok");
+        .assert_path("/organizations/org_test/authentication-tokens/tok");
 
     // A closure of the request answers once the queue is empty.
     fake.respond_with(|request| {
@@ -101,7 +90,7 @@ async fn unscripted_request_names_method_and_route_but_no_token() {
     );
     assert!(!message.contains("s3cr3t-token"));
     // Through the client too.
-    let c = client(&fake);
+    let c = fake.client();
     let err = c
         .authentication_tokens()
         .exchange("s3cr3t-token", Exchange::new())
@@ -113,16 +102,16 @@ async fn unscripted_request_names_method_and_route_but_no_token() {
 #[tokio::test]
 async fn debug_redacts_secrets() {
     let fake = RecordingTransport::new();
-    fake.push_error(TransportError::connect("refused"));
-    let c = client(&fake);
+    fake.respond_error(TransportError::connect("refused"));
+    let c = fake.client();
     let _ = c
         .credentials()
         .create(NewCredential::new("ada", "hunter2", "cus_1"))
         .await;
-    fake.push(problem_response(404, "nope"));
+    fake.respond_raw(problem_response(404, "nope"));
     let _ = c.authentication_tokens().verify("tok_secret_value").await;
     let printed = format!("{fake:?}");
-    for secret in ["sk_secret_value", "hunter2", "tok_secret_value"] {
+    for secret in ["sk_test", "hunter2", "tok_secret_value"] {
         assert!(!printed.contains(secret), "{secret} leaked: {printed}");
     }
     assert!(printed.contains("[REDACTED]"));
@@ -135,8 +124,8 @@ async fn debug_redacts_secrets() {
 #[should_panic(expected = "does not contain the expected value at `.username`")]
 async fn json_contains_reports_the_path() {
     let fake = RecordingTransport::new();
-    fake.push_json(201, &json!({"id": "c", "username": "x", "customerId": "c"}));
-    let c = client(&fake);
+    fake.respond(201, &json!({"id": "c", "username": "x", "customerId": "c"}));
+    let c = fake.client();
     c.credentials()
         .create(NewCredential::new("ada", "pw", "cus_1"))
         .await
@@ -150,8 +139,8 @@ async fn json_contains_reports_the_path() {
 #[should_panic(expected = "values redacted")]
 async fn secret_header_mismatch_hides_values() {
     let fake = RecordingTransport::new();
-    fake.push(empty_response(204));
-    let c = client(&fake);
+    fake.respond_raw(empty_response(204));
+    let c = fake.client();
     c.credentials().delete("c").await.unwrap();
     fake.last_request()
         .unwrap()

@@ -1,28 +1,31 @@
-//! [`RecordingTransport`]: the recording fake. Script responses (a FIFO queue, or a closure of
-//! the request), let the client send, then assert on what it sent.
+//! [`RecordingTransport`]: the recording fake. Script answers (a FIFO queue, or a closure of
+//! the request), let the client send, then assert on what it sent. Every way to script an
+//! answer starts with `respond`: [`respond`](RecordingTransport::respond) (a status and a
+//! model), [`respond_raw`](RecordingTransport::respond_raw) (a whole response),
+//! [`respond_error`](RecordingTransport::respond_error) (a transport failure) and
+//! [`respond_with`](RecordingTransport::respond_with) (a closure, once the queue is empty).
 //!
 //! ```
-//! use rebilly_auth_core::Client;
-//! use rebilly_auth_testing::recording::{json_response, RecordingTransport};
+//! use rebilly_auth_core::models::Credential;
+//! use rebilly_auth_testing::recording::{RecordingTransport, empty_response};
 //! use serde_json::json;
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-//! let transport = RecordingTransport::new();
-//! transport.push(json_response(200, &json!({"id": "cus_crd_1", "username": "ada", "customerId": "cus_1"})));
-//! let client = Client::builder()
-//!     .organization("org")
-//!     .secret_key("sk_test")
-//!     .transport(transport.clone())
-//!     .build()
-//!     .unwrap();
+//! let fake = RecordingTransport::new();
+//! // A typed model, or any `Serialize` (such as `json!`) for hand-written wire JSON.
+//! fake.respond(200, &json!({"id": "cus_crd_1", "username": "ada", "customerId": "cus_1"}));
+//! fake.respond_raw(empty_response(204));
+//! let client = fake.client();
 //!
-//! let credential = client.credentials().get("cus_crd_1").await.unwrap();
+//! let credential: Credential = client.credentials().get("cus_crd_1").await.unwrap();
 //! assert_eq!(credential.username, "ada");
+//! client.credentials().delete("cus_crd_1").await.unwrap();
+//! fake.assert_all_used();
 //!
-//! let request = transport.last_request().unwrap();
+//! let request = fake.requests().remove(0);
 //! request
 //!     .assert_method(http::Method::GET)
-//!     .assert_path("/organizations/org/credentials/cus_crd_1")
+//!     .assert_path("/organizations/org_test/credentials/cus_crd_1")
 //!     .assert_header("reb-apikey", "sk_test");
 //! // Secrets never print:
 //! assert!(!format!("{request:?}").contains("sk_test"));
@@ -36,9 +39,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::StatusCode;
-use rebilly_auth_core::{
-    Client, Clock, HttpTransport, RetryPolicy, Sleep, SleepFuture, TransportError,
-};
+use rebilly_auth_core::test_util::{ManualClock, instant_time_and_sleep};
+use rebilly_auth_core::{Client, HttpTransport, RetryPolicy, TransportError};
 use serde_json::Value;
 
 mod request;
@@ -134,19 +136,16 @@ impl RecordingTransport {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues a response for the next unanswered request.
-    pub fn push(&self, response: http::Response<Bytes>) -> &Self {
+    /// Queues a whole response (see [`json_response`], [`empty_response`],
+    /// [`problem_response`]) for the next unanswered request.
+    pub fn respond_raw(&self, response: http::Response<Bytes>) -> &Self {
         self.lock().queue.push_back(Scripted::Response(response));
         self
     }
 
-    /// Queues a JSON response.
-    pub fn push_json(&self, status: u16, value: &Value) -> &Self {
-        self.push(json_response(status, value))
-    }
-
-    /// Queues a response whose JSON body is `model`: one of the SDK's response models (such as
-    /// `TokenVerification` or `Credential`) or any `Serialize` type.
+    /// Queues a JSON response whose body is `model`: one of the SDK's response models (such
+    /// as `TokenVerification` or `Credential`) or any `Serialize` type, `serde_json::json!`
+    /// included for hand-written wire JSON.
     ///
     /// ```
     /// use rebilly_auth_core::models::token::TokenVerification;
@@ -163,8 +162,8 @@ impl RecordingTransport {
     /// ```
     pub fn respond<M: serde::Serialize>(&self, status: u16, model: &M) -> &Self {
         match serde_json::to_value(model) {
-            Ok(value) => self.push_json(status, &value),
-            Err(error) => self.push_error(TransportError::other(format!(
+            Ok(value) => self.respond_raw(json_response(status, &value)),
+            Err(error) => self.respond_error(TransportError::other(format!(
                 "the scripted model could not be serialized: {error}"
             ))),
         }
@@ -172,20 +171,49 @@ impl RecordingTransport {
 
     /// A client over this transport for unit tests, in one line: organization `org_test`,
     /// secret key `sk_test`, no retries (so an unscripted request fails once and is never
-    /// retried), sleeps that end at once, and the [`ManualClock`] it returns with it fixed at
-    /// 2026-01-01T00:00:00Z. Keep `self` (a clone) to script answers and read requests.
+    /// retried), core's [`InstantSleep`](rebilly_auth_core::test_util::InstantSleep) (waits end
+    /// at once and move the clock) and a [`ManualClock`] reading 2026-01-01T00:00:00Z. Keep
+    /// `self` (a clone) to script answers and read requests.
+    ///
+    /// ```
+    /// use rebilly_auth_testing::RecordingTransport;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let fake = RecordingTransport::new();
+    /// let client = fake.client();
+    /// // No retries: an unscripted request fails once.
+    /// assert!(client.authentication_options().get().await.is_err());
+    /// assert_eq!(fake.request_count(), 1);
+    /// fake.last_request().unwrap()
+    ///     .assert_path("/organizations/org_test/authentication-options")
+    ///     .assert_header("reb-apikey", "sk_test");
+    /// # });
+    /// ```
     pub fn client(&self) -> Client {
         self.client_with_clock().0
     }
 
-    /// [`client`](Self::client), and its clock to move by hand.
+    /// [`client`](Self::client), and its clock to move by hand (the instant sleep moves it
+    /// too).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rebilly_auth_core::Clock;
+    /// use rebilly_auth_testing::{ManualClock, RecordingTransport};
+    ///
+    /// let fake = RecordingTransport::new();
+    /// let (_client, clock) = fake.client_with_clock();
+    /// assert_eq!(clock.now(), ManualClock::default_start());
+    /// clock.advance(Duration::from_secs(60));
+    /// assert_eq!(clock.now(), ManualClock::default_start() + Duration::from_secs(60));
+    /// ```
     pub fn client_with_clock(&self) -> (Client, ManualClock) {
-        let clock = ManualClock::default();
+        let (clock, sleep) = instant_time_and_sleep(ManualClock::default_start());
         let client = Client::builder()
             .organization("org_test")
             .secret_key("sk_test")
             .retry_policy(RetryPolicy::none())
-            .sleep(Arc::new(NoWait))
+            .sleep(Arc::new(sleep))
             .clock(Arc::new(clock.clone()))
             .transport(self.clone())
             .build();
@@ -197,9 +225,21 @@ impl RecordingTransport {
     }
 
     /// Queues a transport failure.
-    pub fn push_error(&self, error: TransportError) -> &Self {
+    pub fn respond_error(&self, error: TransportError) -> &Self {
         self.lock().queue.push_back(Scripted::Error(error));
         self
+    }
+
+    // Transitional, for callers outside this crate's owner's files (the axum crate's tests):
+    // remove once they use `respond` / `respond_error`.
+    #[doc(hidden)]
+    pub fn push_json(&self, status: u16, value: &Value) -> &Self {
+        self.respond(status, value)
+    }
+
+    #[doc(hidden)]
+    pub fn push_error(&self, error: TransportError) -> &Self {
+        self.respond_error(error)
     }
 
     /// Answers requests with `responder` once the queue is empty.
@@ -274,46 +314,5 @@ impl HttpTransport for RecordingTransport {
                 recorded.what()
             ))),
         }
-    }
-}
-
-/// A sleep that ends at once: what [`RecordingTransport::client`] waits with.
-#[derive(Debug)]
-struct NoWait;
-
-impl Sleep for NoWait {
-    fn sleep(&self, _: std::time::Duration) -> SleepFuture {
-        Box::pin(std::future::ready(()))
-    }
-}
-
-/// A wall clock that moves only when told: what [`RecordingTransport::client_with_clock`]
-/// returns. Clones share the time.
-#[derive(Debug, Clone)]
-pub struct ManualClock(Arc<Mutex<std::time::SystemTime>>);
-
-impl Default for ManualClock {
-    /// 2026-01-01T00:00:00Z.
-    fn default() -> Self {
-        Self(Arc::new(Mutex::new(
-            std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600),
-        )))
-    }
-}
-
-impl ManualClock {
-    /// Moves the clock forward by `by`; a move past the largest time it can hold leaves it
-    /// where it is.
-    pub fn advance(&self, by: std::time::Duration) {
-        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(later) = now.checked_add(by) {
-            *now = later;
-        }
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> std::time::SystemTime {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
