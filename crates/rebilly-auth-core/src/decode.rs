@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, DecodeError, Error};
 use crate::models::ProblemDetails;
-use crate::response::ResponseMeta;
+use crate::response::{ResponseMeta, to_offset_date_time};
 use crate::routes::OperationId;
 
 /// A raw response handed to an operation's decoder. Internal (the sealed
@@ -104,7 +104,7 @@ impl RawResponse {
             operation,
             status: self.meta.status,
             problem,
-            retry_at: self.retry_at,
+            retry_at: self.retry_at.and_then(to_offset_date_time),
             meta: self.meta.clone(),
         }))
     }

@@ -1,10 +1,11 @@
 //! [`Error`]: everything a call can fail with, and its parts.
 
 use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::StatusCode;
+use time::OffsetDateTime;
 
 use crate::models::{InvalidField, ProblemDetails};
 use crate::response::ResponseMeta;
@@ -181,8 +182,9 @@ impl Error {
         }
     }
 
-    /// When a rate-limited call may be retried, from `Retry-After` or `X-RateLimit-Retry-After`.
-    pub fn retry_at(&self) -> Option<SystemTime> {
+    /// When a rate-limited call may be retried, from `Retry-After` or `X-RateLimit-Retry-After`
+    /// (UTC; print it with `time`'s RFC 3339 format).
+    pub fn retry_at(&self) -> Option<OffsetDateTime> {
         self.as_api().and_then(|api| api.retry_at)
     }
 }
@@ -198,8 +200,8 @@ pub struct ApiError {
     /// The RFC 7807 problem body, when the server sent one.
     pub problem: Option<ProblemDetails>,
     /// When the call may be retried (429 and 503 answers), from `Retry-After` (seconds or an
-    /// HTTP date) or `X-RateLimit-Retry-After` (epoch seconds).
-    pub retry_at: Option<SystemTime>,
+    /// HTTP date) or `X-RateLimit-Retry-After` (epoch seconds), in UTC.
+    pub retry_at: Option<OffsetDateTime>,
     /// The response's status, headers and rate-limit figures.
     pub meta: ResponseMeta,
 }

@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use http::{HeaderMap, HeaderName, StatusCode};
+use time::OffsetDateTime;
 
 /// Rate-limit figures from a response's headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -13,8 +14,9 @@ pub struct RateLimit {
     pub limit: Option<u64>,
     /// `X-RateLimit-Remaining`: tokens left in the period.
     pub remaining: Option<u64>,
-    /// `X-RateLimit-Retry-After` (epoch seconds): when the limit resets.
-    pub resets_at: Option<SystemTime>,
+    /// `X-RateLimit-Retry-After` (epoch seconds): when the limit resets, as the models'
+    /// timestamps are (`OffsetDateTime`, UTC).
+    pub resets_at: Option<OffsetDateTime>,
 }
 
 impl RateLimit {
@@ -23,8 +25,10 @@ impl RateLimit {
         Self {
             limit: header_u64(headers, &X_RATELIMIT_LIMIT),
             remaining: header_u64(headers, &X_RATELIMIT_REMAINING),
-            // An epoch past what `SystemTime` holds leaves the reset time unset.
-            resets_at: header_u64(headers, &X_RATELIMIT_RETRY_AFTER).and_then(epoch_seconds),
+            // An epoch past what a date can hold leaves the reset time unset.
+            resets_at: header_u64(headers, &X_RATELIMIT_RETRY_AFTER)
+                .and_then(epoch_seconds)
+                .and_then(to_offset_date_time),
         }
     }
 }
@@ -107,6 +111,15 @@ pub(crate) fn header_u64(headers: &HeaderMap, name: &HeaderName) -> Option<u64> 
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
+/// `at` as a UTC `OffsetDateTime`, if one can hold it (years -9999 to 9999).
+pub(crate) fn to_offset_date_time(at: SystemTime) -> Option<OffsetDateTime> {
+    let nanos = match at.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => i128::try_from(after.as_nanos()).ok()?,
+        Err(before) => -i128::try_from(before.duration().as_nanos()).ok()?,
+    };
+    OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
+}
+
 /// `epoch` seconds after the Unix epoch, if `SystemTime` can hold it.
 pub(crate) fn epoch_seconds(epoch: u64) -> Option<SystemTime> {
     SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(epoch))
@@ -127,7 +140,7 @@ mod tests {
         assert_eq!(rl.remaining, None);
         assert_eq!(
             rl.resets_at,
-            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1713187500))
+            Some(OffsetDateTime::from_unix_timestamp(1713187500).unwrap())
         );
     }
 }

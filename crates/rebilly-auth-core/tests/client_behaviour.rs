@@ -4,7 +4,7 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use common::{Fake, FakeSleep, ROOT, SECRET_KEY, client, retrying_client};
 use futures_util::StreamExt;
@@ -220,7 +220,7 @@ async fn a_server_wait_beyond_the_cap_returns_the_rate_limited_error_at_once() {
     assert!(error.is_rate_limited());
     assert_eq!(
         error.retry_at(),
-        Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_003_600))
+        Some(time::OffsetDateTime::from_unix_timestamp(1_700_003_600).unwrap())
     );
     assert_eq!(fake.count(), 1);
     assert!(
