@@ -220,13 +220,6 @@ impl TransportError {
         }
     }
 
-    /// A failure of `kind` with no underlying error.
-    pub fn from_kind(kind: TransportErrorKind) -> Self {
-        let mut error = Self::new(kind, "");
-        error.source = None;
-        error
-    }
-
     /// Name resolution failed: the request never left.
     pub fn dns(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         Self::new(TransportErrorKind::Dns, source)
@@ -294,8 +287,25 @@ impl fmt::Debug for TransportError {
         f.debug_struct("TransportError")
             .field("kind", &self.kind)
             .field("may_have_reached_server", &self.may_have_reached_server)
-            .field("source", &self.source.as_ref().map(|s| s.to_string()))
+            // The whole chain, not only the first cause: "error sending request" alone hides
+            // the "Connection refused (os error 111)" below it.
+            .field("causes", &CauseChain(self.source.as_deref()))
             .finish()
+    }
+}
+
+/// Each cause of a chain as its `Display` text, in order (a `Debug` list of strings).
+struct CauseChain<'a>(Option<&'a (dyn StdError + Send + Sync + 'static)>);
+
+impl fmt::Debug for CauseChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut list = f.debug_list();
+        if let Some(source) = self.0 {
+            for cause in error_chain(source as &(dyn StdError + 'static)) {
+                list.entry(&format_args!("{cause}"));
+            }
+        }
+        list.finish()
     }
 }
 
@@ -342,6 +352,28 @@ pub fn error_chain<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_every_cause_of_the_chain() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl fmt::Display for Outer {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("error sending request")
+            }
+        }
+        impl StdError for Outer {
+            fn source(&self) -> Option<&(dyn StdError + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let refused =
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        let error = TransportError::connect(Outer(refused));
+        let debug = format!("{error:?}");
+        assert!(debug.contains("error sending request"), "{debug}");
+        assert!(debug.contains("Connection refused"), "{debug}");
+    }
 
     #[test]
     fn only_pre_send_failures_prove_the_request_never_left() {
