@@ -39,8 +39,10 @@
 //! ## Secrets
 //!
 //! API keys, JWTs, passwords, one-time passwords and token values live in [`Secret`] wrappers
-//! whose `Debug` and `Display` print `[REDACTED]`; auth headers are marked sensitive; spans
-//! record the route template, never the real path.
+//! whose `Debug` prints `[REDACTED]`; auth headers are marked sensitive. Spans record the
+//! route template (`url.template`) and a `url.full` in which every path parameter (the
+//! organization, a token, an id) and every query value reads `REDACTED`: never the real path,
+//! which holds token values. A failed attempt sets `otel.status_code = "ERROR"`.
 //!
 //! Two paths the SDK cannot close, so keep them to tests: an `http::Request`'s own `Debug`
 //! prints its URI (which holds token values) and headers, and mockall prints the `Debug` of a

@@ -169,7 +169,11 @@ mod tests {
 
     fn groups() -> Vec<NamedGroup> {
         let provider = selected_provider().expect("a provider feature is on");
-        provider.kx_groups.iter().map(|group| group.name()).collect()
+        provider
+            .kx_groups
+            .iter()
+            .map(|group| group.name())
+            .collect()
     }
 
     #[cfg(feature = "rustls-aws-lc-rs")]

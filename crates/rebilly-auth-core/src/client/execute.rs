@@ -112,6 +112,7 @@ impl Client {
                     span.record("http.response.status_code", parts.status.as_u16());
                     if parts.status.as_u16() >= 400 {
                         span.record("error.type", parts.status.as_str());
+                        span.record("otel.status_code", "ERROR");
                     }
                     // The clock is read only for the answers that may carry a wait.
                     let server_wait = match parts.status {
@@ -134,6 +135,7 @@ impl Client {
                 }
                 Some(Err(error)) => {
                     span.record("error.type", error_type(error.kind()));
+                    span.record("otel.status_code", "ERROR");
                     let reached = error.may_have_reached_server();
                     (
                         AttemptEnd::NoAnswer { reached },
@@ -142,6 +144,7 @@ impl Client {
                 }
                 None => {
                     span.record("error.type", error_type(TransportErrorKind::Timeout));
+                    span.record("otel.status_code", "ERROR");
                     let end = match scope {
                         TimeoutScope::Call => AttemptEnd::CallTimedOut,
                         _ => AttemptEnd::NoAnswer { reached: true },
@@ -188,11 +191,23 @@ impl Client {
             http.request.resend_count = tracing::field::Empty,
             http.response.status_code = tracing::field::Empty,
             error.type = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            url.full = tracing::field::Empty,
         );
         if !span.is_disabled() {
             span.record(
                 "otel.name",
                 format!("{} {}", operation.method(), operation.url_template()),
+            );
+            span.record(
+                "url.full",
+                redacted_url(
+                    inner.scheme.as_str(),
+                    inner.authority.as_str(),
+                    &inner.base_path,
+                    operation.url_template(),
+                    call.query.as_deref(),
+                ),
             );
             if attempt > 1 {
                 span.record("http.request.resend_count", attempt - 1);
@@ -200,6 +215,39 @@ impl Client {
         }
         span
     }
+}
+
+/// The attempt's URL for spans (`url.full`), with every path parameter (the organization, a
+/// token, an id) and every query value written as `REDACTED`: the template's placeholders
+/// are never filled, and the query keeps only its names.
+fn redacted_url(
+    scheme: &str,
+    authority: &str,
+    base_path: &str,
+    url_template: &str,
+    query: Option<&str>,
+) -> String {
+    let mut url = format!("{scheme}://{authority}{base_path}");
+    let mut rest = url_template;
+    while let Some(open) = rest.find('{') {
+        url.push_str(&rest[..open]);
+        url.push_str("REDACTED");
+        rest = rest[open..]
+            .find('}')
+            .map_or("", |close| &rest[open + close + 1..]);
+    }
+    url.push_str(rest);
+    if let Some(query) = query.filter(|q| !q.is_empty()) {
+        url.push('?');
+        for (i, (name, _)) in form_urlencoded::parse(query.as_bytes()).enumerate() {
+            if i > 0 {
+                url.push('&');
+            }
+            url.extend(form_urlencoded::byte_serialize(name.as_bytes()));
+            url.push_str("=REDACTED");
+        }
+    }
+    url
 }
 
 /// Runs `send` until it completes (`Some`) or `limit` passes (`None`). The timer is only
@@ -248,5 +296,35 @@ fn error_type(kind: TransportErrorKind) -> &'static str {
         TransportErrorKind::Body => "body",
         TransportErrorKind::BodyTooLarge => "body_too_large",
         _ => "_OTHER",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted_url;
+
+    #[test]
+    fn url_full_keeps_no_parameter_value() {
+        let url = redacted_url(
+            "https",
+            "api.example:8443",
+            "/base",
+            "/organizations/{organizationId}/authentication-tokens/{token}/exchange",
+            Some("limit=10&offset=20"),
+        );
+        assert_eq!(
+            url,
+            "https://api.example:8443/base/organizations/REDACTED/authentication-tokens/REDACTED/exchange?limit=REDACTED&offset=REDACTED"
+        );
+        assert_eq!(
+            redacted_url(
+                "http",
+                "127.0.0.1:1",
+                "",
+                "/organizations/{organizationId}/credentials",
+                None
+            ),
+            "http://127.0.0.1:1/organizations/REDACTED/credentials"
+        );
     }
 }
