@@ -34,8 +34,8 @@ use hyper::service::service_fn;
 use hyper_util::client::legacy::Client as LegacyClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use rebilly_auth_core::models::NewCredential;
 use rebilly_auth_core::models::Exchange;
+use rebilly_auth_core::models::NewCredential;
 use rebilly_auth_core::models::{ListedToken, Login};
 use rebilly_auth_core::{Client, HttpTransport, Sleep, SleepFuture};
 use rebilly_auth_hyper::HyperTransport;
@@ -128,6 +128,11 @@ fn raw_hyper() -> RawHyper {
 }
 
 /// A [`Sleep`] whose future never completes: no timeout, and no timer entry per call.
+///
+/// The workspace's one private `Sleep` fake, on purpose: this diagnostic measures the SDK
+/// over a real loopback socket without any timer, so its deadlines must never fire. Core's
+/// `test_util::InstantSleep` ends every wait at once (a deadline would beat the network),
+/// and `TokioSleep` registers the timer this measurement leaves out.
 #[derive(Debug)]
 struct NeverSleep;
 

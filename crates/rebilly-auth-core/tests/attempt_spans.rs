@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use common::{Fake, FakeSleep, SECRET_KEY, retrying_client};
+use common::{Fake, SECRET_KEY, retrying_client};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
@@ -70,10 +70,9 @@ fn a_call_retried_once_has_one_call_span_and_two_client_spans() {
     let collector = Collector::default();
     let subscriber = tracing_subscriber::registry().with(collector.clone());
     let fake = Fake::new();
-    let sleep = Arc::new(FakeSleep::default());
     tracing::subscriber::with_default(subscriber, || {
         common::block_on(async {
-            let client = retrying_client(&fake, sleep.clone());
+            let client = retrying_client(&fake);
             fake.reply(503, r#"{"status":503}"#);
             fake.reply(200, r#"{"username":"ada","token":"TOKEN_SECRET_9"}"#);
             client

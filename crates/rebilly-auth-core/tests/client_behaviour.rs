@@ -3,10 +3,9 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Fake, FakeSleep, ROOT, SECRET_KEY, client, retrying_client};
+use common::{Fake, ROOT, SECRET_KEY, client, retrying_client, retrying_client_with, test_time};
 use futures_util::StreamExt;
 use rebilly_auth_core::models::Exchange;
 use rebilly_auth_core::models::Login;
@@ -20,8 +19,8 @@ const CREDENTIAL: &str = r#"{"id":"cus_crd_1","username":"ada","customerId":"cus
 #[tokio::test]
 async fn idempotent_calls_retry_on_gateway_errors_and_transport_failures() {
     let fake = Fake::new();
-    let sleep = Arc::new(FakeSleep::default());
-    let client = retrying_client(&fake, sleep.clone());
+    let (clock, sleep) = test_time();
+    let client = retrying_client_with(&fake, &clock, &sleep);
     fake.reply(503, "")
         .fail(|| TransportError::io("connection reset"))
         .reply(200, CREDENTIAL);
@@ -35,7 +34,7 @@ async fn idempotent_calls_retry_on_gateway_errors_and_transport_failures() {
     assert_eq!(answer.meta.attempts, 3);
     assert_eq!(fake.count(), 3);
     // Two backoffs, each within the doubling ceiling (100 ms, then 200 ms).
-    let waits = sleep.waits.lock().unwrap().clone();
+    let waits = sleep.waits();
     let backoffs: Vec<_> = waits
         .iter()
         .filter(|w| **w < Duration::from_secs(1))
@@ -49,7 +48,7 @@ async fn idempotent_calls_retry_on_gateway_errors_and_transport_failures() {
 #[tokio::test]
 async fn retries_stop_at_the_attempt_limit_with_the_last_answer() {
     let fake = Fake::new();
-    let client = retrying_client(&fake, Arc::new(FakeSleep::default()));
+    let client = retrying_client(&fake);
     fake.reply(502, "")
         .reply(502, "")
         .reply(502, "")
@@ -62,7 +61,7 @@ async fn retries_stop_at_the_attempt_limit_with_the_last_answer() {
 #[tokio::test]
 async fn post_is_not_retried_after_an_ambiguous_failure_or_a_5xx() {
     let fake = Fake::new();
-    let client = retrying_client(&fake, Arc::new(FakeSleep::default()));
+    let client = retrying_client(&fake);
     fake.fail(|| TransportError::io("reset after write"));
     let error = client
         .credentials()
@@ -89,7 +88,7 @@ async fn post_is_not_retried_after_an_ambiguous_failure_or_a_5xx() {
 #[tokio::test]
 async fn post_is_retried_when_the_request_never_left_or_on_429() {
     let fake = Fake::new();
-    let client = retrying_client(&fake, Arc::new(FakeSleep::default()));
+    let client = retrying_client(&fake);
     fake.fail(|| TransportError::connect("refused"))
         .reply_with(429, &[("Retry-After", "1")], "")
         .reply(201, CREDENTIAL);
@@ -105,7 +104,7 @@ async fn post_is_retried_when_the_request_never_left_or_on_429() {
 #[tokio::test]
 async fn a_spending_exchange_is_never_replayed_after_an_ambiguous_failure() {
     let fake = Fake::new();
-    let client = retrying_client(&fake, Arc::new(FakeSleep::default()));
+    let client = retrying_client(&fake);
     fake.fail(|| TransportError::io("connection closed before the response"));
     let error = client
         .authentication_tokens()
@@ -132,7 +131,7 @@ async fn a_spending_exchange_is_never_replayed_after_an_ambiguous_failure() {
 #[tokio::test]
 async fn a_gateway_status_on_a_spending_exchange_leaves_its_outcome_unknown() {
     let fake = Fake::new();
-    let client = retrying_client(&fake, Arc::new(FakeSleep::default()));
+    let client = retrying_client(&fake);
     for status in [502, 503, 504] {
         fake.reply(status, "");
         let error = client
@@ -164,7 +163,7 @@ async fn a_gateway_status_on_a_spending_exchange_leaves_its_outcome_unknown() {
 #[tokio::test]
 async fn a_404_on_a_retried_delete_counts_as_presumed_deleted() {
     let fake = Fake::new();
-    let client = retrying_client(&fake, Arc::new(FakeSleep::default()));
+    let client = retrying_client(&fake);
     fake.fail(|| TransportError::io("reset"))
         .reply(404, r#"{"status":404}"#);
     assert_eq!(
@@ -191,7 +190,7 @@ async fn a_404_on_a_retried_delete_counts_as_presumed_deleted() {
 #[tokio::test]
 async fn a_retried_upsert_cannot_claim_created_or_updated() {
     let fake = Fake::new();
-    let client = retrying_client(&fake, Arc::new(FakeSleep::default()));
+    let client = retrying_client(&fake);
     fake.fail(|| TransportError::io("reset"))
         .reply(200, CREDENTIAL);
     let upserted = client
@@ -208,8 +207,8 @@ async fn a_retried_upsert_cannot_claim_created_or_updated() {
 #[tokio::test]
 async fn a_server_wait_beyond_the_cap_returns_the_rate_limited_error_at_once() {
     let fake = Fake::new();
-    let sleep = Arc::new(FakeSleep::default());
-    let client = retrying_client(&fake, sleep.clone());
+    let (clock, sleep) = test_time();
+    let client = retrying_client_with(&fake, &clock, &sleep);
     // X-RateLimit-Retry-After is an epoch: 1 hour after the fixed clock's now.
     fake.reply_with(
         429,
@@ -224,22 +223,19 @@ async fn a_server_wait_beyond_the_cap_returns_the_rate_limited_error_at_once() {
     );
     assert_eq!(fake.count(), 1);
     assert!(
-        sleep
-            .waits
-            .lock()
-            .unwrap()
-            .iter()
-            .all(|w| *w >= Duration::from_secs(30)),
+        sleep.waits().iter().all(|w| *w >= Duration::from_secs(30)),
         "no backoff slept"
     );
 
     // A short X-RateLimit-Retry-After is honoured, plus a jitter from the first retry's
     // backoff window (100 ms by default), so clients told the same second spread out.
-    sleep.waits.lock().unwrap().clear();
+    // (The deadlines' sleeps moved the clock: back to the start.)
+    clock.set(std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+    let before = sleep.waits().len();
     fake.reply_with(429, &[("X-RateLimit-Retry-After", "1700000002")], "")
         .reply(200, CREDENTIAL);
     client.credentials().get("cus_crd_1").await.unwrap();
-    let waits = sleep.waits.lock().unwrap().clone();
+    let waits = sleep.waits()[before..].to_vec();
     assert_eq!(waits.len(), 1, "{waits:?}");
     assert!(
         waits[0] >= Duration::from_secs(2) && waits[0] <= Duration::from_millis(2100),
@@ -251,7 +247,7 @@ async fn a_server_wait_beyond_the_cap_returns_the_rate_limited_error_at_once() {
 async fn attempt_timeouts_are_retried_for_gets_and_reported_with_their_scope() {
     let fake = Fake::new();
     fake.hang.store(true, std::sync::atomic::Ordering::SeqCst);
-    let client = retrying_client(&fake, Arc::new(FakeSleep::default()));
+    let client = retrying_client(&fake);
     let error = client.credentials().get("cus_crd_1").await.unwrap_err();
     assert!(
         matches!(
@@ -660,7 +656,7 @@ async fn a_server_root_may_carry_a_base_path() {
 #[tokio::test]
 async fn per_call_overrides_replace_the_clients_retry_policy_and_deadlines_for_that_call_only() {
     let fake = Fake::new();
-    let client = retrying_client(&fake, Arc::new(FakeSleep::default()));
+    let client = retrying_client(&fake);
     let credentials = client.credentials();
 
     // One attempt for this call: its first 503 is the answer.

@@ -8,7 +8,7 @@ use std::error::Error as StdError;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Fake, NeverSleep, block_on, client};
+use common::{Fake, block_on, client};
 use rebilly_auth_core::models::Exchange;
 use rebilly_auth_core::{BuildError, Client, Error, RetryPolicy, TransportError};
 
@@ -145,7 +145,7 @@ fn build_errors_are_their_own_type_and_read_once() {
     let failed: BuildError = Client::builder()
         .organization("org")
         .try_transport(Err::<Arc<Fake>, _>(std::io::Error::other("no TLS roots")))
-        .sleep(Arc::new(NeverSleep::default()))
+        .sleep(Arc::new(common::test_time().1))
         .build()
         .unwrap_err();
     assert!(matches!(failed, BuildError::Transport(_)));

@@ -5,11 +5,10 @@ mod common;
 #[path = "common/every_operation.rs"]
 mod every_operation;
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use common::{Fake, FakeSleep, block_on, client, retrying_client};
+use common::{Fake, block_on, client, retrying_client};
 use every_operation::{ASKED_TOKEN, Answer, call_every_operation};
 use proptest::prelude::*;
 use rebilly_auth_core::Error;
@@ -22,7 +21,7 @@ const CREDENTIAL: &str = r#"{"id":"cus_crd_1","username":"ada","customerId":"cus
 #[test]
 fn an_unrepresentable_reset_time_on_a_success_leaves_it_unset() {
     let fake = Fake::new();
-    let client = retrying_client(&fake, Arc::new(FakeSleep::default()));
+    let client = retrying_client(&fake);
     fake.reply_with(
         200,
         &[("X-RateLimit-Retry-After", "9223372036854775808")],
@@ -41,7 +40,7 @@ fn an_unrepresentable_wait_ends_a_429_at_once_without_a_retry_time() {
         ("X-RateLimit-Retry-After", "9223372036854775808"),
     ] {
         let fake = Fake::new();
-        let client = retrying_client(&fake, Arc::new(FakeSleep::default()));
+        let client = retrying_client(&fake);
         fake.reply_with(429, &[(name, value)], "")
             .reply(200, CREDENTIAL);
         let error = block_on(client.credentials().get("cus_crd_1")).unwrap_err();
@@ -51,7 +50,7 @@ fn an_unrepresentable_wait_ends_a_429_at_once_without_a_retry_time() {
     }
     // A 503 likewise.
     let fake = Fake::new();
-    let client = retrying_client(&fake, Arc::new(FakeSleep::default()));
+    let client = retrying_client(&fake);
     fake.reply_with(503, &[("Retry-After", "18446744073709551615")], "");
     let error = block_on(client.credentials().get("cus_crd_1")).unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(503));

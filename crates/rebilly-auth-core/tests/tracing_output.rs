@@ -2,46 +2,16 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-use common::{Fake, FakeSleep, SECRET_KEY, client, retrying_client};
+use common::{Fake, SECRET_KEY, client, retrying_client};
 use rebilly_auth_core::TransportError;
 use rebilly_auth_core::models::Exchange;
 use rebilly_auth_core::models::Login;
-use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::fmt::format::FmtSpan;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
+use rebilly_auth_testing::LogCapture;
 
 #[test]
 fn spans_carry_the_route_template_and_no_secret_at_trace_level() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(FmtSpan::FULL)
-        .with_ansi(false)
-        .with_writer(captured.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
+    let capture = LogCapture::new();
+    capture.run(|| {
         common::block_on(async {
             let fake = Fake::new();
             let client = client(&fake);
@@ -72,7 +42,7 @@ fn spans_carry_the_route_template_and_no_secret_at_trace_level() {
                 .await
                 .unwrap();
             // A retried call: one attempt span per attempt, the second a resend.
-            let retrying = retrying_client(&fake, Arc::new(FakeSleep::default()));
+            let retrying = retrying_client(&fake);
             fake.reply(503, r#"{"status":503}"#);
             fake.reply(200, r#"{"username":"ada"}"#);
             retrying
@@ -82,7 +52,7 @@ fn spans_carry_the_route_template_and_no_secret_at_trace_level() {
                 .unwrap();
         });
     });
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = capture.text();
     assert!(text.contains("rebilly_auth.call"), "{text}");
     assert!(
         text.contains("operation=\"GetAuthenticationTokenVerification\""),
@@ -116,14 +86,12 @@ fn spans_carry_the_route_template_and_no_secret_at_trace_level() {
     ] {
         assert!(text.contains(&field), "{field} missing:\n{text}");
     }
-    for secret in [
+    capture.assert_free_of(&[
         SECRET_KEY,
         "TOKEN_SECRET_1",
         "PASSWORD_SECRET",
         "123456",
         "RESET_SECRET",
         "TOKEN_SECRET_2",
-    ] {
-        assert!(!text.contains(secret), "{secret} leaked:\n{text}");
-    }
+    ]);
 }

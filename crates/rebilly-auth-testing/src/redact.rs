@@ -239,7 +239,11 @@ mod tests {
             if op.path_template().starts_with("/credentials/") {
                 assert_eq!(redacted, path, "{op}: a credential id is no secret");
             } else {
-                assert_eq!(redacted, template.replace("{organizationId}", "org"), "{op}");
+                assert_eq!(
+                    redacted,
+                    template.replace("{organizationId}", "org"),
+                    "{op}"
+                );
             }
         }
     }
@@ -261,6 +265,9 @@ mod tests {
             "//authentication-tokens//{token}/exchange"
         );
         // Old placeholders are rewritten to core's.
-        assert_eq!(redact_path("/o/password-tokens/{token}"), "/o/password-tokens/{id}");
+        assert_eq!(
+            redact_path("/o/password-tokens/{token}"),
+            "/o/password-tokens/{id}"
+        );
     }
 }

@@ -152,7 +152,11 @@ async fn a_cassette_recorded_by_0_1_0_still_replays() {
         .create(NewCredential::new("ada", "another-password", "cus_ada"))
         .await
         .unwrap();
-    let fetched = client.credentials().get(credential.id.clone()).await.unwrap();
+    let fetched = client
+        .credentials()
+        .get(credential.id.clone())
+        .await
+        .unwrap();
     assert_eq!(fetched.username, "ada");
     let token = client
         .authentication_tokens()
@@ -204,7 +208,10 @@ fn loading_rewrites_old_placeholders_to_core_templates() {
         "/tests/fixtures/cassette-0.1.0.json"
     );
     let old = std::fs::read_to_string(file).unwrap();
-    assert!(old.contains("/password-tokens/{token}"), "the fixture is 0.1.0's");
+    assert!(
+        old.contains("/password-tokens/{token}"),
+        "the fixture is 0.1.0's"
+    );
     let json = Cassette::load(file).unwrap().to_json();
     assert!(!json.contains("/password-tokens/{token}"), "{json}");
     assert!(json.contains("/password-tokens/{id}"));

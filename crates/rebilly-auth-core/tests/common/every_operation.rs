@@ -15,9 +15,8 @@ use rebilly_auth_core::models::Exchange;
 use rebilly_auth_core::models::Login;
 use rebilly_auth_core::models::NewCredential;
 use rebilly_auth_core::models::NewResetPasswordToken;
-use rebilly_auth_core::{
-    Client, Clock, Error, RetryPolicy, Sleep, SleepFuture, TransportError, transport_fn,
-};
+use rebilly_auth_core::test_util::instant_time_and_sleep;
+use rebilly_auth_core::{Client, Error, RetryPolicy, TransportError, transport_fn};
 use serde_json::Value;
 
 /// The token every token call asks about.
@@ -53,38 +52,23 @@ impl Answer {
     }
 }
 
-/// Waits for nothing: retries happen at once, whatever the server asked.
-#[derive(Debug)]
-struct NoWait;
-
-impl Sleep for NoWait {
-    fn sleep(&self, _: Duration) -> SleepFuture {
-        Box::pin(std::future::ready(()))
-    }
-}
-
-/// 2023-11-14T22:13:20Z, so that past and future dates in headers are both reachable.
-#[derive(Debug)]
-struct FixedNow;
-
-impl Clock for FixedNow {
-    fn now(&self) -> SystemTime {
-        SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
-    }
-}
-
 /// A client whose transport answers attempt `n` of every call with `answers[n]` (the last
 /// one repeating), or, for an empty script, fails as a connect error.
 fn client_answering(answers: &Arc<Vec<Answer>>, attempt: &Arc<AtomicUsize>) -> Client {
     let answers = Arc::clone(answers);
     let attempt = Arc::clone(attempt);
+    let (clock, sleep) =
+        instant_time_and_sleep(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
     Client::builder()
         .server_url("https://api.test")
         .organization("org_1")
         .secret_key(API_KEY)
         .retry_policy(RetryPolicy::default().max_attempts(3))
-        .sleep(Arc::new(NoWait))
-        .clock(Arc::new(FixedNow))
+        // Core's test time: retries happen at once, whatever the server asked; the clock
+        // starts at 2023-11-14T22:13:20Z, so that past and future dates in headers are both
+        // reachable.
+        .sleep(Arc::new(sleep))
+        .clock(Arc::new(clock))
         .transport(transport_fn(move |_request| {
             let n = attempt.fetch_add(1, Ordering::SeqCst);
             let answer = answers.get(n).or(answers.last()).map(Answer::to_response);

@@ -1,4 +1,4 @@
-//! A scripted fake transport and a fake clock for core's tests.
+//! A scripted fake transport, and clients on it with core's test time, for core's tests.
 #![allow(dead_code, unreachable_pub)]
 
 use std::collections::VecDeque;
@@ -7,9 +7,8 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use rebilly_auth_core::{
-    Client, Clock, HttpTransport, RetryPolicy, Sleep, SleepFuture, TransportError,
-};
+use rebilly_auth_core::test_util::{InstantSleep, ManualClock, instant_time_and_sleep};
+use rebilly_auth_core::{Client, HttpTransport, RetryPolicy, TransportError};
 
 pub const SECRET_KEY: &str = "sk_test_TOPSECRET_KEY";
 pub const ROOT: &str = "https://api.test";
@@ -105,70 +104,47 @@ impl HttpTransport for Fake {
     }
 }
 
-/// A sleep that returns at once and remembers what it was asked; waits of at least
-/// `hang_from` never end (to leave a race to the other side).
-#[derive(Debug, Default)]
-pub struct FakeSleep {
-    pub waits: Mutex<Vec<Duration>>,
+/// The tests' time: core's manual clock at 1,700,000,000 s after the epoch
+/// (2023-11-14T22:13:20Z) and an instant sleep that advances it and remembers each wait.
+pub fn test_time() -> (ManualClock, InstantSleep) {
+    instant_time_and_sleep(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000))
 }
 
-impl Sleep for FakeSleep {
-    fn sleep(&self, duration: Duration) -> SleepFuture {
-        self.waits.lock().unwrap().push(duration);
-        Box::pin(async {
-            // Let a ready transport future win the race.
-            tokio::task::yield_now().await;
-        })
-    }
-}
-
-/// A sleep that never completes: timeouts never fire.
-#[derive(Debug, Default)]
-pub struct NeverSleep {
-    pub waits: Mutex<Vec<Duration>>,
-}
-
-impl Sleep for NeverSleep {
-    fn sleep(&self, duration: Duration) -> SleepFuture {
-        self.waits.lock().unwrap().push(duration);
-        Box::pin(std::future::pending())
-    }
-}
-
-#[derive(Debug)]
-pub struct FixedClock(pub SystemTime);
-
-impl Clock for FixedClock {
-    fn now(&self) -> SystemTime {
-        self.0
-    }
-}
-
-/// A client on `fake` with the default retry policy (3 attempts), `sleep` to wait with, and a
-/// clock fixed at 1,700,000,000 s after the epoch.
-pub fn retrying_client(fake: &Arc<Fake>, sleep: Arc<FakeSleep>) -> Client {
+/// A client on `fake` with the default retry policy (3 attempts), waiting with `sleep` and
+/// reading `clock`.
+pub fn retrying_client_with(fake: &Arc<Fake>, clock: &ManualClock, sleep: &InstantSleep) -> Client {
     Client::builder()
         .server_url(ROOT)
         .organization("org_1")
         .secret_key(SECRET_KEY)
         .retry_policy(RetryPolicy::default().max_attempts(3))
-        .sleep(sleep)
-        .clock(Arc::new(FixedClock(
-            SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
-        )))
+        .sleep(Arc::new(sleep.clone()))
+        .clock(Arc::new(clock.clone()))
         .transport(fake.clone())
         .build()
         .unwrap()
 }
 
-/// A client on `fake` with no retries and no timeouts firing.
+/// [`retrying_client_with`] whose sleeps end at once but leave its clock where it is
+/// (they advance a clock of their own): deadlines that race (the attempt's and the call's)
+/// then do not eat into each other, and the client's clock stays at [`test_time`]'s start.
+pub fn retrying_client(fake: &Arc<Fake>) -> Client {
+    let (clock, _) = test_time();
+    let (_, sleep) = test_time();
+    retrying_client_with(fake, &clock, &sleep)
+}
+
+/// A client on `fake` with no retries and instant sleeps (a deadline fires only once the
+/// transport is pending: the fake answers at once unless told to hang).
 pub fn client(fake: &Arc<Fake>) -> Client {
+    let (clock, sleep) = test_time();
     Client::builder()
         .server_url(ROOT)
         .organization("org_1")
         .secret_key(SECRET_KEY)
         .retry_policy(RetryPolicy::none())
-        .sleep(Arc::new(NeverSleep::default()))
+        .sleep(Arc::new(sleep))
+        .clock(Arc::new(clock))
         .transport(fake.clone())
         .build()
         .unwrap()
