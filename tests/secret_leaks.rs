@@ -14,15 +14,14 @@
 
 use std::error::Error as StdError;
 use std::fmt::Debug;
-use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::NewCredential;
+use rebilly_auth_core::models::{AuthToken, ListedToken, Login};
 use rebilly_auth_core::models::{CustomerJwt, Exchange, Jwt};
 use rebilly_auth_core::models::{NewResetPasswordToken, ResetPasswordToken};
-use rebilly_auth_core::models::{AuthToken, ListedToken, Login};
 use rebilly_auth_core::{
     Auth, Client, Error, HttpTransport, PublishableKey, RetryPolicy, Secret, SecretKey,
 };
@@ -30,11 +29,9 @@ use rebilly_auth_hyper::HyperTransport;
 use rebilly_auth_reqwest::ReqwestTransport;
 use rebilly_auth_testing::cassette::Recorder;
 use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher};
-use rebilly_auth_testing::{RecordingTransport, json_response};
+use rebilly_auth_testing::{LogCapture, RecordingTransport, json_response};
 use serde_json::json;
-use tracing_subscriber::filter::LevelFilter;
-use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::util::SubscriberInitExt;
 
 const ORG: &str = "leak-org";
 const SECRET_KEY: &str = "sk_live_LEAK01secretkey";
@@ -140,35 +137,6 @@ impl Checker {
     }
 }
 
-/// A `MakeWriter` that appends everything to one buffer.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-impl Capture {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
 /// A TLS front on `127.0.0.1` for the plain-HTTP server at `backend`, with a self-signed
 /// certificate for `127.0.0.1`/`localhost` generated for the run: each connection's TLS is
 /// terminated and its bytes piped to `backend`. Returns its `https://` URL, the certificate
@@ -214,15 +182,24 @@ async fn tls_front(backend: SocketAddr) -> (String, Vec<u8>, tokio::task::JoinHa
 }
 
 /// How many captured lines come from `krate` (event or span target `krate` or `krate::…`).
-/// The fmt layer writes `LEVEL spans: target: message`; the target follows the level or `: `.
+/// The fmt layer writes `TIME LEVEL spans: target: message`; the target follows the level or
+/// `: `.
 fn lines_from(output: &str, krate: &str) -> usize {
     let module = format!("{krate}::");
     let exact = format!("{krate}: ");
+    let after_word = |text: &str| -> String {
+        let text = text.trim_start();
+        text.split_once(' ')
+            .map_or("", |(_, rest)| rest)
+            .trim_start()
+            .to_owned()
+    };
     output
         .lines()
         .filter(|line| {
-            let rest = line.trim_start();
-            let rest = rest.split_once(' ').map_or("", |(_, rest)| rest);
+            // The time, then the level.
+            let rest = after_word(&after_word(line));
+            let rest = rest.as_str();
             std::iter::once(rest)
                 .chain(rest.match_indices(": ").map(|(at, _)| &rest[at + 2..]))
                 .any(|tail| tail.starts_with(&module) || tail.starts_with(&exact))
@@ -375,12 +352,11 @@ async fn transport_errors<T: HttpTransport + Clone + 'static>(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_in_any_output() {
-    let capture = Capture::default();
-    tracing_subscriber::fmt()
-        .with_max_level(LevelFilter::TRACE)
-        .with_span_events(FmtSpan::FULL)
-        .without_time()
-        .with_writer(capture.clone())
+    let capture = LogCapture::new();
+    // Process-wide (the transports log on other threads), with the `log` bridge: `try_init`
+    // installs tracing-log's `LogTracer` too.
+    capture
+        .subscriber()
         .try_init()
         .expect("the only subscriber of this test binary");
     let mut checker = Checker::new();
@@ -450,6 +426,7 @@ async fn no_secret_in_any_output() {
 
     // --- Errors built from answers: a Location holding a token, a body holding a token.
     let fake = RecordingTransport::new();
+    // Not `fake.client()`: its key is a fixed `sk_test`, and this one must be a known secret.
     let fake_client = Client::builder()
         .organization(ORG)
         .secret_key(SECRET_KEY)
@@ -464,7 +441,7 @@ async fn no_secret_in_any_output() {
             .parse()
             .unwrap(),
     );
-    fake.push(conflict);
+    fake.respond_raw(conflict);
     let api = fake_client
         .authentication_tokens()
         .logout(TOKEN)
@@ -473,10 +450,7 @@ async fn no_secret_in_any_output() {
     assert_eq!(api.status().map(|s| s.as_u16()), Some(409), "{api:?}");
     checker.error("ApiError with Location", &api);
 
-    fake.push(json_response(
-        201,
-        &json!({"username": 42, "token": DECODE_TOKEN}),
-    ));
+    fake.respond(201, &json!({"username": 42, "token": DECODE_TOKEN}));
     let decode = fake_client
         .authentication_tokens()
         .login(Login::password("ada", PASSWORD))
@@ -493,12 +467,9 @@ async fn no_secret_in_any_output() {
 
     // --- Recorded requests: the secret key, a publishable key, a JWT; a password, an OTP;
     // token values in paths.
-    fake.push(json_response(
-        201,
-        &json!({"username": "ada", "token": TOKEN}),
-    ));
-    fake.push(json_response(200, &json!({"username": "ada"})));
-    fake.push(json_response(201, &json!({"token": JWT})));
+    fake.respond(201, &json!({"username": "ada", "token": TOKEN}))
+        .respond(200, &json!({"username": "ada"}))
+        .respond(201, &json!({"token": JWT}));
     fake_client
         .authentication_tokens()
         .login(Login::password("ada", PASSWORD))
