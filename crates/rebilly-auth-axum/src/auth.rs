@@ -14,7 +14,7 @@ use rebilly_auth_core::models::AuthToken;
 use rebilly_auth_core::{Client, Deletion, Error};
 use tracing::Instrument;
 
-use crate::cache::{CachedAnswer, MemoryCache, RevokeError, VerifyCache};
+use crate::cache::{CachedAnswer, Claim, MemoryCache, RevokeError, VerifyCache};
 use crate::customer::AuthenticatedCustomer;
 use crate::digest::{CacheKey, Digester};
 use crate::metrics::{Counters, Metrics};
@@ -89,6 +89,7 @@ pub(crate) fn authentication_span() -> tracing::Span {
         cache = tracing::field::Empty,
         upstream = tracing::field::Empty,
         outcome = tracing::field::Empty,
+        store = tracing::field::Empty,
     )
 }
 
@@ -121,7 +122,8 @@ impl CachePath {
 impl RebillyAuth {
     /// The counters so far.
     pub fn metrics(&self) -> Metrics {
-        self.shared.counters.snapshot()
+        let s = &*self.shared;
+        s.counters.snapshot(s.cache.store_metrics())
     }
 
     /// The in-memory cache, unless another [`VerifyCache`] was configured.
@@ -198,7 +200,13 @@ impl RebillyAuth {
                 self.fly(key, token, class).await
             }
         };
-        tracing::Span::current().record("cache", path.as_str());
+        let span = tracing::Span::current();
+        span.record("cache", path.as_str());
+        if s.memory.is_none() {
+            if let Some(store) = s.cache.store_metrics() {
+                span.record("store", store.state());
+            }
+        }
         let customer = result?;
         if customer.otp_pending() && !s.allow_pending_otp {
             Counters::inc(&s.counters.otp_refused);
@@ -241,6 +249,9 @@ impl RebillyAuth {
                     let flight: Flight = async move {
                         let _guard = guard;
                         let s = &*auth.shared;
+                        if let Some(answer) = auth.claim(&key, &flag).await {
+                            return answer;
+                        }
                         let Ok(_slot) = s.slots.acquire(class, s.verify_timeout).await else {
                             Counters::inc(&s.counters.over_capacity);
                             tracing::Span::current().record("upstream", "over_capacity");
@@ -270,6 +281,31 @@ impl RebillyAuth {
             }
         };
         (path, flight.await)
+    }
+
+    /// Asks the store whether another process verifies `key` ([`VerifyCache::claim`]):
+    /// `Some` with that answer, `None` when this process verifies.
+    async fn claim(&self, key: &CacheKey, revoked: &AtomicBool) -> Option<FlightResult> {
+        let s = &*self.shared;
+        if s.memory.is_some() {
+            return None; // The in-memory cache has no leases.
+        }
+        let now = s.clock.now();
+        let answer = match s.cache.claim(key, now, s.verify_timeout).await {
+            Claim::Verify => return None,
+            Claim::Answered(answer) => answer,
+        };
+        let now = s.clock.now();
+        let result = match answer {
+            _ if revoked.load(Ordering::SeqCst) => Err(Rejection::InvalidToken),
+            CachedAnswer::Valid { customer, until } if now < until => Ok(customer),
+            CachedAnswer::Invalid { until } | CachedAnswer::Revoked { until } if now < until => {
+                Err(Rejection::InvalidToken)
+            }
+            _ => return None, // Lapsed while it travelled: verify.
+        };
+        Counters::inc(&s.counters.claimed_answers);
+        Some(result)
     }
 
     /// Forgets what the layer knows of `token` and writes a tombstone: the next request with

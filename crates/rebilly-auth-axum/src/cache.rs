@@ -29,16 +29,33 @@
 //! The store keeps tombstones where its eviction policy cannot reach them (in Redis: keys
 //! with their own `EXPIRE`, under a `noeviction` policy or in a separate instance), and
 //! needs one atomic rule: [`put`](VerifyCache::put) must not store a valid answer while a
-//! live tombstone is there (in Redis, a Lua script or a `WATCH`/`MULTI`). Single flight and
-//! the verify slots stay per process.
+//! live tombstone is there (in Redis, a Lua script or a `WATCH`/`MULTI`), and
+//! [`store`](VerifyCache::store) says when it refused one, so that the layer neither keeps
+//! nor serves that answer. The verify slots stay per process.
+//!
+//! Three optional hooks let a shared store do more (each has a default that keeps the
+//! single-process behaviour):
+//!
+//! - [`claim`](VerifyCache::claim): fleet-wide single flight. Before a verify goes upstream
+//!   (and before it takes a verify slot), the layer asks the store whether another process
+//!   is verifying the same key; the store may wait (at most the `wait` the layer gives, the
+//!   verify deadline) for that answer, or let this process verify.
+//! - [`store`](VerifyCache::store): the check-and-set's result ([`PutOutcome`]).
+//! - [`store_metrics`](VerifyCache::store_metrics): the store's state (connected, degraded,
+//!   reconnects, bus messages, lease wins and waits) in [`Metrics::store`](crate::Metrics)
+//!   and in the `store` field of the authentication span.
+//!
+//! Revocations made on other processes are the store's business (a bus it subscribes to):
+//! the store answers [`get`](VerifyCache::get) with the tombstone it learned.
 
 use std::fmt;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 pub use futures_util::future::BoxFuture;
 
 use crate::customer::AuthenticatedCustomer;
 use crate::digest::CacheKey;
+pub use crate::metrics::StoreMetrics;
 
 mod memory;
 mod tombstones;
@@ -101,6 +118,29 @@ pub enum RevokeError {
     Store(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// What became of an answer given to [`VerifyCache::store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PutOutcome {
+    /// Stored (or dropped for lack of room: a cache may always forget an answer).
+    Stored,
+    /// Refused: a live tombstone is there. The token was revoked while its verify was in
+    /// flight; the layer refuses the request that verify was for.
+    Revoked,
+}
+
+/// The answer to [`VerifyCache::claim`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Claim {
+    /// This process verifies the token upstream (it holds the lease, or none could be had
+    /// in time, or the store has no leases).
+    Verify,
+    /// Another process's verify answered (or a tombstone appeared) while this one waited:
+    /// the layer uses this answer and sends no verify.
+    Answered(CachedAnswer),
+}
+
 /// Where verify answers and logout tombstones are kept, keyed by [`CacheKey`] (a keyed
 /// digest: never the token).
 ///
@@ -130,4 +170,42 @@ pub trait VerifyCache: Send + Sync + fmt::Debug + 'static {
         until: SystemTime,
         now: SystemTime,
     ) -> BoxFuture<'a, Result<(), RevokeError>>;
+
+    /// [`put`](Self::put), telling whether a live tombstone refused the answer. The layer
+    /// stores valid answers through this: on [`PutOutcome::Revoked`] it refuses the request
+    /// and keeps nothing. The default calls `put` and says [`PutOutcome::Stored`]; a store
+    /// whose check-and-set can see the tombstone should override it.
+    fn store<'a>(
+        &'a self,
+        key: CacheKey,
+        answer: CachedAnswer,
+        now: SystemTime,
+    ) -> BoxFuture<'a, PutOutcome> {
+        Box::pin(async move {
+            self.put(key, answer, now).await;
+            PutOutcome::Stored
+        })
+    }
+
+    /// Called by the layer before it verifies `key` upstream, and before it waits for a
+    /// verify slot: a shared store may make processes take turns (a short lease), so that
+    /// N processes receiving the same fresh token cause about one verify. It must return
+    /// within `wait` (the layer's verify deadline), and should return much sooner: a lost
+    /// lease must never stall a request. The default answers [`Claim::Verify`] at once.
+    fn claim<'a>(
+        &'a self,
+        key: &'a CacheKey,
+        now: SystemTime,
+        wait: Duration,
+    ) -> BoxFuture<'a, Claim> {
+        let _ = (key, now, wait);
+        Box::pin(std::future::ready(Claim::Verify))
+    }
+
+    /// The store's own state and counters, for [`Metrics::store`](crate::Metrics) and the
+    /// authentication span's `store` field. `None` (the default) for a store with nothing
+    /// to report, such as the in-memory one.
+    fn store_metrics(&self) -> Option<StoreMetrics> {
+        None
+    }
 }

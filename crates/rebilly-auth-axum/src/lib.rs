@@ -167,7 +167,8 @@
 //! One `rebilly_auth.authenticate` span per authentication, with fields `cache` (`hit`,
 //! `miss`, `negative_hit`, `revoked`, `coalesced`), `upstream` (`valid`, `not_valid`,
 //! `misconfigured`, `bad_answer`, `unavailable`, `over_capacity`) and `outcome`; the SDK's
-//! own `rebilly_auth.call` span nests inside for upstream calls. Counters:
+//! own `rebilly_auth.call` span nests inside for upstream calls. With a shared store, a
+//! `store` field (`connected`, `degraded`) and [`Metrics::store`] show its state. Counters:
 //! [`RebillyAuth::metrics`]. Tokens never appear in spans, logs or `Debug` output.
 
 #![forbid(unsafe_code)]
@@ -187,13 +188,13 @@ mod token;
 mod verify;
 
 pub use auth::{LogoutError, RebillyAuth};
-pub use cache::{CachedAnswer, MemoryCache, RevokeError, VerifyCache};
+pub use cache::{CachedAnswer, Claim, MemoryCache, PutOutcome, RevokeError, VerifyCache};
 #[allow(deprecated)]
 pub use config::ConfigError;
 pub use config::{BuildError, RebillyAuthBuilder};
 pub use customer::AuthenticatedCustomer;
 pub use digest::CacheKey;
 pub use layer::{CurrentSession, RebillyAuthLayer, RebillyAuthService};
-pub use metrics::Metrics;
+pub use metrics::{Metrics, StoreMetrics};
 pub use outcome::Rejection;
 pub use token::TokenSource;

@@ -11,6 +11,9 @@ macro_rules! counters {
         #[non_exhaustive]
         pub struct Metrics {
             $( $(#[$doc])* pub $name: u64, )*
+            /// A shared store's state and counters (`None` with the in-memory cache): see
+            /// [`VerifyCache::store_metrics`](crate::VerifyCache::store_metrics).
+            pub store: Option<StoreMetrics>,
         }
 
         #[derive(Debug, Default)]
@@ -19,8 +22,8 @@ macro_rules! counters {
         }
 
         impl Counters {
-            pub(crate) fn snapshot(&self) -> Metrics {
-                Metrics { $( $name: self.$name.load(Relaxed), )* }
+            pub(crate) fn snapshot(&self, store: Option<StoreMetrics>) -> Metrics {
+                Metrics { $( $name: self.$name.load(Relaxed), )* store }
             }
         }
     };
@@ -74,7 +77,48 @@ counters!(
     tombstones_refused,
     /// Verifies of known sessions (a cached valid answer past its freshness) started.
     known_reverifies,
+    /// Verifies not sent because a shared store's [`claim`](crate::VerifyCache::claim)
+    /// gave another process's answer (fleet-wide single flight).
+    claimed_answers,
+    /// Valid answers the store refused because a tombstone was there
+    /// ([`PutOutcome::Revoked`](crate::cache::PutOutcome::Revoked)): the request was refused.
+    revoked_in_flight,
 );
+
+/// A shared store's state and counters: what
+/// [`VerifyCache::store_metrics`](crate::VerifyCache::store_metrics) reports, in [`Metrics::store`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoreMetrics {
+    /// The store answers and its revocation bus is subscribed.
+    pub connected: bool,
+    /// The store or its bus is unreachable: local answers live only for the store's short
+    /// degraded bound, and verifies go upstream directly.
+    pub degraded: bool,
+    /// Times the bus was subscribed again after a disconnect.
+    pub reconnects: u64,
+    /// Revocations received on the bus (this process's own included).
+    pub bus_messages: u64,
+    /// Leases won: this process verified for the fleet.
+    pub lease_wins: u64,
+    /// Leases lost: this process waited for another's answer.
+    pub lease_waits: u64,
+    /// Answers read from the shared store (a local miss another process had filled).
+    pub shared_hits: u64,
+    /// Store calls that failed or passed their deadline.
+    pub store_errors: u64,
+}
+
+impl StoreMetrics {
+    /// `"connected"` or `"degraded"`: the authentication span's `store` field.
+    pub fn state(&self) -> &'static str {
+        if self.degraded || !self.connected {
+            "degraded"
+        } else {
+            "connected"
+        }
+    }
+}
 
 impl Counters {
     pub(crate) fn inc(counter: &AtomicU64) {

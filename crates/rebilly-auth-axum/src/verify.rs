@@ -7,7 +7,7 @@ use rebilly_auth_core::models::{AuthToken, TokenVerification};
 use rebilly_auth_core::{Error, RetryPolicy};
 
 use crate::auth::{FlightResult, RebillyAuth};
-use crate::cache::CachedAnswer;
+use crate::cache::{CachedAnswer, PutOutcome};
 use crate::customer::AuthenticatedCustomer;
 use crate::digest::CacheKey;
 use crate::metrics::Counters;
@@ -130,16 +130,16 @@ impl RebillyAuth {
             return Err(Rejection::InvalidToken);
         }
         if now < until {
-            s.cache
-                .put(
-                    key,
-                    CachedAnswer::Valid {
-                        customer: customer.clone(),
-                        until,
-                    },
-                    now,
-                )
-                .await;
+            let answer = CachedAnswer::Valid {
+                customer: customer.clone(),
+                until,
+            };
+            if s.cache.store(key, answer, now).await == PutOutcome::Revoked {
+                // A tombstone (this process's, or another's through a shared store) was
+                // written while the verify was in flight: the store kept nothing.
+                Counters::inc(&s.counters.revoked_in_flight);
+                return Err(Rejection::InvalidToken);
+            }
         }
         // A logout that landed while this verify was in flight wins.
         if revoked.load(Ordering::SeqCst) {

@@ -10,7 +10,7 @@ use moka::future::Cache;
 use moka::policy::EvictionPolicy;
 
 use crate::cache::tombstones::Tombstones;
-use crate::cache::{CachedAnswer, RevokeError, VerifyCache};
+use crate::cache::{CachedAnswer, PutOutcome, RevokeError, VerifyCache};
 use crate::digest::CacheKey;
 
 /// The default bound on tombstones: see [`MemoryCache::max_tombstones`].
@@ -108,8 +108,17 @@ impl MemoryCache {
         (self.valid.entry_count(), self.invalid.entry_count())
     }
 
-    /// [`VerifyCache::get`] without the box: the layer's hot path.
-    pub(crate) async fn lookup(&self, key: &CacheKey, now: SystemTime) -> Option<CachedAnswer> {
+    /// Drops every cached answer (valid and negative), keeping the tombstones: for a shared
+    /// store whose revocation bus was cut, so that no answer cached before the gap is trusted.
+    /// Answers stored after this call are kept.
+    pub fn clear_answers(&self) {
+        self.valid.invalidate_all();
+        self.invalid.invalidate_all();
+    }
+
+    /// [`VerifyCache::get`] without the box: the layer's hot path, and a shared store's
+    /// local tier.
+    pub async fn lookup(&self, key: &CacheKey, now: SystemTime) -> Option<CachedAnswer> {
         if let Some(until) = self.tombstones.live_until(key, now) {
             return Some(CachedAnswer::Revoked { until });
         }
@@ -153,6 +162,23 @@ impl VerifyCache for MemoryCache {
                     }
                 }
             }
+        })
+    }
+
+    fn store<'a>(
+        &'a self,
+        key: CacheKey,
+        answer: CachedAnswer,
+        now: SystemTime,
+    ) -> BoxFuture<'a, PutOutcome> {
+        Box::pin(async move {
+            if matches!(answer, CachedAnswer::Valid { .. })
+                && self.tombstones.live_until(&key, now).is_some()
+            {
+                return PutOutcome::Revoked;
+            }
+            self.put(key, answer, now).await;
+            PutOutcome::Stored
         })
     }
 
