@@ -1,224 +1,417 @@
-//! # rebilly-auth-emulator
+//! [`Emulator`]: a stateful, in-memory Rebilly Customer Authentication API.
 //!
-//! The stateful emulator of Rebilly's Customer Authentication API
-//! ([`rebilly_auth_testing::emulator`]) as a binary for every language: the 16 API routes over
-//! HTTP (with CORS for the origins you allow, `OPTIONS` preflights and `HEAD`), a control API
-//! under `/__emulator/` (outbox of one-time passwords, clock, reset, faults, request journal,
-//! state snapshots, switchable behaviours) and an inbox page for people.
+//! It implements core's [`HttpTransport`] in process (no sockets) and serves the very same
+//! request handler over loopback HTTP ([`Emulator::serve_on_loopback`]). Clones share state.
+//! See the crate documentation for the behaviour the spec leaves open and what the emulator
+//! chose.
 //!
-//! ```sh
-//! cargo run -p rebilly-auth-emulator -- --port 8080 \
-//!     --organization my-org --secret-key sk_test --publishable-key pk_test
-//! # first line of stdout: listening on http://127.0.0.1:8080
-//! # then open http://127.0.0.1:8080/__emulator/ in a browser: the inbox page
 //! ```
+//! use rebilly_auth_core::{Client, models::credential::NewCredential, models::token::Login};
+//! use rebilly_auth_testing::emulator::Emulator;
 //!
-//! Every flag is described by `--help` ([`USAGE`]). The control API's endpoints and its
-//! security rules are documented in [`rebilly_auth_testing::emulator::control`]; in short:
-//! control endpoints never send CORS headers, answer only loopback `Host`s, need
-//! `X-Emulator-Control: 1` (or the control token) on every request that is not `GET`, and with
-//! `--control-token` every request needs the token; a non-loopback `--host` without a control
-//! token is refused at start.
-//!
-//! ```sh
-//! curl -s 'http://127.0.0.1:8080/__emulator/outbox?username=ada@example.com'
-//! curl -s -X POST -H 'X-Emulator-Control: 1' -d '{"seconds": 3600}' \
-//!     http://127.0.0.1:8080/__emulator/clock/advance
-//! curl -s -X POST -H 'X-Emulator-Control: 1' http://127.0.0.1:8080/__emulator/reset
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let emulator = Emulator::builder().organization("org", "sk_test", Some("pk_test")).build();
+//! let admin = Client::builder()
+//!     .organization("org")
+//!     .secret_key("sk_test")
+//!     .transport(emulator.clone())
+//!     .build()?;
+//! admin.credentials().create(NewCredential::new("ada", "s3cret!", "cus_1")).await?;
+//! let token = admin.authentication_tokens().login(Login::password("ada", "s3cret!")).await?;
+//! assert_eq!(token.customer_id.unwrap().as_str(), "cus_1");
+//! # Ok::<_, Box<dyn std::error::Error>>(())
+//! # }).unwrap();
 //! ```
-//!
-//! This library is the binary's command line: [`parse_args`] reads it, [`run`] serves until
-//! `SIGTERM` or Ctrl-C.
 
-#![forbid(unsafe_code)]
-#![cfg_attr(docsrs, feature(doc_cfg))]
+mod auth;
+pub mod behaviours;
+pub mod clock;
+pub mod control;
+mod cors;
+pub mod faults;
+mod handlers;
+pub mod jwt;
+pub mod routes;
+pub mod server;
+pub mod snapshot;
+mod state;
 
-mod args;
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-pub use args::{Args, Command, OrganizationArgs, USAGE, UsageError, parse_args};
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::{HeaderValue, Method, StatusCode};
+use rebilly_auth_core::{BodyLimit, HttpTransport, OperationId, TransportError};
+use time::OffsetDateTime;
 
-use std::net::SocketAddr;
-use std::process::ExitCode;
-use std::sync::mpsc;
-use std::time::Duration;
-
-use rebilly_auth_testing::emulator::{
-    ControlApi, Emulator, EmulatorBuilder, ServeOptions, Snapshot,
+pub use behaviours::{
+    Behaviours, ErrorContentType, NullExpiredTime, OptionsUpdate, Pagination, WrongPassword,
+};
+pub use clock::EmulatorClock;
+pub use control::ControlApi;
+pub use faults::{Fault, RequestMatcher};
+pub use server::{ServeOptions, ServerHandle};
+pub use snapshot::{Snapshot, SnapshotError};
+pub use state::{
+    MAX_PASSWORD_LENGTH, MAX_PASSWORD_PATTERN_LENGTH, PASSWORD_PATTERN_BACKTRACK_LIMIT,
 };
 
-/// The environment variable read for the control token when `--control-token` is not given
-/// (a token on the command line shows in `ps`).
-pub const CONTROL_TOKEN_ENV: &str = "REBILLY_EMULATOR_CONTROL_TOKEN";
+use handlers::{Ctx, Reply};
+use state::{Organization, State};
 
-/// The emulator, address and server options the arguments describe (reads the `--state`
-/// file). `Err` is a message for standard error.
-pub fn build(args: &Args) -> Result<(Emulator, SocketAddr, ServeOptions), String> {
-    let mut builder: EmulatorBuilder = Emulator::builder().behaviours(args.behaviours);
-    if let Some(path) = &args.state {
-        let bytes = std::fs::read(path).map_err(|e| format!("cannot read --state {path}: {e}"))?;
-        let snapshot = Snapshot::from_json(&bytes).map_err(|e| format!("--state {path}: {e}"))?;
-        builder = builder.state(snapshot);
+/// The emulator's rate limit: non-GET requests per organization per 10-minute window.
+pub const DEFAULT_RATE_LIMIT: u64 = 3000;
+
+/// The longest `credentialTtl`, `authTokenTtl` or `resetTokenTtl` that
+/// `PUT /authentication-options` accepts: 100 years (of 365.25 days), in seconds. Longer ones
+/// (and negative, fractional or non-numeric ones) are refused with 422 and `invalidFields`.
+pub const MAX_TTL_SECONDS: i64 = 3_155_760_000;
+const RATE_WINDOW: time::Duration = time::Duration::minutes(10);
+
+/// The default cap on stored records of each kind (credentials, authentication tokens,
+/// reset-password tokens, JWT sessions) per organization; see
+/// [`EmulatorBuilder::max_records_per_kind`].
+pub const DEFAULT_MAX_RECORDS_PER_KIND: usize = 10_000;
+
+/// The default number of entries the request journal ([`Emulator::request_log`]) keeps; see
+/// [`EmulatorBuilder::journal_capacity`].
+pub const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;
+
+/// How many records of each kind an organization stores right now (see
+/// [`Emulator::stored_records`]). Expired records count until they are purged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecordCounts {
+    /// Credentials (expired ones included: they stay listed until deleted).
+    pub credentials: usize,
+    /// Authentication tokens.
+    pub authentication_tokens: usize,
+    /// Reset-password tokens.
+    pub reset_password_tokens: usize,
+    /// JWT sessions (one per exchange).
+    pub sessions: usize,
+}
+
+/// A one-time password "sent by email" (see [`Emulator::outbox`]). Its `Debug` hides the
+/// password; [`one_time_password`](Self::one_time_password) reads it.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SentOneTimePassword {
+    /// The organization.
+    pub organization: String,
+    /// The username it was sent to.
+    pub username: String,
+    /// The customer of that username's credential.
+    pub customer_id: String,
+    /// When it was sent, on the emulator's clock.
+    pub sent_time: OffsetDateTime,
+    one_time_password: String,
+}
+
+impl SentOneTimePassword {
+    /// The 6-digit one-time password.
+    pub fn one_time_password(&self) -> &str {
+        &self.one_time_password
     }
-    for org in &args.organizations {
-        builder = builder.organization(
-            org.id.clone(),
-            org.secret_key.clone().unwrap_or_default(),
-            org.publishable_key.as_deref(),
+}
+
+impl fmt::Debug for SentOneTimePassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SentOneTimePassword")
+            .field("organization", &self.organization)
+            .field("username", &self.username)
+            .field("customer_id", &self.customer_id)
+            .field("sent_time", &self.sent_time)
+            .field("one_time_password", &"[REDACTED]")
+            .finish()
+    }
+}
+
+/// What the shared request handler decided; both faces turn it into their own form.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// A complete response.
+    Reply(Reply),
+    /// Close the connection before the response head.
+    Drop,
+    /// Send the head, part of the body, then close.
+    Truncated(Reply),
+}
+
+struct Shared {
+    state: Mutex<State>,
+    clock: EmulatorClock,
+    faults: Mutex<Vec<faults::FaultRule>>,
+    journal: Mutex<Journal>,
+    rate_limit: u64,
+    max_records: usize,
+    /// The control API, when enabled.
+    control: Option<ControlApi>,
+    /// Origins allowed to call the API from a browser (CORS).
+    cors_origins: Vec<String>,
+    /// What [`Emulator::reset`] returns to.
+    start: Mutex<Snapshot>,
+}
+
+/// The emulator. Cheap to clone; clones share state, clock, faults and log.
+#[derive(Clone)]
+pub struct Emulator {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let organizations: Vec<String> = lock(&self.shared.state)
+            .organizations
+            .keys()
+            .cloned()
+            .collect();
+        f.debug_struct("Emulator")
+            .field("organizations", &organizations)
+            .field("clock", &self.shared.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Emulator {
+    /// A builder.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// Adds (or replaces, emptied) an organization.
+    pub fn add_organization(
+        &self,
+        id: impl Into<String>,
+        secret_key: impl Into<String>,
+        publishable_key: Option<&str>,
+    ) {
+        let id = id.into();
+        let now = self.shared.clock.now();
+        let mut state = lock(&self.shared.state);
+        let org = Organization::new(
+            id.clone(),
+            secret_key.into(),
+            publishable_key.map(str::to_owned),
+            now,
+            &mut state.rng,
         );
-        for customer in &org.customers {
-            builder = builder.customer(org.id.clone(), customer.clone());
-        }
+        state.organizations.insert(id, org);
     }
-    if let Some(seed) = args.seed {
-        builder = builder.seed(seed);
-    }
-    if let Some(at) = args.start_time {
-        builder = builder.start_time(at);
-    }
-    if let Some(limit) = args.rate_limit {
-        builder = builder.rate_limit(limit);
-    }
-    if !args.no_control {
-        let mut control = ControlApi::new();
-        if let Some(token) = &args.control_token {
-            control = control.token(token.clone());
-        }
-        builder = builder.control_api(control);
-    }
-    for origin in &args.cors_origins {
-        builder = builder.cors_origin(origin.clone());
-    }
-    let mut options = ServeOptions::new();
-    if let Some(bytes) = args.max_request_body {
-        options = options.max_request_body(bytes);
-    }
-    if let Some(timeout) = args.body_timeout {
-        options = options.body_read_timeout(timeout);
-    }
-    let emulator = builder.try_build().map_err(|e| match &args.state {
-        Some(path) => format!("--state {path}: {e}"),
-        None => e.to_string(),
-    })?;
-    Ok((emulator, SocketAddr::new(args.host, args.port), options))
-}
 
-/// How long a stop waits for the server to close its connections before the runtime is shut
-/// down anyway.
-const GRACEFUL_STOP: Duration = Duration::from_millis(1000);
-
-/// How long the runtime's shutdown waits for its tasks and blocking threads; the process then
-/// exits whatever they are doing. With [`GRACEFUL_STOP`], a stop takes at most 1.5 s.
-const RUNTIME_STOP: Duration = Duration::from_millis(500);
-
-/// Waits for SIGTERM or Ctrl-C (SIGINT) on a thread of its own with its own small runtime, so
-/// that the signal is seen even while every worker of the server's runtime is busy; then sends
-/// on `stop`.
-fn watch_stop_signal(stop: mpsc::Sender<()>) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    std::thread::Builder::new()
-        .name("stop-signal".into())
-        .spawn(move || {
-            runtime.block_on(stop_signal());
-            let _ = stop.send(());
-        })?;
-    Ok(())
-}
-
-/// Waits for SIGTERM or Ctrl-C (SIGINT).
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
+    /// Seeds a customer of `organization`; `false` if there is no such organization. See
+    /// [`EmulatorBuilder::customer`].
+    pub fn add_customer(&self, organization: &str, id: impl Into<String>) -> bool {
+        match lock(&self.shared.state).organizations.get_mut(organization) {
+            Some(org) => {
+                org.customers.insert(id.into());
+                true
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            None => false,
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    /// The customers seeded in `organization` (empty: any `customerId` is accepted).
+    pub fn customers(&self, organization: &str) -> Vec<String> {
+        lock(&self.shared.state)
+            .organizations
+            .get(organization)
+            .map(|org| org.customers.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The switchable behaviours in force.
+    pub fn behaviours(&self) -> Behaviours {
+        lock(&self.shared.state).behaviours
+    }
+
+    /// Switches behaviours while running (the next request sees them).
+    pub fn set_behaviours(&self, behaviours: Behaviours) {
+        lock(&self.shared.state).behaviours = behaviours;
+    }
+
+    /// The whole state (organizations and their keys, options, customers, credentials,
+    /// tokens, sessions, the outbox, the clock, the generator's seed and the behaviours) as a
+    /// [`Snapshot`]. Faults and the request journal are not part of it.
+    pub fn snapshot(&self) -> Snapshot {
+        let state = lock(&self.shared.state);
+        Snapshot::capture(&state, self.shared.clock.now())
+    }
+
+    /// Replaces the whole state by `snapshot` (clock included). Faults and the request journal
+    /// stay as they are.
+    ///
+    /// # Errors
+    ///
+    /// [`SnapshotError::Invalid`] (and nothing changes) when an organization of `snapshot`
+    /// stores more records of one kind than
+    /// [`max_records_per_kind`](EmulatorBuilder::max_records_per_kind) allows: restores
+    /// apply the caps of live writes.
+    pub fn restore(&self, snapshot: &Snapshot) -> Result<(), SnapshotError> {
+        snapshot
+            .check_caps(self.shared.max_records)
+            .map_err(SnapshotError::Invalid)?;
+        // Copied before the lock is taken, and the old state dropped after it is released.
+        let mut organizations = snapshot.organizations_by_id();
+        {
+            let mut state = lock(&self.shared.state);
+            snapshot.apply(&mut state, &mut organizations);
+            self.shared.clock.set(snapshot.now());
+        }
+        drop(organizations);
+        Ok(())
+    }
+
+    /// Returns to the state [`EmulatorBuilder::build`] made (its organizations, customers,
+    /// clock, seed, behaviours, or its [`state`](EmulatorBuilder::state)), and clears the
+    /// faults, the request journal and its counters.
+    pub fn reset(&self) {
+        let start = lock(&self.shared.start).clone();
+        // The start state was this emulator's own: it fits its caps.
+        let _ = self.restore(&start);
+        self.clear_faults();
+        self.clear_request_log();
+    }
+
+    /// The one-time passwords "sent by email", newest first: every organization's, or
+    /// `organization`'s, and only `username`'s when given. Each organization keeps its latest
+    /// 1000; those of a deleted or renamed credential's username are forgotten.
+    pub fn outbox(
+        &self,
+        organization: Option<&str>,
+        username: Option<&str>,
+    ) -> Vec<SentOneTimePassword> {
+        let state = lock(&self.shared.state);
+        let mut sent: Vec<(u64, SentOneTimePassword)> = state
+            .organizations
+            .values()
+            .filter(|org| organization.is_none_or(|o| o == org.id))
+            .flat_map(|org| {
+                org.outbox
+                    .iter()
+                    .filter(|s| username.is_none_or(|u| u == s.username))
+                    .map(|s| {
+                        (
+                            s.seq,
+                            SentOneTimePassword {
+                                organization: org.id.clone(),
+                                username: s.username.clone(),
+                                customer_id: s.customer_id.clone(),
+                                sent_time: s.sent_time,
+                                one_time_password: s.one_time_password.clone(),
+                            },
+                        )
+                    })
+            })
+            .collect();
+        sent.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
+        sent.into_iter().map(|(_, s)| s).collect()
+    }
+
+    /// The emulated clock.
+    pub fn clock(&self) -> &EmulatorClock {
+        &self.shared.clock
+    }
+
+    /// The one-time password last "sent by email" to `username` in `organization`.
+    pub fn last_otp(&self, organization: &str, username: &str) -> Option<String> {
+        lock(&self.shared.state)
+            .organizations
+            .get(organization)?
+            .last_otp(username)
+            .map(|s| s.one_time_password.clone())
+    }
+
+    /// The HS256 key `organization`'s JWTs are signed with (for [`jwt::verify`]).
+    pub fn jwt_signing_key(&self, organization: &str) -> Option<Vec<u8>> {
+        Some(
+            lock(&self.shared.state)
+                .organizations
+                .get(organization)?
+                .jwt_key
+                .clone(),
+        )
+    }
+
+    /// Makes the next `times` requests matching `matcher` misbehave with `fault`. Rules apply
+    /// in the order they were injected.
+    pub fn inject(&self, matcher: RequestMatcher, fault: Fault, times: usize) {
+        if times > 0 {
+            lock(&self.shared.faults).push(faults::FaultRule {
+                matcher,
+                fault,
+                remaining: times,
+            });
+        }
+    }
+
+    /// Removes every pending fault.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// How many injected faults are still pending.
+    pub fn pending_faults(&self) -> usize {
+        lock(&self.shared.faults).iter().map(|r| r.remaining).sum()
+    }
+
+    /// The latest requests seen, in order of completion: at most
+    /// [`journal_capacity`](EmulatorBuilder::journal_capacity) of them (a ring buffer; the
+    /// oldest are evicted first).
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        lock(&self.shared.journal).entries.iter().cloned().collect()
+    }
+
+    /// Forgets the request log and resets the counters of [`requests_seen`](Self::requests_seen)
+    /// and [`executed`](Self::executed) (they count from the last clear).
+    pub fn clear_request_log(&self) {
+        let mut journal = lock(&self.shared.journal);
+        journal.entries.clear();
+        journal.counts.clear();
+    }
+
+    /// How many requests for `operation` the emulator saw (faulted ones included), since it
+    /// was built or [`clear_request_log`](Self::clear_request_log) was called. Counted apart
+    /// from the request log: evicting old log entries does not change it.
+    pub fn requests_seen(&self, operation: OperationId) -> usize {
+        lock(&self.shared.journal).counts(operation).seen
+    }
+
+    /// How many requests for `operation` the emulator executed against its state (same
+    /// counting rules as [`requests_seen`](Self::requests_seen)).
+    pub fn executed(&self, operation: OperationId) -> usize {
+        lock(&self.shared.journal).counts(operation).executed
+    }
+
+    /// How many records of each kind `organization` stores right now, or `None` for an unknown
+    /// organization. For tests of the emulator's memory bounds: expired authentication tokens
+    /// and JWT sessions are purged by the next write to the organization (any non-GET request
+    /// that passes authentication and the rate limit), reset-password tokens one day (emulated)
+    /// after they stopped being pending; credentials are never purged.
+    pub fn stored_records(&self, organization: &str) -> Option<RecordCounts> {
+        let state = lock(&self.shared.state);
+        let org = state.organizations.get(organization)?;
+        Some(RecordCounts {
+            credentials: org.credentials.len(),
+            authentication_tokens: org.auth_tokens.len(),
+            reset_password_tokens: org.reset_tokens.len(),
+            sessions: org.sessions.len(),
+        })
     }
 }
 
-/// Runs the binary: parses `args` (without the program name), serves until SIGTERM or
-/// Ctrl-C, and returns the exit status (2 for a bad command line, 1 when it cannot start).
-pub fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
-    let command = match parse_args(args, std::env::var(CONTROL_TOKEN_ENV).ok()) {
-        Ok(command) => command,
-        Err(error) => {
-            eprintln!("{error}");
-            return ExitCode::from(2);
-        }
-    };
-    let args = match command {
-        Command::Help => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Command::Version => {
-            println!("rebilly-auth-emulator {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
-        }
-        Command::Run(args) => args,
-    };
-    let (emulator, addr, options) = match build(&args) {
-        Ok(built) => built,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("cannot start the runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let (stop, stopped) = mpsc::channel();
-    if let Err(error) = watch_stop_signal(stop) {
-        eprintln!("cannot watch for SIGTERM: {error}");
-        return ExitCode::FAILURE;
-    }
-    let server = match runtime.block_on(emulator.serve_with(addr, options)) {
-        Ok(server) => server,
-        Err(error) => {
-            eprintln!("cannot listen on {addr}: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let url = server.url();
-    println!("listening on {url}");
-    if !args.no_control {
-        println!("control API and inbox page: {url}/__emulator/");
-    }
-    for id in emulator.snapshot().organizations() {
-        println!("organization {id}");
-    }
-    // The main thread waits for the signal outside the runtime: nothing the workers do can
-    // keep it from seeing the stop.
-    let _ = stopped.recv();
-    let (closed, wait_closed) = mpsc::channel();
-    runtime.spawn(async move {
-        server.shutdown().await;
-        let _ = closed.send(());
-    });
-    let _ = wait_closed.recv_timeout(GRACEFUL_STOP);
-    // Tokio's runtime drop waits for every blocking task without limit; this does not.
-    runtime.shutdown_timeout(RUNTIME_STOP);
-    println!("stopped");
-    ExitCode::SUCCESS
-}
+mod builder;
+mod dispatch;
+mod journal;
+
+pub use builder::EmulatorBuilder;
+use dispatch::into_response;
+use journal::Journal;
+pub use journal::LoggedRequest;
