@@ -94,7 +94,11 @@ impl Target {
     }
 
     /// A pub/sub connection to the `attempt`-th node (round robin over a cluster's seeds).
-    pub(crate) async fn pubsub(&self, attempt: usize, deadline: Duration) -> Result<PubSub, CallError> {
+    pub(crate) async fn pubsub(
+        &self,
+        attempt: usize,
+        deadline: Duration,
+    ) -> Result<PubSub, CallError> {
         let client = match self {
             Self::Standalone(client) => client,
             Self::Cluster { nodes, .. } => &nodes[attempt % nodes.len()],

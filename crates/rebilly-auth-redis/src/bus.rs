@@ -58,7 +58,10 @@ async fn check_eviction_policy(conn: &crate::backend::Conn, shared: &Shared) {
         .arg("GET")
         .arg("maxmemory-policy")
         .clone();
-    match conn.query::<Vec<String>>(&cmd, shared.command_timeout).await {
+    match conn
+        .query::<Vec<String>>(&cmd, shared.command_timeout)
+        .await
+    {
         Ok(pair) if pair.get(1).is_some_and(|p| p == "noeviction") => {}
         Ok(pair) => tracing::warn!(
             policy = pair.get(1).map_or("unknown", String::as_str),

@@ -70,7 +70,12 @@ impl Shared {
     }
 
     async fn store(&self, key: CacheKey, answer: CachedAnswer, now: SystemTime) -> PutOutcome {
-        if self.local.lookup(&key, now).await.is_some_and(|a| matches!(a, CachedAnswer::Revoked { .. })) {
+        if self
+            .local
+            .lookup(&key, now)
+            .await
+            .is_some_and(|a| matches!(a, CachedAnswer::Revoked { .. }))
+        {
             return PutOutcome::Revoked;
         }
         let epoch = self.epoch();
@@ -82,7 +87,10 @@ impl Shared {
                 .key(&keys.lease)
                 .arg(value)
                 .arg(codec::ttl_ms(answer.until(), now));
-            match conn.invoke::<String>(&invocation, self.command_timeout).await {
+            match conn
+                .invoke::<String>(&invocation, self.command_timeout)
+                .await
+            {
                 Ok(refused) if refused.is_empty() => {}
                 Ok(tombstone) => {
                     // A tombstone is there: learn it, keep nothing.
@@ -103,7 +111,12 @@ impl Shared {
     }
 
     /// Writes the tombstone to Redis and publishes it. `false` when Redis failed.
-    pub(crate) async fn revoke_shared(&self, key: CacheKey, until: SystemTime, now: SystemTime) -> bool {
+    pub(crate) async fn revoke_shared(
+        &self,
+        key: CacheKey,
+        until: SystemTime,
+        now: SystemTime,
+    ) -> bool {
         let Some(conn) = self.usable() else {
             return false;
         };
@@ -214,11 +227,20 @@ impl Shared {
 }
 
 impl VerifyCache for RedisStore {
-    fn get<'a>(&'a self, key: &'a CacheKey, now: SystemTime) -> BoxFuture<'a, Option<CachedAnswer>> {
+    fn get<'a>(
+        &'a self,
+        key: &'a CacheKey,
+        now: SystemTime,
+    ) -> BoxFuture<'a, Option<CachedAnswer>> {
         Box::pin(self.shared.get(key, now))
     }
 
-    fn put<'a>(&'a self, key: CacheKey, answer: CachedAnswer, now: SystemTime) -> BoxFuture<'a, ()> {
+    fn put<'a>(
+        &'a self,
+        key: CacheKey,
+        answer: CachedAnswer,
+        now: SystemTime,
+    ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             self.shared.store(key, answer, now).await;
         })

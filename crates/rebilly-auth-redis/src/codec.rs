@@ -25,7 +25,10 @@ pub(crate) fn instant(ms: u64) -> SystemTime {
 
 /// Milliseconds from `now` to `until`, at least 1 (a key Redis must expire).
 pub(crate) fn ttl_ms(until: SystemTime, now: SystemTime) -> u64 {
-    let ms = until.duration_since(now).unwrap_or(Duration::ZERO).as_millis();
+    let ms = until
+        .duration_since(now)
+        .unwrap_or(Duration::ZERO)
+        .as_millis();
     (ms.min(u128::from(u64::MAX)) as u64).max(1)
 }
 
@@ -104,7 +107,9 @@ pub(crate) fn encode(answer: &CachedAnswer) -> Option<String> {
                 o: customer.otp_pending(),
                 t: millis(*until),
             };
-            serde_json::to_string(&record).ok().map(|json| format!("V{json}"))
+            serde_json::to_string(&record)
+                .ok()
+                .map(|json| format!("V{json}"))
         }
         CachedAnswer::Invalid { until } => Some(format!("N{}", millis(*until))),
         CachedAnswer::Revoked { until } => Some(format!("T{}", millis(*until))),
@@ -176,13 +181,19 @@ mod tests {
         let valid = CachedAnswer::Valid { customer, until };
         let text = encode(&valid).unwrap();
         assert_eq!(decode(&text), Some(valid));
-        for answer in [CachedAnswer::Invalid { until }, CachedAnswer::Revoked { until }] {
+        for answer in [
+            CachedAnswer::Invalid { until },
+            CachedAnswer::Revoked { until },
+        ] {
             assert_eq!(decode(&encode(&answer).unwrap()), Some(answer));
         }
         assert_eq!(decode("X1"), None);
         let key = CacheKey::from_bytes([0xab; 32]);
         assert_eq!(unhex(&hex(&key)), Some([0xab; 32]));
-        assert_eq!(parse_bus_message(&bus_message(&key, until)), Some((key, until)));
+        assert_eq!(
+            parse_bus_message(&bus_message(&key, until)),
+            Some((key, until))
+        );
         let keys = Keys::new("p", &key);
         assert!(keys.entry.starts_with("p:{abab") && keys.lease.ends_with("}:lease"));
     }

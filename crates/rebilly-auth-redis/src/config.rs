@@ -1,13 +1,17 @@
 //! [`RedisStoreBuilder`]: where Redis is, the shared digest key, and the store's bounds.
 
+use std::collections::VecDeque;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use rebilly_auth_axum::MemoryCache;
 use rebilly_auth_core::{Clock, SystemClock};
 
 use crate::backend::Target;
-use crate::store::RedisStore;
+use crate::error::BuildError;
+use crate::store::{Counters, RedisStore, Shared};
 
 /// The defaults, in one place for the docs.
 pub(crate) mod defaults {
@@ -22,38 +26,6 @@ pub(crate) mod defaults {
     pub(crate) const LOCAL_CAPACITY: u64 = 10_000;
     pub(crate) const MAX_LOCAL_TOMBSTONES: usize = 1_000_000;
     pub(crate) const MAX_PENDING_REVOCATIONS: usize = 100_000;
-}
-
-/// Why [`RedisStoreBuilder::build`] failed. Never holds a URL (it may hold a password).
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// No digest key: every process of the fleet needs the same one
-    /// ([`RedisStoreBuilder::digest_key`]).
-    #[error("a digest key is required: every process of the fleet needs the same 32 bytes")]
-    MissingDigestKey,
-    /// A digest key that is not 64 hex digits.
-    #[error("a digest key must be 64 hex digits (32 bytes)")]
-    BadDigestKey,
-    /// A Redis URL that cannot be used (its text is not repeated: it may hold a password).
-    #[error("a Redis URL could not be used ({kind})")]
-    InvalidUrl {
-        /// What redis-rs said of it, without the URL.
-        kind: String,
-    },
-    /// No URL was given, or the environment variable is not set.
-    #[error("no Redis URL: {0}")]
-    NoUrl(&'static str),
-    /// A `rediss://` URL, no process-default rustls provider installed, and neither
-    /// `rustls-aws-lc-rs` nor `rustls-ring` enabled.
-    #[error(
-        "rediss:// needs a rustls crypto provider: install a process default, or enable the \
-         rustls-aws-lc-rs or rustls-ring feature"
-    )]
-    NoTlsProvider,
-    /// A setting is out of range.
-    #[error("invalid rebilly-auth-redis configuration: {0}")]
-    Invalid(&'static str),
 }
 
 /// Configures a [`RedisStore`]: see [`RedisStore::builder`].
@@ -126,12 +98,12 @@ impl RedisStore {
     /// [`BuildError::NoUrl`], [`BuildError::MissingDigestKey`] or
     /// [`BuildError::BadDigestKey`].
     pub fn builder_from_env() -> Result<RedisStoreBuilder, BuildError> {
-        let url = std::env::var("REDIS_URL")
-            .map_err(|_| BuildError::NoUrl("REDIS_URL is not set"))?;
+        let url =
+            std::env::var("REDIS_URL").map_err(|_| BuildError::NoUrl("REDIS_URL is not set"))?;
         let urls: Vec<String> = url.split(',').map(|u| u.trim().to_owned()).collect();
         let cluster = urls.len() > 1;
-        let key = std::env::var("REBILLY_AUTH_DIGEST_KEY")
-            .map_err(|_| BuildError::MissingDigestKey)?;
+        let key =
+            std::env::var("REBILLY_AUTH_DIGEST_KEY").map_err(|_| BuildError::MissingDigestKey)?;
         RedisStoreBuilder::new(urls, cluster).digest_key_hex(&key)
     }
 }
@@ -296,6 +268,38 @@ impl RedisStoreBuilder {
         .map_err(|e| BuildError::InvalidUrl {
             kind: format!("{:?}", e.kind()),
         })?;
-        Ok(RedisStore::start(self, target, digest_key).await)
+        let local = MemoryCache::new(self.local_capacity, self.local_capacity)
+            .max_tombstones(self.max_local_tombstones);
+        let shared = Arc::new(Shared {
+            channel: format!("{}:revocations", self.prefix),
+            prefix: self.prefix,
+            command_timeout: self.command_timeout,
+            degraded_bound: self.degraded_bound,
+            lease: self.lease,
+            ping_interval: self.ping_interval,
+            reconnect_delay: self.reconnect_delay,
+            max_pending: self.max_pending_revocations,
+            clock: self.clock,
+            local,
+            target,
+            conn: RwLock::new(None),
+            store_up: AtomicBool::new(false),
+            bus_up: AtomicBool::new(false),
+            epoch: AtomicU64::new(0),
+            pending: Mutex::new(VecDeque::new()),
+            counters: Counters::default(),
+            node_id: format!(
+                "{}-{}",
+                std::process::id(),
+                crate::codec::millis(std::time::SystemTime::now())
+            ),
+        });
+        crate::bus::connect_commands(&shared).await;
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(crate::bus::run(Arc::clone(&shared), ready_tx));
+        // The first subscription, briefly: a store that starts connected serves long-lived
+        // local answers at once. Redis down is not an error: the store starts degraded.
+        let _ = tokio::time::timeout(shared.command_timeout * 4, ready_rx).await;
+        Ok(RedisStore::from_parts(shared, digest_key, task))
     }
 }

@@ -79,9 +79,11 @@ mod bus;
 mod cache;
 mod codec;
 mod config;
+mod error;
 mod scripts;
 mod store;
 mod tls;
 
-pub use config::{BuildError, RedisStoreBuilder};
+pub use config::RedisStoreBuilder;
+pub use error::BuildError;
 pub use store::RedisStore;

@@ -7,13 +7,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, SystemTime};
 
-use rebilly_auth_axum::{
-    CacheKey, CachedAnswer, MemoryCache, RebillyAuthBuilder, StoreMetrics,
-};
+use rebilly_auth_axum::{CacheKey, CachedAnswer, MemoryCache, RebillyAuthBuilder, StoreMetrics};
 use rebilly_auth_core::Clock;
 
 use crate::backend::{CallError, Conn, Target};
-use crate::config::RedisStoreBuilder;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
@@ -199,44 +196,12 @@ impl fmt::Debug for RedisStore {
 }
 
 impl RedisStore {
-    pub(crate) async fn start(
-        builder: RedisStoreBuilder,
-        target: Target,
+    /// A store over `shared`, whose bus task is `task` (aborted when the last handle goes).
+    pub(crate) fn from_parts(
+        shared: Arc<Shared>,
         digest_key: [u8; 32],
+        task: tokio::task::JoinHandle<()>,
     ) -> Self {
-        let local = MemoryCache::new(builder.local_capacity, builder.local_capacity)
-            .max_tombstones(builder.max_local_tombstones);
-        let node_id = format!(
-            "{}-{}",
-            std::process::id(),
-            crate::codec::millis(SystemTime::now())
-        );
-        let shared = Arc::new(Shared {
-            channel: format!("{}:revocations", builder.prefix),
-            prefix: builder.prefix,
-            command_timeout: builder.command_timeout,
-            degraded_bound: builder.degraded_bound,
-            lease: builder.lease,
-            ping_interval: builder.ping_interval,
-            reconnect_delay: builder.reconnect_delay,
-            max_pending: builder.max_pending_revocations,
-            clock: builder.clock,
-            local,
-            target,
-            conn: RwLock::new(None),
-            store_up: AtomicBool::new(false),
-            bus_up: AtomicBool::new(false),
-            epoch: AtomicU64::new(0),
-            pending: Mutex::new(VecDeque::new()),
-            counters: Counters::default(),
-            node_id,
-        });
-        crate::bus::connect_commands(&shared).await;
-        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-        let task = tokio::spawn(crate::bus::run(Arc::clone(&shared), ready_tx));
-        // The first subscription, briefly: a store that starts connected starts serving
-        // long-lived local answers at once. Redis down is not an error (degraded).
-        let _ = tokio::time::timeout(shared.command_timeout * 4, ready_rx).await;
         Self {
             shared,
             digest_key: Arc::new(digest_key),

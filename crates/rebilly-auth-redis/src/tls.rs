@@ -7,7 +7,7 @@
 
 use rustls::crypto::CryptoProvider;
 
-use crate::config::BuildError;
+use crate::error::BuildError;
 
 /// Which provider `rediss://` connections use, once ensured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -34,14 +34,20 @@ async fn no_acceptance_after_a_gap() {
     for _ in 0..TOKENS {
         let token = world.login().await;
         for (auth, _) in &nodes {
-            auth.authenticate(token.expose()).await.expect("valid before");
+            auth.authenticate(token.expose())
+                .await
+                .expect("valid before");
         }
         tokens.push(token);
     }
     let before: Vec<u64> = nodes.iter().map(|(_, s)| s.metrics().reconnects).collect();
 
     let killed = server.cli(&["CLIENT", "KILL", "TYPE", "pubsub"]);
-    assert_eq!(killed.trim(), NODES.to_string(), "one subscriber per node killed");
+    assert_eq!(
+        killed.trim(),
+        NODES.to_string(),
+        "one subscriber per node killed"
+    );
     for token in &tokens {
         nodes[0].0.logout(token.expose()).await.expect("logout");
     }

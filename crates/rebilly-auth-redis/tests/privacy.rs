@@ -22,7 +22,10 @@ async fn monitor_sees_no_token() {
         .stdout(Stdio::from(std::fs::File::create(&capture_file).unwrap()))
         .spawn()
         .unwrap();
-    until("MONITOR is on", || server.cli(&["CLIENT", "LIST"]).contains("cmd=monitor")).await;
+    until("MONITOR is on", || {
+        server.cli(&["CLIENT", "LIST"]).contains("cmd=monitor")
+    })
+    .await;
 
     let world = World::new().await;
     let (a, _sa) = redis_node(&world, &server.url()).await;
@@ -46,7 +49,10 @@ async fn monitor_sees_no_token() {
     let _ = monitor.kill();
     let _ = monitor.wait();
     let traffic = std::fs::read_to_string(&capture_file).unwrap();
-    assert!(traffic.contains("rebilly-auth:{"), "the capture holds the store's traffic");
+    assert!(
+        traffic.contains("rebilly-auth:{"),
+        "the capture holds the store's traffic"
+    );
     assert!(traffic.contains("EVALSHA") || traffic.contains("EVAL"));
     for secret in [token.expose(), other.expose(), bogus] {
         assert!(!traffic.contains(secret), "a token reached Redis");
@@ -99,6 +105,9 @@ async fn password_never_in_debug_or_logs() {
         assert!(!text.contains(password), "leaked in: {text}");
     }
     assert!(printed[0].contains("[REDACTED]"));
-    assert!(capture.text().contains("rebilly-auth-redis"), "the capture holds the store's logs");
+    assert!(
+        capture.text().contains("rebilly-auth-redis"),
+        "the capture holds the store's logs"
+    );
     capture.assert_free_of(&[password, token.expose()]);
 }

@@ -50,7 +50,12 @@ const TRIALS: usize = 1_000;
 
 /// Runs the trials: B's verify held, A logs out, B's answer released. Returns how many of
 /// B's requests were accepted after A's logout returned.
-async fn run(world: &World, a: &RebillyAuth, b: &RebillyAuth, gate: &Arc<Mutex<Option<Gate>>>) -> usize {
+async fn run(
+    world: &World,
+    a: &RebillyAuth,
+    b: &RebillyAuth,
+    gate: &Arc<Mutex<Option<Gate>>>,
+) -> usize {
     let mut accepted = 0;
     for _ in 0..TRIALS {
         let token = world.login().await;
@@ -84,8 +89,12 @@ async fn no_acceptance_after_logout_returned() {
     };
 
     // Per-node caches only: B keeps and serves the answer it got before the logout.
-    let a = RebillyAuth::builder(world.client(world.emulator.clone())).build().unwrap();
-    let b = RebillyAuth::builder(world.client(holding.clone())).build().unwrap();
+    let a = RebillyAuth::builder(world.client(world.emulator.clone()))
+        .build()
+        .unwrap();
+    let b = RebillyAuth::builder(world.client(holding.clone()))
+        .build()
+        .unwrap();
     let per_node = run(&world, &a, &b, &gate).await;
     assert_eq!(per_node, TRIALS, "per-node caches accept every staged race");
 

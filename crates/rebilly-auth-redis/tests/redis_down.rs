@@ -10,13 +10,19 @@ use rebilly_auth_axum::{RebillyAuth, Rejection};
 use rebilly_auth_core::models::AuthToken;
 use rebilly_auth_redis::RedisStore;
 
-async fn check(nodes: &[RebillyAuth], valid: &[&AuthToken], revoked: &[&AuthToken]) -> (usize, usize) {
+async fn check(
+    nodes: &[RebillyAuth],
+    valid: &[&AuthToken],
+    revoked: &[&AuthToken],
+) -> (usize, usize) {
     let (mut wrong, mut unavailable) = (0, 0);
     for auth in nodes {
         for token in valid {
             match auth.authenticate(token.expose()).await {
                 Ok(_) => {}
-                Err(Rejection::Unavailable { .. } | Rejection::Overloaded { .. }) => unavailable += 1,
+                Err(Rejection::Unavailable { .. } | Rejection::Overloaded { .. }) => {
+                    unavailable += 1
+                }
                 Err(_) => wrong += 1,
             }
         }
@@ -56,7 +62,10 @@ async fn stopped_then_killed() {
         auth.authenticate(revoked.expose()).await.unwrap();
     }
     nodes[0].logout(revoked.expose()).await.unwrap();
-    until("the bus delivered the logout", || stores[1].metrics().bus_messages >= 1).await;
+    until("the bus delivered the logout", || {
+        stores[1].metrics().bus_messages >= 1
+    })
+    .await;
     assert_eq!(check(&nodes, &[&valid], &[&revoked]).await, (0, 0));
 
     // Stopped: calls pass their deadline, the bus's PING goes unanswered.

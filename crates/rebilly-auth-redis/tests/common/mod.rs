@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rebilly_auth_axum::RebillyAuth;
-use rebilly_auth_core::models::{AuthToken, Login, NewCredential};
 use rebilly_auth_core::HttpTransport;
+use rebilly_auth_core::models::{AuthToken, Login, NewCredential};
 use rebilly_auth_core::{Auth, Client};
 use rebilly_auth_redis::RedisStore;
 use rebilly_auth_testing::emulator::Emulator;
@@ -206,7 +206,11 @@ pub async fn store(url: &str) -> RedisStore {
 }
 
 /// A layer on `store` over `transport`.
-pub fn node(world: &World, store: &RedisStore, transport: impl HttpTransport + 'static) -> RebillyAuth {
+pub fn node(
+    world: &World,
+    store: &RedisStore,
+    transport: impl HttpTransport + 'static,
+) -> RebillyAuth {
     store
         .apply(RebillyAuth::builder(world.client(transport)))
         .build()
