@@ -127,7 +127,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let emulator = Emulator::builder()
-        .organization(ORG, SECRET_KEY, Some(PUBLISHABLE_KEY))
+        .add_organization(ORG, SECRET_KEY, Some(PUBLISHABLE_KEY))
         .build();
     let admin = Client::builder()
         .organization(ORG)

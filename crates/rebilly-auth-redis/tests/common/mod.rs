@@ -158,7 +158,7 @@ pub struct World {
 impl World {
     pub async fn new() -> Self {
         let emulator = Emulator::builder()
-            .organization(ORG, SECRET_KEY, Some(PUBLISHABLE_KEY))
+            .add_organization(ORG, SECRET_KEY, Some(PUBLISHABLE_KEY))
             .rate_limit(u64::MAX / 4)
             .max_records_per_kind(1_000_000)
             .build();
