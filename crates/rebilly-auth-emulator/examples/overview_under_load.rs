@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rebilly_auth_core::HttpTransport;
-use rebilly_auth_testing::emulator::{
-    ControlApi, DEFAULT_MAX_RECORDS_PER_KIND, Emulator, Snapshot,
-};
+use rebilly_auth_emulator::{ControlApi, DEFAULT_MAX_RECORDS_PER_KIND, Emulator, Snapshot};
 use serde_json::{Value, json};
 
 fn request(path: &str, key: Option<&str>) -> http::Request<Bytes> {
@@ -26,7 +24,7 @@ fn request(path: &str, key: Option<&str>) -> http::Request<Bytes> {
 /// One organization at the caps, from a small real state copied up.
 fn largest_state(orgs: usize) -> (Snapshot, String) {
     let seed = Emulator::builder()
-        .organization("org-0", "sk", None)
+        .add_organization("org-0", "sk", None)
         .build();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -17,10 +17,10 @@
 //! | [`null_expired_time`](Behaviours::null_expired_time) | `default-lifetime` (the organization's TTL) | `reject` (422), `never-expires` |
 //!
 //! ```
-//! use rebilly_auth_testing::emulator::{Behaviours, Emulator, WrongPassword};
+//! use rebilly_auth_emulator::{Behaviours, Emulator, WrongPassword};
 //!
 //! let emulator = Emulator::builder()
-//!     .organization("org", "sk", None)
+//!     .add_organization("org", "sk", None)
 //!     .behaviours(Behaviours::default().wrong_password(WrongPassword::UnprocessableEntity))
 //!     .build();
 //! assert_eq!(emulator.behaviours().wrong_password, WrongPassword::UnprocessableEntity);

@@ -34,8 +34,9 @@ impl fmt::Debug for EmulatorBuilder {
 }
 
 impl EmulatorBuilder {
-    /// Adds an organization with its secret key and optional publishable key.
-    pub fn organization(
+    /// Adds an organization with its secret key and optional publishable key (as
+    /// [`Emulator::add_organization`] does on a running emulator).
+    pub fn add_organization(
         mut self,
         id: impl Into<String>,
         secret_key: impl Into<String>,

@@ -12,9 +12,9 @@ use time::OffsetDateTime;
 ///
 /// ```
 /// use std::time::Duration;
-/// use rebilly_auth_testing::emulator::Emulator;
+/// use rebilly_auth_emulator::Emulator;
 ///
-/// let emulator = Emulator::builder().organization("org", "sk", None).build();
+/// let emulator = Emulator::builder().add_organization("org", "sk", None).build();
 /// let before = emulator.clock().now();
 /// emulator.clock().advance(Duration::from_secs(3600));
 /// assert_eq!(emulator.clock().now() - before, time::Duration::hours(1));

@@ -49,6 +49,44 @@ pub enum Fault {
     OversizedBody(usize),
 }
 
+/// A [`Fault`] and how many matching requests it hits, for [`Emulator::inject`]: a bare
+/// `Fault` hits the next one, [`Fault::times`] says how many.
+///
+/// [`Emulator::inject`]: crate::Emulator::inject
+///
+/// ```
+/// use rebilly_auth_emulator::{Fault, Injection};
+///
+/// assert_eq!(Injection::from(Fault::EmptyBody).count(), 1);
+/// assert_eq!(Fault::EmptyBody.times(3).count(), 3);
+/// assert_eq!(Fault::EmptyBody.times(3).fault(), &Fault::EmptyBody);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct Injection {
+    pub(crate) fault: Fault,
+    pub(crate) times: usize,
+}
+
+impl Injection {
+    /// The fault.
+    pub fn fault(&self) -> &Fault {
+        &self.fault
+    }
+
+    /// How many matching requests it hits.
+    pub fn count(&self) -> usize {
+        self.times
+    }
+}
+
+impl From<Fault> for Injection {
+    /// The fault, for the next matching request only.
+    fn from(fault: Fault) -> Self {
+        Self { fault, times: 1 }
+    }
+}
+
 /// The longest [`Fault::Delay`] the control API takes.
 pub const MAX_CONTROL_DELAY: Duration = Duration::from_secs(3600);
 
@@ -59,6 +97,14 @@ pub const MAX_CONTROL_RETRY_AFTER: Duration = Duration::from_secs(10 * 366 * 24 
 pub const MAX_CONTROL_OVERSIZED_BODY: usize = 64 * 1024 * 1024;
 
 impl Fault {
+    /// This fault for the next `n` matching requests (0: none).
+    pub fn times(self, n: usize) -> Injection {
+        Injection {
+            fault: self,
+            times: n,
+        }
+    }
+
     /// Its name in the control API's JSON (`{"kind": "…"}`), such as `status` or
     /// `dropAfterProcessing`.
     pub fn kind(&self) -> &'static str {
@@ -175,11 +221,13 @@ impl Fault {
 ///
 /// ```
 /// use rebilly_auth_core::OperationId;
-/// use rebilly_auth_testing::emulator::RequestMatcher;
+/// use rebilly_auth_emulator::RequestMatcher;
 ///
 /// let login = RequestMatcher::operation(OperationId::PostAuthenticationToken);
 /// let writes = RequestMatcher::any().method(http::Method::POST);
-/// # let _ = (login, writes);
+/// assert_eq!(login.matched_operation(), Some(OperationId::PostAuthenticationToken));
+/// assert_eq!(writes.matched_method(), Some(&http::Method::POST));
+/// assert_eq!((writes.matched_operation(), RequestMatcher::any().matched_method()), (None, None));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestMatcher {

@@ -1,4 +1,8 @@
-//! [`Emulator`]: a stateful, in-memory Rebilly Customer Authentication API.
+//! # rebilly-auth-emulator
+//!
+//! [`Emulator`]: a stateful, in-memory Rebilly Customer Authentication API, as a library (also
+//! reachable as `rebilly_auth_testing::emulator`) and as a binary for every language (feature
+//! `cli`, on by default; see the README or `rebilly-auth-emulator --help`).
 //!
 //! It implements core's [`HttpTransport`] in process (no sockets) and serves the very same
 //! request handler over loopback HTTP ([`Emulator::serve_on_loopback`]). Clones share state.
@@ -7,10 +11,10 @@
 //!
 //! ```
 //! use rebilly_auth_core::{Client, models::credential::NewCredential, models::token::Login};
-//! use rebilly_auth_testing::emulator::Emulator;
+//! use rebilly_auth_emulator::Emulator;
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-//! let emulator = Emulator::builder().organization("org", "sk_test", Some("pk_test")).build();
+//! let emulator = Emulator::builder().add_organization("org", "sk_test", Some("pk_test")).build();
 //! let admin = Client::builder()
 //!     .organization("org")
 //!     .secret_key("sk_test")
@@ -23,6 +27,9 @@
 //! # }).unwrap();
 //! ```
 
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod auth;
 pub mod behaviours;
 pub mod clock;
@@ -31,7 +38,7 @@ mod cors;
 pub mod faults;
 mod handlers;
 pub mod jwt;
-pub mod routes;
+mod routes;
 pub mod server;
 pub mod snapshot;
 mod state;
@@ -52,7 +59,7 @@ pub use behaviours::{
 };
 pub use clock::EmulatorClock;
 pub use control::ControlApi;
-pub use faults::{Fault, RequestMatcher};
+pub use faults::{Fault, Injection, RequestMatcher};
 pub use server::{ServeOptions, ServerHandle};
 pub use snapshot::{Snapshot, SnapshotError};
 pub use state::{
@@ -340,9 +347,22 @@ impl Emulator {
         )
     }
 
-    /// Makes the next `times` requests matching `matcher` misbehave with `fault`. Rules apply
-    /// in the order they were injected.
-    pub fn inject(&self, matcher: RequestMatcher, fault: Fault, times: usize) {
+    /// Makes the next request matching `matcher` misbehave with a [`Fault`], or the next `n`
+    /// with [`Fault::times`]. Rules apply in the order they were injected.
+    ///
+    /// ```
+    /// use http::StatusCode;
+    /// use rebilly_auth_core::OperationId;
+    /// use rebilly_auth_emulator::{Emulator, Fault, RequestMatcher};
+    ///
+    /// let emulator = Emulator::builder().build();
+    /// let login = RequestMatcher::operation(OperationId::PostAuthenticationToken);
+    /// emulator.inject(login.clone(), Fault::DropAfterProcessing); // the next login only
+    /// emulator.inject(login, Fault::Status(StatusCode::BAD_GATEWAY).times(3));
+    /// assert_eq!(emulator.pending_faults(), 4);
+    /// ```
+    pub fn inject(&self, matcher: RequestMatcher, injection: impl Into<Injection>) {
+        let Injection { fault, times } = injection.into();
         if times > 0 {
             lock(&self.shared.faults).push(faults::FaultRule {
                 matcher,

@@ -1,5 +1,9 @@
-//! The `rebilly-auth-emulator` binary: see the crate documentation or `--help`.
+//! The `rebilly-auth-emulator` binary (feature `cli`): see the README or `--help`.
+
+#![forbid(unsafe_code)]
+
+mod cli;
 
 fn main() -> std::process::ExitCode {
-    rebilly_auth_emulator::run(std::env::args().skip(1))
+    cli::run()
 }

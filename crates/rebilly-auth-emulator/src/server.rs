@@ -55,10 +55,10 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(75);
 ///
 /// ```
 /// use std::time::Duration;
-/// use rebilly_auth_testing::emulator::{Emulator, ServeOptions};
+/// use rebilly_auth_emulator::{Emulator, ServeOptions};
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-/// let emulator = Emulator::builder().organization("org", "sk", None).build();
+/// let emulator = Emulator::builder().add_organization("org", "sk", None).build();
 /// let options = ServeOptions::new()
 ///     .max_connections(64)
 ///     .header_read_timeout(Duration::from_secs(5))

@@ -7,9 +7,9 @@
 //! runs the tests. Faults and the request journal are not part of it.
 //!
 //! ```
-//! use rebilly_auth_testing::emulator::{Emulator, Snapshot};
+//! use rebilly_auth_emulator::{Emulator, Snapshot};
 //!
-//! let emulator = Emulator::builder().organization("org", "sk", None).seed(7).build();
+//! let emulator = Emulator::builder().add_organization("org", "sk", None).seed(7).build();
 //! let saved = emulator.snapshot().to_json();
 //! let copy = Emulator::builder()
 //!     .state(Snapshot::from_json(&saved).unwrap())

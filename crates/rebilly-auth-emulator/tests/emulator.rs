@@ -1,13 +1,11 @@
 //! The emulator, in process, through core's client and through raw requests: every operation
 //! and every behaviour the spec leaves open.
-#![cfg(feature = "emulator")]
 
-mod common;
+mod support;
 
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::*;
 use http::{Method, StatusCode};
 use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::credential::NewCredential;
@@ -16,8 +14,9 @@ use rebilly_auth_core::models::options::AuthenticationOptions;
 use rebilly_auth_core::models::reset_password_token::NewResetPasswordToken;
 use rebilly_auth_core::models::token::Login;
 use rebilly_auth_core::{Auth, Deletion, Upserted};
-use rebilly_auth_testing::emulator::jwt;
+use rebilly_auth_emulator::jwt;
 use serde_json::json;
+use support::*;
 
 #[tokio::test]
 async fn all_sixteen_operations_through_the_client() {
@@ -789,8 +788,8 @@ async fn pagination_headers_and_clamping() {
 
 #[tokio::test]
 async fn real_rate_limit() {
-    let emu = rebilly_auth_testing::Emulator::builder()
-        .organization(ORG, SK, None)
+    let emu = rebilly_auth_emulator::Emulator::builder()
+        .add_organization(ORG, SK, None)
         .rate_limit(2)
         .build();
     let body = json!({"username": "ada", "password": "pw"});

@@ -1,26 +1,25 @@
 //! Issue #16: each switchable behaviour under each setting, the SDK's journey under every
 //! non-default setting, and the fidelity fixes (an explicit JWT `acl`, seeded customers,
 //! lists newest first).
-#![cfg(feature = "emulator")]
 
-mod common;
+mod support;
 
-use common::*;
 use http::Method;
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::models::jwt::Exchange;
 use rebilly_auth_core::models::options::AuthenticationOptions;
 use rebilly_auth_core::models::reset_password_token::NewResetPasswordToken;
 use rebilly_auth_core::models::token::Login;
-use rebilly_auth_testing::Emulator;
-use rebilly_auth_testing::emulator::{
+use rebilly_auth_emulator::Emulator;
+use rebilly_auth_emulator::{
     Behaviours, ErrorContentType, NullExpiredTime, OptionsUpdate, Pagination, WrongPassword,
 };
 use serde_json::json;
+use support::*;
 
 fn with(behaviours: Behaviours) -> Emulator {
     Emulator::builder()
-        .organization(ORG, SK, Some(PK))
+        .add_organization(ORG, SK, Some(PK))
         .behaviours(behaviours)
         .build()
 }
@@ -267,7 +266,7 @@ async fn seeded_customers_refuse_unknown_ones() {
     assert_eq!(credential(&emu, "ada", "cus_anything").await.status, 201);
     // Some seeded: others are 422 with invalidFields.
     let emu = Emulator::builder()
-        .organization(ORG, SK, Some(PK))
+        .add_organization(ORG, SK, Some(PK))
         .customer(ORG, "cus_ada")
         .build();
     assert_eq!(emu.customers(ORG), ["cus_ada"]);

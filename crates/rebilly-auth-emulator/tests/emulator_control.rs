@@ -1,23 +1,22 @@
 //! The control API in process (the binary's own tests drive it over HTTP): its security rules,
 //! every endpoint, the inbox page, and the API's `HEAD` and `OPTIONS`.
-#![cfg(feature = "emulator")]
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::*;
 use http::{Method, StatusCode};
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::{Client, HttpTransport};
-use rebilly_auth_testing::Emulator;
-use rebilly_auth_testing::emulator::{ControlApi, Fault, Snapshot};
+use rebilly_auth_emulator::Emulator;
+use rebilly_auth_emulator::{ControlApi, Fault, Snapshot};
 use serde_json::{Value, json};
+use support::*;
 
 fn controlled() -> Emulator {
     Emulator::builder()
-        .organization(ORG, SK, Some(PK))
+        .add_organization(ORG, SK, Some(PK))
         .control_api(ControlApi::new())
         .seed(1)
         .build()
@@ -130,7 +129,7 @@ async fn host_header_and_deliberate_writes() {
 #[tokio::test]
 async fn a_token_guards_everything_and_non_loopback_serving_needs_one() {
     let emu = Emulator::builder()
-        .organization(ORG, SK, None)
+        .add_organization(ORG, SK, None)
         .control_api(ControlApi::new().token("tok-123"))
         .build();
     assert_eq!(get(&emu, "/health").await.status, 401);
@@ -462,7 +461,7 @@ async fn the_inbox_page() {
 #[tokio::test]
 async fn head_and_options_on_the_api() {
     let emu = Emulator::builder()
-        .organization(ORG, SK, Some(PK))
+        .add_organization(ORG, SK, Some(PK))
         .cors_origin("http://localhost:3000")
         .build();
     let get = raw_secret(&emu, Method::GET, "/authentication-options", None).await;

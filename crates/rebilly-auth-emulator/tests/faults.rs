@@ -1,17 +1,16 @@
 //! Fault injection, in process: executed or not, and what the client sees.
-#![cfg(feature = "emulator")]
 
-mod common;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use common::*;
 use http::{Method, StatusCode};
 use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::credential::NewCredential;
 use rebilly_auth_core::{Client, Error, RetryPolicy, TransportErrorKind};
-use rebilly_auth_testing::emulator::{Fault, RequestMatcher};
+use rebilly_auth_emulator::{Fault, RequestMatcher};
 use serde_json::json;
+use support::*;
 
 fn transport_kind(error: &Error) -> Option<TransportErrorKind> {
     match error {
@@ -26,7 +25,7 @@ async fn drop_before_and_after_processing() {
     let c = client(&emu);
     let post = RequestMatcher::operation(OperationId::PostCredential);
 
-    emu.inject(post.clone(), Fault::DropBeforeProcessing, 1);
+    emu.inject(post.clone(), Fault::DropBeforeProcessing);
     let err = c
         .credentials()
         .create(NewCredential::new("a", "pw", "cus_a"))
@@ -36,7 +35,7 @@ async fn drop_before_and_after_processing() {
     assert_eq!(emu.requests_seen(OperationId::PostCredential), 1);
     assert_eq!(emu.executed(OperationId::PostCredential), 0);
 
-    emu.inject(post, Fault::DropAfterProcessing, 1);
+    emu.inject(post, Fault::DropAfterProcessing);
     let err = c
         .credentials()
         .create(NewCredential::new("b", "pw", "cus_b"))
@@ -65,7 +64,6 @@ async fn status_faults_and_retries() {
     emu.inject(
         RequestMatcher::any().method(Method::GET),
         Fault::Status(StatusCode::SERVICE_UNAVAILABLE),
-        1,
     );
     retrying.credentials().list().send().await.unwrap();
     assert_eq!(emu.requests_seen(OperationId::GetCredentialCollection), 2);
@@ -76,7 +74,6 @@ async fn status_faults_and_retries() {
     emu.inject(
         RequestMatcher::operation(OperationId::PostCredential),
         Fault::StatusAfterProcessing(StatusCode::BAD_GATEWAY),
-        1,
     );
     let err = c
         .credentials()
@@ -95,7 +92,6 @@ async fn rate_limited_fault_headers() {
         Fault::RateLimited {
             retry_after: Duration::from_secs(7),
         },
-        1,
     );
     let r = raw(
         &emu,
@@ -123,15 +119,15 @@ async fn garbled_bodies() {
     let c = client(&emu);
     let get = RequestMatcher::operation(OperationId::GetAuthenticationOption);
 
-    emu.inject(get.clone(), Fault::TruncatedBody, 1);
+    emu.inject(get.clone(), Fault::TruncatedBody);
     let err = c.authentication_options().get().await.unwrap_err();
     assert_eq!(transport_kind(&err), Some(TransportErrorKind::Body));
 
-    emu.inject(get.clone(), Fault::MalformedJson, 1);
+    emu.inject(get.clone(), Fault::MalformedJson);
     let err = c.authentication_options().get().await.unwrap_err();
     assert!(matches!(err, Error::Decode(_)), "{err:?}");
 
-    emu.inject(get.clone(), Fault::WrongContentType, 1);
+    emu.inject(get.clone(), Fault::WrongContentType);
     let r = raw(
         &emu,
         Method::GET,
@@ -145,7 +141,6 @@ async fn garbled_bodies() {
     emu.inject(
         RequestMatcher::operation(OperationId::DeleteCredential),
         Fault::EmptyBody,
-        1,
     );
     let r = raw(
         &emu,
@@ -158,7 +153,7 @@ async fn garbled_bodies() {
     assert_eq!(r.status, 200);
     assert!(r.body.is_empty());
 
-    emu.inject(get.clone(), Fault::OversizedBody(10_000), 1);
+    emu.inject(get.clone(), Fault::OversizedBody(10_000));
     let r = raw(
         &emu,
         Method::GET,
@@ -182,7 +177,7 @@ async fn garbled_bodies() {
         .transport(emu.clone())
         .build()
         .unwrap();
-    emu.inject(get, Fault::OversizedBody(10_000), 1);
+    emu.inject(get, Fault::OversizedBody(10_000));
     let err = small.authentication_options().get().await.unwrap_err();
     assert_eq!(transport_kind(&err), Some(TransportErrorKind::BodyTooLarge));
 }
@@ -194,7 +189,6 @@ async fn delay_and_matching() {
     emu.inject(
         RequestMatcher::operation(OperationId::GetCredentialCollection),
         Fault::Delay(Duration::from_millis(150)),
-        1,
     );
     // A different route is not affected.
     let started = Instant::now();
@@ -206,8 +200,7 @@ async fn delay_and_matching() {
     // Counted N times, then gone.
     emu.inject(
         RequestMatcher::any(),
-        Fault::Status(StatusCode::INTERNAL_SERVER_ERROR),
-        2,
+        Fault::Status(StatusCode::INTERNAL_SERVER_ERROR).times(2),
     );
     for _ in 0..2 {
         assert_eq!(
@@ -218,7 +211,7 @@ async fn delay_and_matching() {
     c.authentication_options().get().await.unwrap();
     let log = emu.request_log();
     assert!(log.iter().filter(|r| r.fault.is_some()).count() == 3);
-    emu.inject(RequestMatcher::any(), Fault::EmptyBody, 5);
+    emu.inject(RequestMatcher::any(), Fault::EmptyBody.times(5));
     emu.clear_faults();
     assert_eq!(emu.pending_faults(), 0);
 }

@@ -2,18 +2,17 @@
 //! to one emulator through its public face (in-process HTTP handling). Every request is
 //! answered quickly with an expected status, a refused password is refused with a 422 naming
 //! `password` (or `passwordPattern`), and the state agrees with the answers.
-#![cfg(feature = "emulator")]
 
-mod common;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use common::*;
 use http::Method;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use rebilly_auth_testing::emulator::MAX_PASSWORD_LENGTH;
+use rebilly_auth_emulator::MAX_PASSWORD_LENGTH;
 use serde_json::json;
+use support::*;
 
 #[derive(Debug, Clone)]
 enum Step {

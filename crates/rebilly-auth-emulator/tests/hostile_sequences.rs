@@ -1,22 +1,21 @@
 //! Hostile sequences of requests against ONE emulator: nothing panics, every connection gets an
 //! answer, and memory stays bounded (caps, purging, the journal ring buffer, HTTP limits).
-#![cfg(feature = "emulator")]
 
-mod common;
+mod support;
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use common::*;
 use http::Method;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use rebilly_auth_core::HttpTransport;
 use rebilly_auth_core::OperationId;
-use rebilly_auth_testing::Emulator;
-use rebilly_auth_testing::emulator::{MAX_TTL_SECONDS, ServeOptions};
+use rebilly_auth_emulator::Emulator;
+use rebilly_auth_emulator::{MAX_TTL_SECONDS, ServeOptions};
 use serde_json::{Value, json};
+use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -656,7 +655,7 @@ fn hostile_sequences_never_crash_one_emulator() {
         .run(&sequence(), |steps| {
             rt.block_on(async {
                 let emu = Emulator::builder()
-                    .organization(ORG, SK, Some(PK))
+                    .add_organization(ORG, SK, Some(PK))
                     .max_records_per_kind(CAP)
                     .journal_capacity(JOURNAL)
                     .build();
@@ -718,8 +717,8 @@ fn new_credential(username: &str) -> Option<Value> {
 #[tokio::test]
 async fn per_organization_cap_answers_429() {
     let emu = Emulator::builder()
-        .organization(ORG, SK, Some(PK))
-        .organization("org-2", "sk_test_2", None)
+        .add_organization(ORG, SK, Some(PK))
+        .add_organization("org-2", "sk_test_2", None)
         .max_records_per_kind(3)
         .build();
     let mut ids = Vec::new();
@@ -838,7 +837,7 @@ async fn per_organization_cap_answers_429() {
 #[tokio::test]
 async fn journal_is_a_ring_buffer_and_counters_keep_counting() {
     let emu = Emulator::builder()
-        .organization(ORG, SK, Some(PK))
+        .add_organization(ORG, SK, Some(PK))
         .journal_capacity(5)
         .build();
     for i in 0..20 {
@@ -885,7 +884,7 @@ async fn journal_is_a_ring_buffer_and_counters_keep_counting() {
     assert_eq!(emu.requests_seen(OperationId::GetCredentialCollection), 0);
     // A journal of 0 keeps nothing and still counts.
     let quiet = Emulator::builder()
-        .organization(ORG, SK, None)
+        .add_organization(ORG, SK, None)
         .journal_capacity(0)
         .build();
     raw(
@@ -1019,7 +1018,7 @@ async fn expired_records_are_purged_on_write() {
 #[tokio::test]
 async fn a_full_organization_purges_before_refusing() {
     let emu = Emulator::builder()
-        .organization(ORG, SK, None)
+        .add_organization(ORG, SK, None)
         .max_records_per_kind(2)
         .build();
     let r = raw(

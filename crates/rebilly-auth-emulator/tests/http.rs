@@ -1,14 +1,13 @@
 //! The HTTP face on loopback: same semantics as in process, faults on the wire.
-#![cfg(feature = "emulator")]
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
-use common::*;
 use http::{Method, StatusCode};
 use rebilly_auth_core::OperationId;
-use rebilly_auth_testing::emulator::{Fault, RequestMatcher};
+use rebilly_auth_emulator::{Fault, RequestMatcher};
+use support::*;
 use tokio::net::TcpStream;
 
 #[tokio::test]
@@ -57,19 +56,19 @@ async fn faults_on_the_wire() {
     let post = RequestMatcher::operation(OperationId::PostCredential);
 
     // Dropped before the head: nothing comes back; not executed.
-    emu.inject(post.clone(), Fault::DropBeforeProcessing, 1);
+    emu.inject(post.clone(), Fault::DropBeforeProcessing);
     let out = exchange(server.addr(), &request("POST", &path("/credentials"), body)).await;
     assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
     assert_eq!(emu.executed(OperationId::PostCredential), 0);
 
     // Dropped after processing: nothing comes back, but it was executed.
-    emu.inject(post.clone(), Fault::DropAfterProcessing, 1);
+    emu.inject(post.clone(), Fault::DropAfterProcessing);
     let out = exchange(server.addr(), &request("POST", &path("/credentials"), body)).await;
     assert!(out.is_empty());
     assert_eq!(emu.executed(OperationId::PostCredential), 1);
 
     // Truncated: the head announces more than arrives.
-    emu.inject(RequestMatcher::any(), Fault::TruncatedBody, 1);
+    emu.inject(RequestMatcher::any(), Fault::TruncatedBody);
     let out = exchange(
         server.addr(),
         &request("GET", &path("/authentication-options"), ""),
@@ -92,7 +91,6 @@ async fn faults_on_the_wire() {
         Fault::RateLimited {
             retry_after: Duration::from_secs(3),
         },
-        1,
     );
     let (status, head, _) =
         split(&exchange(server.addr(), &request("GET", &path("/credentials"), "")).await);
@@ -104,7 +102,6 @@ async fn faults_on_the_wire() {
     emu.inject(
         RequestMatcher::any(),
         Fault::Status(StatusCode::SERVICE_UNAVAILABLE),
-        1,
     );
     let (status, _, _) =
         split(&exchange(server.addr(), &request("GET", &path("/credentials"), "")).await);

@@ -3,17 +3,16 @@
 //!
 //! Reads `../shared/spec/customer-auth.latest.openapi.yaml` relative to the workspace root; if
 //! it is missing the test fails when `CI=true` and is skipped otherwise.
-#![cfg(feature = "emulator")]
 
-mod common;
+mod support;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::*;
 use http::Method;
-use rebilly_auth_testing::Emulator;
+use rebilly_auth_emulator::Emulator;
 use serde_json::{Value, json};
+use support::*;
 
 fn load_spec() -> Option<Value> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -242,7 +241,7 @@ impl Check<'_> {
 async fn every_response_is_one_the_spec_lists() {
     let Some(spec) = load_spec() else { return };
     let emu = Emulator::builder()
-        .organization(ORG, SK, Some(PK))
+        .add_organization(ORG, SK, Some(PK))
         .rate_limit(1000)
         .build();
     let mut c = Check {
@@ -606,7 +605,7 @@ async fn every_response_is_one_the_spec_lists() {
 
     // A real 429.
     let limited = Emulator::builder()
-        .organization(ORG, SK, None)
+        .add_organization(ORG, SK, None)
         .rate_limit(0)
         .build();
     let mut l = Check {

@@ -1,19 +1,18 @@
 //! Issue 23, items 3 to 5: no input stalls the emulator. Password patterns cannot make a check
 //! quadratic past a small cap, no check runs under the state lock, request bodies have a read
 //! deadline, snapshots are checked like live writes, and the overview is bounded.
-#![cfg(feature = "emulator")]
 
-mod common;
+mod support;
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::*;
 use http::Method;
-use rebilly_auth_testing::Emulator;
-use rebilly_auth_testing::emulator::{ControlApi, ServeOptions, Snapshot, SnapshotError};
+use rebilly_auth_emulator::Emulator;
+use rebilly_auth_emulator::{ControlApi, ServeOptions, Snapshot, SnapshotError};
 use serde_json::{Value, json};
+use support::*;
 
 /// The lookahead pattern of the issue: each start position scans to the end, so the check is
 /// quadratic in the password's length.
@@ -21,7 +20,7 @@ const LOOKAHEAD: &str = "(?=[a-z]*[0-9])";
 
 fn control_emulator() -> Emulator {
     Emulator::builder()
-        .organization(ORG, SK, Some(PK))
+        .add_organization(ORG, SK, Some(PK))
         .control_api(ControlApi::new())
         .build()
 }
@@ -228,7 +227,7 @@ fn snapshots_with_duplicates_are_refused() {
 #[test]
 fn the_overview_is_bounded() {
     let emu = Emulator::builder()
-        .organization(ORG, SK, Some(PK))
+        .add_organization(ORG, SK, Some(PK))
         .control_api(ControlApi::new())
         .rate_limit(100_000)
         .build();
@@ -324,7 +323,7 @@ fn trickled_bodies_are_cut_off_and_free_their_slots() {
 /// at once (refused or accepted by the pattern), one character more gets its own 422.
 #[test]
 fn the_lookahead_pattern_at_the_length_cap() {
-    use rebilly_auth_testing::emulator::MAX_PASSWORD_LENGTH;
+    use rebilly_auth_emulator::MAX_PASSWORD_LENGTH;
     let emu = emulator();
     let (timings, statuses) = within(Duration::from_secs(10), move || {
         block_on(async move {
@@ -376,7 +375,7 @@ fn restores_apply_the_record_caps() {
     let saved = saved_state_with_two_credentials();
     let snapshot = Snapshot::from_json(&serde_json::to_vec(&saved).unwrap()).unwrap();
     let emu = Emulator::builder()
-        .organization(ORG, SK, Some(PK))
+        .add_organization(ORG, SK, Some(PK))
         .control_api(ControlApi::new())
         .max_records_per_kind(1)
         .build();

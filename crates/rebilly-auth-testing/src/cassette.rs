@@ -13,7 +13,7 @@
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! // Record once (against the emulator here; against the sandbox in real life).
-//! let recorder = Recorder::new(Emulator::builder().organization("org", "sk_live_secret", None).build());
+//! let recorder = Recorder::new(Emulator::builder().add_organization("org", "sk_live_secret", None).build());
 //! let client = Client::builder().organization("org").secret_key("sk_live_secret")
 //!     .transport(recorder.clone()).build().unwrap();
 //! client.authentication_options().get().await.unwrap();

@@ -58,7 +58,7 @@
 //! use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-//! let emulator = Emulator::builder().organization("org", "sk_x", Some("pk_x")).build();
+//! let emulator = Emulator::builder().add_organization("org", "sk_x", Some("pk_x")).build();
 //! let client = Client::builder().organization("org").secret_key("sk_x")
 //!     .transport(emulator.clone()).build()?;
 //! client.credentials().create(NewCredential::new("ada", "pw", "cus_1")).await?;
@@ -78,8 +78,7 @@
 //! // Faults: the server executes the login but the response is lost.
 //! emulator.inject(
 //!     RequestMatcher::operation(OperationId::PostAuthenticationToken),
-//!     Fault::DropAfterProcessing,
-//!     1,
+//!     Fault::DropAfterProcessing, // the next one; `Fault::….times(n)` for the next n
 //! );
 //! assert!(client.authentication_tokens().login(Login::password("ada", "pw")).await.is_err());
 //! assert_eq!(emulator.executed(OperationId::PostAuthenticationToken), 2);
@@ -265,8 +264,10 @@ mod log_capture;
 pub mod recording;
 pub mod redact;
 
+/// The emulator: the `rebilly-auth-emulator` crate (feature `emulator`, on by default).
 #[cfg(feature = "emulator")]
-pub mod emulator;
+#[doc(inline)]
+pub use rebilly_auth_emulator as emulator;
 
 #[cfg(feature = "emulator")]
 pub use emulator::Emulator;

@@ -1,16 +1,21 @@
-//! The command line: every flag, its checks, and the `--help` text.
+//! The command line, read with lexopt: every flag, its checks, and the `--help` text.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::net::IpAddr;
+use std::time::Duration;
 
-use rebilly_auth_testing::emulator::{Behaviours, ControlApi};
+use lexopt::Arg::{Long, Short, Value};
+use rebilly_auth_emulator::{Behaviours, ControlApi};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::CONTROL_TOKEN_ENV;
+/// The environment variable read for the control token when `--control-token` is not given
+/// (a token on the command line shows in `ps`).
+pub(crate) const CONTROL_TOKEN_ENV: &str = "REBILLY_EMULATOR_CONTROL_TOKEN";
 
 /// The `--help` text.
-pub const USAGE: &str = "\
+pub(crate) const USAGE: &str = "\
 rebilly-auth-emulator: a local, stateful emulator of Rebilly's Customer Authentication API
 
 USAGE:
@@ -65,18 +70,24 @@ BEHAVIOURS (where the live API's answer is not certain; default first):
     -V, --version             prints the version
 ";
 
-/// One organization of the command line.
+/// One `--organization` group. Its `Debug` hides the keys.
 #[derive(Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct OrganizationArgs {
-    /// Its id.
-    pub id: String,
-    /// Its secret key.
-    pub secret_key: Option<String>,
-    /// Its publishable key.
-    pub publishable_key: Option<String>,
-    /// Its seeded customers.
-    pub customers: Vec<String>,
+pub(crate) struct OrganizationArgs {
+    pub(crate) id: String,
+    pub(crate) secret_key: Option<String>,
+    pub(crate) publishable_key: Option<String>,
+    pub(crate) customers: Vec<String>,
+}
+
+impl OrganizationArgs {
+    fn new(id: String) -> Self {
+        Self {
+            id,
+            secret_key: None,
+            publishable_key: None,
+            customers: Vec::new(),
+        }
+    }
 }
 
 impl fmt::Debug for OrganizationArgs {
@@ -90,34 +101,42 @@ impl fmt::Debug for OrganizationArgs {
 
 /// The parsed command line. Its `Debug` hides keys and the control token.
 #[derive(Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Args {
-    /// `--host` (default 127.0.0.1).
-    pub host: IpAddr,
-    /// `--port` (default 0).
-    pub port: u16,
-    /// The `--organization` groups.
-    pub organizations: Vec<OrganizationArgs>,
-    /// `--state`.
-    pub state: Option<String>,
-    /// `--seed`.
-    pub seed: Option<u64>,
-    /// `--start-time`.
-    pub start_time: Option<OffsetDateTime>,
-    /// `--control-token` (or the environment's).
-    pub control_token: Option<String>,
-    /// `--no-control`.
-    pub no_control: bool,
-    /// `--cors-origin`s.
-    pub cors_origins: Vec<String>,
-    /// `--rate-limit`.
-    pub rate_limit: Option<u64>,
-    /// `--max-request-body`.
-    pub max_request_body: Option<usize>,
+pub(crate) struct Args {
+    pub(crate) host: IpAddr,
+    pub(crate) port: u16,
+    pub(crate) organizations: Vec<OrganizationArgs>,
+    pub(crate) state: Option<String>,
+    pub(crate) seed: Option<u64>,
+    pub(crate) start_time: Option<OffsetDateTime>,
+    /// `--control-token`, else the environment's.
+    pub(crate) control_token: Option<String>,
+    pub(crate) no_control: bool,
+    pub(crate) cors_origins: Vec<String>,
+    pub(crate) rate_limit: Option<u64>,
+    pub(crate) max_request_body: Option<usize>,
     /// `--body-timeout`, in seconds (fractions allowed).
-    pub body_timeout: Option<std::time::Duration>,
-    /// The behaviour flags.
-    pub behaviours: Behaviours,
+    pub(crate) body_timeout: Option<Duration>,
+    pub(crate) behaviours: Behaviours,
+}
+
+impl Default for Args {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 0,
+            organizations: Vec::new(),
+            state: None,
+            seed: None,
+            start_time: None,
+            control_token: None,
+            no_control: false,
+            cors_origins: Vec::new(),
+            rate_limit: None,
+            max_request_body: None,
+            body_timeout: None,
+            behaviours: Behaviours::default(),
+        }
+    }
 }
 
 impl fmt::Debug for Args {
@@ -141,8 +160,7 @@ impl fmt::Debug for Args {
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Command {
+pub(crate) enum Command {
     /// Serve.
     Run(Box<Args>),
     /// Print [`USAGE`].
@@ -153,7 +171,7 @@ pub enum Command {
 
 /// A command line that cannot run (exit status 2).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageError(String);
+pub(crate) struct UsageError(String);
 
 impl fmt::Display for UsageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -161,19 +179,59 @@ impl fmt::Display for UsageError {
     }
 }
 
-impl std::error::Error for UsageError {}
+impl From<lexopt::Error> for UsageError {
+    fn from(error: lexopt::Error) -> Self {
+        // lexopt shows an unknown flag or a value in full: keep the message short.
+        let message: String = error.to_string().chars().take(120).collect();
+        UsageError(message)
+    }
+}
 
 fn usage(message: impl Into<String>) -> UsageError {
     UsageError(message.into())
 }
 
-/// A behaviour flag's `value`, parsed; the usage error names the `flag` and the reason.
-fn setting<T>(flag: &str, value: String) -> Result<T, UsageError>
+const TOKEN_RULE: &str = "1 to 256 characters of visible ASCII other than ; , \" \\";
+
+/// The next value of `flag`, as UTF-8 (lexopt refuses non-UTF-8 with an error, not a panic).
+fn value(parser: &mut lexopt::Parser, flag: &str) -> Result<String, UsageError> {
+    let raw = parser
+        .value()
+        .map_err(|_| usage(format!("{flag} needs a value")))?;
+    raw.into_string()
+        .map_err(|_| usage(format!("{flag}: not valid UTF-8")))
+}
+
+/// The next value of `flag`, parsed; `what` says what it should be.
+fn parsed_value<T: std::str::FromStr>(
+    parser: &mut lexopt::Parser,
+    flag: &str,
+    what: &str,
+) -> Result<T, UsageError> {
+    value(parser, flag)?
+        .parse()
+        .map_err(|_| usage(format!("{flag}: {what}")))
+}
+
+/// A behaviour flag's value, parsed; the usage error names the `flag` and the reason.
+fn setting<T>(parser: &mut lexopt::Parser, flag: &str) -> Result<T, UsageError>
 where
     T: std::str::FromStr,
     T::Err: fmt::Display,
 {
-    value.parse().map_err(|e| usage(format!("{flag}: {e}")))
+    value(parser, flag)?
+        .parse()
+        .map_err(|e| usage(format!("{flag}: {e}")))
+}
+
+/// The organization group a `flag` belongs to: the latest `--organization`.
+fn group<'a>(
+    organizations: &'a mut [OrganizationArgs],
+    flag: &str,
+) -> Result<&'a mut OrganizationArgs, UsageError> {
+    organizations
+        .last_mut()
+        .ok_or_else(|| usage(format!("{flag} must follow --organization")))
 }
 
 /// Whether `origin` is `http(s)://host[:port]`, with no path.
@@ -192,105 +250,60 @@ fn is_origin(origin: &str) -> bool {
 
 /// Reads the command line (without the program name). `env_token` is the value of
 /// [`CONTROL_TOKEN_ENV`], if set.
-pub fn parse_args(
-    args: impl IntoIterator<Item = String>,
-    env_token: Option<String>,
-) -> Result<Command, UsageError> {
-    let mut parsed = Args {
-        host: IpAddr::from([127, 0, 0, 1]),
-        port: 0,
-        organizations: Vec::new(),
-        state: None,
-        seed: None,
-        start_time: None,
-        control_token: None,
-        no_control: false,
-        cors_origins: Vec::new(),
-        rate_limit: None,
-        max_request_body: None,
-        body_timeout: None,
-        behaviours: Behaviours::default(),
-    };
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
+pub(crate) fn parse_args<I>(args: I, env_token: Option<OsString>) -> Result<Command, UsageError>
+where
+    I: IntoIterator,
+    I::Item: Into<OsString>,
+{
+    let mut parsed = Args::default();
+    let mut parser = lexopt::Parser::from_args(args);
+    loop {
+        let flag = match parser.next()? {
+            None => break,
+            Some(Short('h') | Long("help")) => return Ok(Command::Help),
+            Some(Short('V') | Long("version")) => return Ok(Command::Version),
+            Some(Long(flag)) => format!("--{flag}"),
+            Some(arg @ (Short(_) | Value(_))) => return Err(arg.unexpected().into()),
         };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| usage(format!("{flag} needs a value")))
-        };
-        let org = |orgs: &mut Vec<OrganizationArgs>, what: &str| -> Result<usize, UsageError> {
-            if orgs.is_empty() {
-                Err(usage(format!("{what} must follow --organization")))
-            } else {
-                Ok(orgs.len() - 1)
-            }
-        };
+        let p = &mut parser;
         match flag.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "-V" | "--version" => return Ok(Command::Version),
-            "--host" => {
-                parsed.host = value()?
-                    .parse()
-                    .map_err(|_| usage("--host: not an IP address"))?;
+            "--host" => parsed.host = parsed_value(p, &flag, "not an IP address")?,
+            "--port" => parsed.port = parsed_value(p, &flag, "not a port number (0 to 65535)")?,
+            "--organization" | "--org" => {
+                let id = value(p, &flag)?;
+                parsed.organizations.push(OrganizationArgs::new(id));
             }
-            "--port" => {
-                parsed.port = value()?
-                    .parse()
-                    .map_err(|_| usage("--port: not a port number (0 to 65535)"))?;
-            }
-            "--organization" | "--org" => parsed.organizations.push(OrganizationArgs {
-                id: value()?,
-                secret_key: None,
-                publishable_key: None,
-                customers: Vec::new(),
-            }),
             "--secret-key" => {
-                let v = value()?;
-                let i = org(&mut parsed.organizations, "--secret-key")?;
-                parsed.organizations[i].secret_key = Some(v);
+                let key = value(p, &flag)?;
+                group(&mut parsed.organizations, &flag)?.secret_key = Some(key);
             }
             "--publishable-key" => {
-                let v = value()?;
-                let i = org(&mut parsed.organizations, "--publishable-key")?;
-                parsed.organizations[i].publishable_key = Some(v);
+                let key = value(p, &flag)?;
+                group(&mut parsed.organizations, &flag)?.publishable_key = Some(key);
             }
             "--customer" => {
-                let v = value()?;
-                let i = org(&mut parsed.organizations, "--customer")?;
-                parsed.organizations[i].customers.push(v);
+                let id = value(p, &flag)?;
+                group(&mut parsed.organizations, &flag)?.customers.push(id);
             }
-            "--state" => parsed.state = Some(value()?),
+            "--state" => parsed.state = Some(value(p, &flag)?),
             "--seed" => {
-                parsed.seed = Some(
-                    value()?
-                        .parse()
-                        .map_err(|_| usage("--seed: not an integer from 0 to 2^64-1"))?,
-                );
+                parsed.seed = Some(parsed_value(p, &flag, "not an integer from 0 to 2^64-1")?);
             }
             "--start-time" => {
-                parsed.start_time = Some(
-                    OffsetDateTime::parse(&value()?, &Rfc3339)
-                        .map_err(|_| usage("--start-time: not an RFC 3339 date-time"))?,
-                );
+                let at = OffsetDateTime::parse(&value(p, &flag)?, &Rfc3339)
+                    .map_err(|_| usage("--start-time: not an RFC 3339 date-time"))?;
+                parsed.start_time = Some(at);
             }
             "--control-token" => {
-                let token = value()?;
+                let token = value(p, &flag)?;
                 if !ControlApi::is_valid_token(&token) {
-                    return Err(usage(
-                        "--control-token: 1 to 256 characters of visible ASCII other than ; , \" \\",
-                    ));
+                    return Err(usage(format!("--control-token: {TOKEN_RULE}")));
                 }
                 parsed.control_token = Some(token);
             }
             "--no-control" => parsed.no_control = true,
             "--cors-origin" => {
-                let origin = value()?;
-                let origin = origin.trim_end_matches('/').to_owned();
+                let origin = value(p, &flag)?.trim_end_matches('/').to_owned();
                 if !is_origin(&origin) {
                     return Err(usage(
                         "--cors-origin: an origin such as http://localhost:3000 (scheme, host, port; no path)",
@@ -299,47 +312,33 @@ pub fn parse_args(
                 parsed.cors_origins.push(origin);
             }
             "--rate-limit" => {
-                parsed.rate_limit = Some(
-                    value()?
-                        .parse()
-                        .map_err(|_| usage("--rate-limit: not a non-negative integer"))?,
-                );
+                parsed.rate_limit = Some(parsed_value(p, &flag, "not a non-negative integer")?);
             }
             "--max-request-body" => {
-                parsed.max_request_body = Some(
-                    value()?
-                        .parse()
-                        .map_err(|_| usage("--max-request-body: not a number of bytes"))?,
-                );
+                parsed.max_request_body = Some(parsed_value(p, &flag, "not a number of bytes")?);
             }
             "--body-timeout" => {
-                parsed.body_timeout = Some(
-                    value()?
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|s| *s > 0.0 && *s <= 86_400.0)
-                        .map(std::time::Duration::from_secs_f64)
-                        .ok_or_else(|| usage("--body-timeout: seconds from 0 to 86400"))?,
-                );
+                let seconds = value(p, &flag)?
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| *s > 0.0 && *s <= 86_400.0)
+                    .ok_or_else(|| usage("--body-timeout: seconds from 0 to 86400"))?;
+                parsed.body_timeout = Some(Duration::from_secs_f64(seconds));
             }
             "--wrong-password" => {
-                parsed.behaviours = parsed.behaviours.wrong_password(setting(&flag, value()?)?);
+                parsed.behaviours = parsed.behaviours.wrong_password(setting(p, &flag)?);
             }
             "--error-content-type" => {
-                parsed.behaviours = parsed
-                    .behaviours
-                    .error_content_type(setting(&flag, value()?)?);
+                parsed.behaviours = parsed.behaviours.error_content_type(setting(p, &flag)?);
             }
             "--options-update" => {
-                parsed.behaviours = parsed.behaviours.options_update(setting(&flag, value()?)?);
+                parsed.behaviours = parsed.behaviours.options_update(setting(p, &flag)?);
             }
             "--pagination" => {
-                parsed.behaviours = parsed.behaviours.pagination(setting(&flag, value()?)?);
+                parsed.behaviours = parsed.behaviours.pagination(setting(p, &flag)?);
             }
             "--null-expired-time" => {
-                parsed.behaviours = parsed
-                    .behaviours
-                    .null_expired_time(setting(&flag, value()?)?);
+                parsed.behaviours = parsed.behaviours.null_expired_time(setting(p, &flag)?);
             }
             other => {
                 let shown: String = other.chars().take(40).collect();
@@ -347,15 +346,21 @@ pub fn parse_args(
             }
         }
     }
-    if parsed.control_token.is_none()
-        && let Some(token) = env_token.filter(|t| !t.is_empty())
-    {
-        if !ControlApi::is_valid_token(&token) {
-            return Err(usage(format!(
-                "{CONTROL_TOKEN_ENV}: 1 to 256 characters of visible ASCII other than ; , \" \\"
-            )));
+    finish(parsed, env_token).map(|args| Command::Run(Box::new(args)))
+}
+
+/// `parsed`, with the `env_token` and the default organization applied, once the flags are
+/// read; refuses what only the whole command line shows.
+fn finish(mut parsed: Args, env_token: Option<OsString>) -> Result<Args, UsageError> {
+    if parsed.control_token.is_none() {
+        if let Some(token) = env_token.filter(|t| !t.is_empty()) {
+            let token = token
+                .into_string()
+                .ok()
+                .filter(|t| ControlApi::is_valid_token(t))
+                .ok_or_else(|| usage(format!("{CONTROL_TOKEN_ENV}: {TOKEN_RULE}")))?;
+            parsed.control_token = Some(token);
         }
-        parsed.control_token = Some(token);
     }
     if let Some(org) = parsed.organizations.iter().find(|o| o.secret_key.is_none()) {
         return Err(usage(format!(
@@ -371,22 +376,21 @@ pub fn parse_args(
         )));
     }
     if parsed.organizations.is_empty() && parsed.state.is_none() {
-        parsed.organizations.push(OrganizationArgs {
-            id: "test-org".into(),
-            secret_key: Some("sk_test".into()),
-            publishable_key: Some("pk_test".into()),
-            customers: Vec::new(),
-        });
+        let mut org = OrganizationArgs::new("test-org".into());
+        org.secret_key = Some("sk_test".into());
+        org.publishable_key = Some("pk_test".into());
+        parsed.organizations.push(org);
     }
-    Ok(Command::Run(Box::new(parsed)))
+    Ok(parsed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rebilly_auth_emulator::{NullExpiredTime, WrongPassword};
 
     fn parse(args: &[&str]) -> Result<Command, UsageError> {
-        parse_args(args.iter().map(|s| (*s).to_owned()), None)
+        parse_args(args, None)
     }
 
     fn run_args(args: &[&str]) -> Args {
@@ -397,69 +401,200 @@ mod tests {
     }
 
     #[test]
-    fn defaults_and_groups() {
-        let args = run_args(&[]);
-        assert_eq!(args.organizations.len(), 1);
-        assert_eq!(args.organizations[0].id, "test-org");
+    fn two_organization_groups_get_their_own_keys() {
         let args = run_args(&[
             "--org",
             "a",
-            "--secret-key=sk",
+            "--secret-key=sk_a",
             "--customer",
             "c1",
             "--customer",
             "c2",
             "--organization",
             "b",
-            "--secret-key",
-            "sk2",
             "--publishable-key",
-            "pk2",
+            "pk_b",
+            "--secret-key",
+            "sk_b",
+        ]);
+        let [a, b] = &args.organizations[..] else {
+            panic!("{:?}", args.organizations)
+        };
+        assert_eq!(
+            (
+                a.id.as_str(),
+                a.secret_key.as_deref(),
+                a.publishable_key.as_deref()
+            ),
+            ("a", Some("sk_a"), None)
+        );
+        assert_eq!(a.customers, ["c1", "c2"]);
+        assert_eq!(
+            (
+                b.id.as_str(),
+                b.secret_key.as_deref(),
+                b.publishable_key.as_deref()
+            ),
+            ("b", Some("sk_b"), Some("pk_b"))
+        );
+        assert!(b.customers.is_empty());
+        let shown = format!("{args:?}");
+        assert!(
+            !shown.contains("sk_a") && !shown.contains("pk_b"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn defaults_and_every_flag() {
+        let args = run_args(&[]);
+        assert_eq!(args.organizations.len(), 1);
+        let org = &args.organizations[0];
+        assert_eq!(
+            (
+                org.id.as_str(),
+                org.secret_key.as_deref(),
+                org.publishable_key.as_deref()
+            ),
+            ("test-org", Some("sk_test"), Some("pk_test"))
+        );
+        assert_eq!((args.host, args.port), (IpAddr::from([127, 0, 0, 1]), 0));
+        assert!(run_args(&["--state", "s.json"]).organizations.is_empty());
+
+        let args = run_args(&[
+            "--host=::1",
+            "--port",
+            "8080",
+            "--max-request-body",
+            "2048",
+            "--body-timeout",
+            "1.5",
+            "--rate-limit=7",
+            "--state",
+            "s.json",
             "--seed",
             "42",
+            "--start-time",
+            "2030-01-02T03:04:05Z",
+            "--control-token",
+            "t0k",
+            "--no-control",
             "--cors-origin",
             "http://localhost:3000/",
+            "--cors-origin",
+            "https://app.example:8443",
             "--wrong-password",
-            "422",
+            "unprocessable-entity",
+            "--error-content-type",
+            "problem-json",
+            "--options-update",
+            "replace",
+            "--pagination",
+            "reject",
             "--null-expired-time",
             "never-expires",
         ]);
-        assert_eq!(args.organizations.len(), 2);
-        assert_eq!(args.organizations[0].customers, ["c1", "c2"]);
+        assert_eq!(args.host, "::1".parse::<IpAddr>().unwrap());
+        assert_eq!(args.port, 8080);
+        assert_eq!(args.max_request_body, Some(2048));
+        assert_eq!(args.body_timeout, Some(Duration::from_millis(1500)));
+        assert_eq!(args.rate_limit, Some(7));
+        assert_eq!(args.state.as_deref(), Some("s.json"));
         assert_eq!(args.seed, Some(42));
-        assert_eq!(args.cors_origins, ["http://localhost:3000"]);
         assert_eq!(
-            args.behaviours.wrong_password,
-            rebilly_auth_testing::emulator::WrongPassword::UnprocessableEntity
+            args.start_time,
+            OffsetDateTime::parse("2030-01-02T03:04:05Z", &Rfc3339).ok()
         );
-        assert!(!format!("{args:?}").contains("sk2"));
+        assert_eq!(args.control_token.as_deref(), Some("t0k"));
+        assert!(args.no_control);
+        assert_eq!(
+            args.cors_origins,
+            ["http://localhost:3000", "https://app.example:8443"]
+        );
+        let expected = Behaviours::default()
+            .wrong_password(WrongPassword::UnprocessableEntity)
+            .error_content_type("problem-json".parse().unwrap())
+            .options_update("replace".parse().unwrap())
+            .pagination("reject".parse().unwrap())
+            .null_expired_time(NullExpiredTime::NeverExpires);
+        assert_eq!(args.behaviours, expected);
+        assert!(!format!("{args:?}").contains("t0k"));
+    }
+
+    #[test]
+    fn help_and_version() {
+        assert_eq!(parse(&["--help"]), Ok(Command::Help));
+        assert_eq!(parse(&["-h"]), Ok(Command::Help));
+        assert_eq!(parse(&["--port", "1", "-V"]), Ok(Command::Version));
+        assert_eq!(parse(&["--version"]), Ok(Command::Version));
+    }
+
+    #[test]
+    fn control_token_from_the_environment() {
+        let env = |token: &str| Some(OsString::from(token));
+        let args = |argv: &[&str], token| match parse_args(argv, token).unwrap() {
+            Command::Run(args) => args.control_token,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(args(&[], env("from-env")).as_deref(), Some("from-env"));
+        // The flag wins; an empty variable is no token.
+        assert_eq!(
+            args(&["--control-token", "flag"], env("from-env")).as_deref(),
+            Some("flag")
+        );
+        assert_eq!(args(&[], env("")), None);
+        let error = parse_args(["--port", "0"], env("a;b")).unwrap_err();
+        assert!(error.to_string().contains(CONTROL_TOKEN_ENV), "{error}");
+        // A non-loopback bind needs a token (or no control API); the environment's counts.
+        assert!(parse_args(["--host", "0.0.0.0"], env("from-env")).is_ok());
     }
 
     #[test]
     fn refusals() {
-        assert_eq!(parse(&["--help"]), Ok(Command::Help));
-        assert!(parse(&["--port", "70000"]).is_err());
-        assert!(parse(&["--secret-key", "sk"]).is_err());
-        assert!(parse(&["--organization", "a"]).is_err());
-        assert!(parse(&["--bogus"]).is_err());
-        assert!(parse(&["--cors-origin", "*"]).is_err());
-        assert!(parse(&["--cors-origin", "http://a.example/path"]).is_err());
-        assert!(parse(&["--pagination", "sometimes"]).is_err());
-        assert!(parse(&["--control-token", "a;b"]).is_err());
-        assert!(parse(&["--start-time", "yesterday"]).is_err());
-        // A non-loopback bind needs a token (or no control API).
-        let error = parse(&["--host", "0.0.0.0"]).unwrap_err();
-        assert!(error.to_string().contains("--control-token"), "{error}");
+        let refused = |args: &[&str], says: &str| {
+            let error = parse(args).unwrap_err().to_string();
+            assert!(error.contains(says), "{args:?}: {error}");
+            assert!(error.contains("--help"), "{error}");
+        };
+        refused(&["--port", "70000"], "--port");
+        refused(&["--port"], "--port needs a value");
+        refused(&["--secret-key", "sk"], "must follow --organization");
+        refused(&["--organization", "a"], "has no --secret-key");
+        refused(&["--bogus"], "unknown argument --bogus");
+        refused(&["stray"], "stray");
+        refused(&["-x"], "-x");
+        refused(&["--no-control=yes"], "no-control");
+        refused(&["--cors-origin", "*"], "--cors-origin");
+        refused(&["--cors-origin", "http://a.example/path"], "--cors-origin");
+        refused(&["--pagination", "sometimes"], "--pagination");
+        refused(&["--control-token", "a;b"], "--control-token");
+        refused(&["--start-time", "yesterday"], "--start-time");
+        refused(&["--body-timeout", "0"], "--body-timeout");
+        refused(&["--body-timeout", "86401"], "--body-timeout");
+        refused(&["--seed", "-1"], "--seed");
+        refused(&["--rate-limit", "x"], "--rate-limit");
+        refused(&["--max-request-body", "1k"], "--max-request-body");
+        refused(&["--host", "localhost"], "--host");
+        refused(&["--host", "0.0.0.0"], "--control-token");
         assert!(parse(&["--host", "0.0.0.0", "--control-token", "t0k"]).is_ok());
         assert!(parse(&["--host", "0.0.0.0", "--no-control"]).is_ok());
-        assert!(
-            parse_args(
-                ["--host", "0.0.0.0"].map(str::to_owned),
-                Some("from-env".to_owned())
-            )
-            .is_ok()
-        );
-        assert!(parse(&["--host", "::1"]).is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_arguments_are_refused_without_a_panic() {
+        use std::os::unix::ffi::OsStringExt;
+        let bad = OsString::from_vec(vec![b'o', 0xff, b'g']);
+        let mut flag = b"--".to_vec();
+        flag.extend([0xff, 0xfe]);
+        for argv in [
+            vec![OsString::from("--organization"), bad.clone()],
+            vec![OsString::from_vec(flag)],
+            vec![bad.clone()],
+        ] {
+            assert!(parse_args(argv.clone(), None).is_err(), "{argv:?}");
+        }
+        assert!(parse_args(Vec::<OsString>::new(), Some(bad)).is_err());
     }
 
     #[test]
@@ -479,6 +614,7 @@ mod tests {
             "--cors-origin",
             "--rate-limit",
             "--max-request-body",
+            "--body-timeout",
             "--wrong-password",
             "--error-content-type",
             "--options-update",
@@ -486,6 +622,7 @@ mod tests {
             "--null-expired-time",
             "--help",
             "--version",
+            CONTROL_TOKEN_ENV,
         ] {
             assert!(USAGE.contains(flag), "{flag}");
         }

@@ -1,58 +1,20 @@
-//! # rebilly-auth-emulator
-//!
-//! The stateful emulator of Rebilly's Customer Authentication API
-//! ([`rebilly_auth_testing::emulator`]) as a binary for every language: the 16 API routes over
-//! HTTP (with CORS for the origins you allow, `OPTIONS` preflights and `HEAD`), a control API
-//! under `/__emulator/` (outbox of one-time passwords, clock, reset, faults, request journal,
-//! state snapshots, switchable behaviours) and an inbox page for people.
-//!
-//! ```sh
-//! cargo run -p rebilly-auth-emulator -- --port 8080 \
-//!     --organization my-org --secret-key sk_test --publishable-key pk_test
-//! # first line of stdout: listening on http://127.0.0.1:8080
-//! # then open http://127.0.0.1:8080/__emulator/ in a browser: the inbox page
-//! ```
-//!
-//! Every flag is described by `--help` ([`USAGE`]). The control API's endpoints and its
-//! security rules are documented in [`rebilly_auth_testing::emulator::control`]; in short:
-//! control endpoints never send CORS headers, answer only loopback `Host`s, need
-//! `X-Emulator-Control: 1` (or the control token) on every request that is not `GET`, and with
-//! `--control-token` every request needs the token; a non-loopback `--host` without a control
-//! token is refused at start.
-//!
-//! ```sh
-//! curl -s 'http://127.0.0.1:8080/__emulator/outbox?username=ada@example.com'
-//! curl -s -X POST -H 'X-Emulator-Control: 1' -d '{"seconds": 3600}' \
-//!     http://127.0.0.1:8080/__emulator/clock/advance
-//! curl -s -X POST -H 'X-Emulator-Control: 1' http://127.0.0.1:8080/__emulator/reset
-//! ```
-//!
-//! This library is the binary's command line: [`parse_args`] reads it, [`run`] serves until
-//! `SIGTERM` or Ctrl-C.
-
-#![forbid(unsafe_code)]
-#![cfg_attr(docsrs, feature(doc_cfg))]
+//! The binary's command line (feature `cli`): [`args`] reads it, [`run`] serves until
+//! `SIGTERM` or Ctrl-C. Private to the binary: library users never compile it.
 
 mod args;
 
-pub use args::{Args, Command, OrganizationArgs, USAGE, UsageError, parse_args};
+use args::{Args, CONTROL_TOKEN_ENV, Command, USAGE, parse_args};
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use rebilly_auth_testing::emulator::{
-    ControlApi, Emulator, EmulatorBuilder, ServeOptions, Snapshot,
-};
-
-/// The environment variable read for the control token when `--control-token` is not given
-/// (a token on the command line shows in `ps`).
-pub const CONTROL_TOKEN_ENV: &str = "REBILLY_EMULATOR_CONTROL_TOKEN";
+use rebilly_auth_emulator::{ControlApi, Emulator, EmulatorBuilder, ServeOptions, Snapshot};
 
 /// The emulator, address and server options the arguments describe (reads the `--state`
 /// file). `Err` is a message for standard error.
-pub fn build(args: &Args) -> Result<(Emulator, SocketAddr, ServeOptions), String> {
+fn build(args: &Args) -> Result<(Emulator, SocketAddr, ServeOptions), String> {
     let mut builder: EmulatorBuilder = Emulator::builder().behaviours(args.behaviours);
     if let Some(path) = &args.state {
         let bytes = std::fs::read(path).map_err(|e| format!("cannot read --state {path}: {e}"))?;
@@ -60,7 +22,7 @@ pub fn build(args: &Args) -> Result<(Emulator, SocketAddr, ServeOptions), String
         builder = builder.state(snapshot);
     }
     for org in &args.organizations {
-        builder = builder.organization(
+        builder = builder.add_organization(
             org.id.clone(),
             org.secret_key.clone().unwrap_or_default(),
             org.publishable_key.as_deref(),
@@ -149,10 +111,14 @@ async fn stop_signal() {
     }
 }
 
-/// Runs the binary: parses `args` (without the program name), serves until SIGTERM or
-/// Ctrl-C, and returns the exit status (2 for a bad command line, 1 when it cannot start).
-pub fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
-    let command = match parse_args(args, std::env::var(CONTROL_TOKEN_ENV).ok()) {
+/// Runs the binary: parses the process's arguments, serves until SIGTERM or Ctrl-C, and
+/// returns the exit status (0 after a stop, `--help` or `--version`; 2 for a bad command line;
+/// 1 when it cannot start).
+pub(crate) fn run() -> ExitCode {
+    let command = match parse_args(
+        std::env::args_os().skip(1),
+        std::env::var_os(CONTROL_TOKEN_ENV),
+    ) {
         Ok(command) => command,
         Err(error) => {
             eprintln!("{error}");

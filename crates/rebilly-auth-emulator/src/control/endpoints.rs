@@ -296,7 +296,7 @@ pub(super) fn add_customer(emulator: &Emulator, body: &[u8]) -> Reply {
     let customer = map
         .get("customerId")
         .and_then(Value::as_str)
-        .filter(|c| crate::emulator::handlers::valid_resource_id(c));
+        .filter(|c| crate::handlers::valid_resource_id(c));
     let (Some(organization), Some(customer)) = (organization, customer) else {
         return Reply::invalid(&[
             (

@@ -104,13 +104,16 @@ const INBOX_JS: &str = include_str!("inbox.js");
 /// the token.
 ///
 /// ```
-/// use rebilly_auth_testing::emulator::{ControlApi, Emulator};
+/// use rebilly_auth_emulator::{ControlApi, Emulator};
 ///
 /// let emulator = Emulator::builder()
-///     .organization("org", "sk", None)
+///     .add_organization("org", "sk", None)
 ///     .control_api(ControlApi::new().token("a-long-random-control-token"))
 ///     .build();
-/// # let _ = emulator;
+/// assert_eq!(emulator.snapshot().organizations(), ["org"]);
+/// // The token never shows in `Debug`.
+/// let control = ControlApi::new().token("a-long-random-control-token");
+/// assert!(!format!("{control:?}").contains("a-long-random"));
 /// ```
 #[derive(Clone, Default)]
 #[must_use]

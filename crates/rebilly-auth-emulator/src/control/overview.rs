@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::journal_entry;
-use crate::emulator::handlers::{Reply, rfc3339};
-use crate::emulator::state::{AuthTokenRecord, CredentialRecord, Organization, SentOtp};
-use crate::emulator::{Emulator, lock};
+use crate::handlers::{Reply, rfc3339};
+use crate::state::{AuthTokenRecord, CredentialRecord, Organization, SentOtp};
+use crate::{Emulator, lock};
 use http::StatusCode;
 
 /// The most records of each kind the overview returns (across organizations).

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::{Ctx, Fields, Reply, after_ttl, parse_object, rfc3339_opt};
-use crate::emulator::state::{CredentialRecord, Kind, check_password, hash_password, ulid};
+use crate::state::{CredentialRecord, Kind, check_password, hash_password, ulid};
 
 pub(crate) fn credential_json(ctx: &Ctx<'_>, c: &CredentialRecord) -> Value {
     json!({

@@ -423,7 +423,7 @@ pub(crate) fn page<T>(
 
 /// `now + seconds` (saturating at the end of year 9999), or `None` for a TTL of 0 (never
 /// expires). Never panics, whatever `seconds` is: the options are checked against
-/// [`MAX_TTL_SECONDS`](crate::emulator::MAX_TTL_SECONDS) when written, and the clock may have
+/// [`MAX_TTL_SECONDS`](crate::MAX_TTL_SECONDS) when written, and the clock may have
 /// been moved anywhere since.
 pub(crate) fn after_ttl(now: OffsetDateTime, seconds: i64) -> Option<OffsetDateTime> {
     (seconds > 0).then(|| expiry_after(now, time::Duration::seconds(seconds)))

@@ -4,9 +4,9 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use super::{Ctx, Fields, Reply, parse_object};
-use crate::emulator::MAX_TTL_SECONDS;
-use crate::emulator::behaviours::OptionsUpdate;
-use crate::emulator::state::compile_password_pattern;
+use crate::MAX_TTL_SECONDS;
+use crate::behaviours::OptionsUpdate;
+use crate::state::compile_password_pattern;
 
 fn body(ctx: &Ctx<'_>) -> Value {
     let options = &ctx.org.options;
@@ -33,9 +33,9 @@ pub(super) fn put(ctx: &mut Ctx<'_>) -> Reply {
         Err(field) => return Reply::invalid(&[field]),
     };
     let mut fields = Fields::default();
-    let defaults = crate::emulator::state::Options::default();
+    let defaults = crate::state::Options::default();
     let mut next = match ctx.behaviours.options_update {
-        OptionsUpdate::Replace => crate::emulator::state::Options::default(),
+        OptionsUpdate::Replace => crate::state::Options::default(),
         _ => ctx.org.options.clone(),
     };
     match map.get("passwordPattern") {

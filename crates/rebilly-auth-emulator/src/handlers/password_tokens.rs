@@ -4,7 +4,7 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use super::{Ctx, Fields, Reply, after_ttl, parse_object, rfc3339_opt};
-use crate::emulator::state::{Kind, ResetTokenRecord, random_token};
+use crate::state::{Kind, ResetTokenRecord, random_token};
 
 fn token_json(ctx: &Ctx<'_>, t: &ResetTokenRecord) -> Value {
     json!({

@@ -4,11 +4,11 @@ use http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::{Ctx, Fields, Reply, after_ttl, parse_object, rfc3339, rfc3339_opt};
-use crate::emulator::auth::Caller;
-use crate::emulator::behaviours::{NullExpiredTime, WrongPassword};
-use crate::emulator::clock::expiry_after;
-use crate::emulator::jwt;
-use crate::emulator::state::{
+use crate::auth::Caller;
+use crate::behaviours::{NullExpiredTime, WrongPassword};
+use crate::clock::expiry_after;
+use crate::jwt;
+use crate::state::{
     AuthTokenRecord, Kind, SentOtp, Session, one_time_password, random_token, ulid,
 };
 

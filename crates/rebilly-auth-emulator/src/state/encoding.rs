@@ -7,14 +7,14 @@ use time::OffsetDateTime;
 pub(super) mod hash_hex {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
-    pub(in crate::emulator::state) fn serialize<S: Serializer>(
+    pub(in crate::state) fn serialize<S: Serializer>(
         bytes: &[u8; 32],
         s: S,
     ) -> Result<S::Ok, S::Error> {
         s.serialize_str(&super::to_hex(bytes))
     }
 
-    pub(in crate::emulator::state) fn deserialize<'de, D: Deserializer<'de>>(
+    pub(in crate::state) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<[u8; 32], D::Error> {
         let text = String::deserialize(d)?;
@@ -28,14 +28,14 @@ pub(super) mod hash_hex {
 pub(super) mod key_hex {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
-    pub(in crate::emulator::state) fn serialize<S: Serializer>(
+    pub(in crate::state) fn serialize<S: Serializer>(
         bytes: &[u8],
         s: S,
     ) -> Result<S::Ok, S::Error> {
         s.serialize_str(&super::to_hex(bytes))
     }
 
-    pub(in crate::emulator::state) fn deserialize<'de, D: Deserializer<'de>>(
+    pub(in crate::state) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(d)?;

@@ -17,8 +17,8 @@ pub const PK: &str = "pk_test_1";
 #[cfg(feature = "emulator")]
 pub fn emulator() -> Emulator {
     Emulator::builder()
-        .organization(ORG, SK, Some(PK))
-        .organization("org-2", "sk_test_2", None)
+        .add_organization(ORG, SK, Some(PK))
+        .add_organization("org-2", "sk_test_2", None)
         .build()
 }
 
