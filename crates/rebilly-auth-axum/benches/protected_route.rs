@@ -114,7 +114,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The emulator, a customer and a token.
     let (auth, token, addr) = server_rt.block_on(async {
         let emulator = Emulator::builder()
-            .organization("org", "sk_bench", Some("pk_bench"))
+            .add_organization("org", "sk_bench", Some("pk_bench"))
             .build();
         let admin = Client::builder()
             .organization("org")

@@ -22,7 +22,7 @@
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! // The emulator in process stands in for Rebilly (a real app uses a transport crate).
-//! let emulator = Emulator::builder().organization("org", "sk_test", Some("pk_test")).build();
+//! let emulator = Emulator::builder().add_organization("org", "sk_test", Some("pk_test")).build();
 //! let admin = Client::builder().organization("org").secret_key("sk_test")
 //!     .transport(emulator.clone()).build()?;
 //! admin.credentials().create(NewCredential::new("ada", "s3cret!", "cus_1")).await?;

@@ -193,9 +193,11 @@ fn classify(error: &Error, now: SystemTime) -> Rejection {
                 );
                 Rejection::Misconfigured
             } else if status == http::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-                let retry_after = api
-                    .retry_at
-                    .map(|at| SystemTime::from(at).duration_since(now).unwrap_or(Duration::ZERO));
+                let retry_after = api.retry_at.map(|at| {
+                    SystemTime::from(at)
+                        .duration_since(now)
+                        .unwrap_or(Duration::ZERO)
+                });
                 tracing::warn!(
                     status = status.as_u16(),
                     "rebilly-auth-axum: Rebilly could not verify"

@@ -38,8 +38,7 @@ async fn a_thousand_other_sessions_do_not_undo_a_logout_or_an_invalidation() {
     // refuses it. y: invalidated here only.
     world.emulator.inject(
         RequestMatcher::operation(OperationId::DeleteAuthenticationToken),
-        Fault::Status(http::StatusCode::SERVICE_UNAVAILABLE),
-        100,
+        Fault::Status(http::StatusCode::SERVICE_UNAVAILABLE).times(100),
     );
     assert!(auth.logout(x.expose()).await.is_err(), "the DELETE failed");
     assert_eq!(

@@ -44,7 +44,7 @@ pub struct World {
 impl World {
     pub async fn new() -> Self {
         let emulator = Emulator::builder()
-            .organization(ORG, SECRET_KEY, Some(PUBLISHABLE_KEY))
+            .add_organization(ORG, SECRET_KEY, Some(PUBLISHABLE_KEY))
             .build();
         let admin = Client::builder()
             .organization(ORG)
@@ -114,7 +114,7 @@ impl World {
 
     /// The next `times` verify requests meet `fault`.
     pub fn fault_verifies(&self, fault: Fault, times: usize) {
-        self.emulator.inject(verify_matcher(), fault, times);
+        self.emulator.inject(verify_matcher(), fault.times(times));
     }
 }
 
