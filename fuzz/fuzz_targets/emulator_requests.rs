@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use rebilly_auth_core::HttpTransport;
-use rebilly_auth_testing::Emulator;
+use rebilly_auth_emulator::Emulator;
 
 static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
     tokio::runtime::Builder::new_current_thread()
@@ -29,7 +29,7 @@ const ROUTES: [&str; 6] = [
 
 fuzz_target!(|input: (u8, u8, String, String, u8, Vec<(String, String)>, Vec<u8>)| {
     let (method, route, param, tail, auth, headers, body) = input;
-    let emulator = Emulator::builder().organization("org", "sk_fuzz", Some("pk_fuzz")).build();
+    let emulator = Emulator::builder().add_organization("org", "sk_fuzz", Some("pk_fuzz")).build();
     let mut path = format!("/organizations/org/{}", ROUTES[route as usize % ROUTES.len()]);
     if !param.is_empty() {
         path.push('/');

@@ -19,8 +19,8 @@ use arbitrary::{Arbitrary, Unstructured};
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use rebilly_auth_core::HttpTransport;
-use rebilly_auth_testing::Emulator;
-use rebilly_auth_testing::emulator::ControlApi;
+use rebilly_auth_emulator::Emulator;
+use rebilly_auth_emulator::ControlApi;
 use rebilly_auth_core::OperationId;
 use rebilly_auth_core::routes::ROUTE_TEMPLATES;
 use serde_json::{Value, json};
@@ -931,7 +931,7 @@ fn run(emulator: &Emulator, pool: &mut Pool, step: &Step) {
 
 fuzz_target!(|steps: Vec<Step>| {
     let emulator = Emulator::builder()
-        .organization(ORG, SK, Some(PK))
+        .add_organization(ORG, SK, Some(PK))
         .max_records_per_kind(CAP)
         .journal_capacity(JOURNAL)
         .control_api(ControlApi::new())

@@ -2,13 +2,19 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use rebilly_auth_core::Clock;
+use rebilly_auth_core::test_util::ManualClock;
 use time::OffsetDateTime;
 
 /// The emulator's clock. It never moves by itself: it starts at the time the emulator was built
 /// (whole seconds, UTC) or the time given to the builder, and moves only when a test calls
 /// [`advance`](Self::advance) or [`set`](Self::set). Cloning shares it.
+///
+/// It is core's [`ManualClock`] underneath ([`manual_clock`](Self::manual_clock)) and a core
+/// [`Clock`] itself, so a client or a layer reads the very time the emulator keeps (see
+/// [`Emulator::client`](crate::Emulator::client)).
 ///
 /// ```
 /// use std::time::Duration;
@@ -18,10 +24,17 @@ use time::OffsetDateTime;
 /// let before = emulator.clock().now();
 /// emulator.clock().advance(Duration::from_secs(3600));
 /// assert_eq!(emulator.clock().now() - before, time::Duration::hours(1));
+///
+/// // A core `Clock` reading the same time:
+/// use rebilly_auth_core::Clock;
+/// let system_time: std::time::SystemTime = emulator.clock().now().into();
+/// assert_eq!(Clock::now(emulator.clock()), system_time);
 /// ```
 #[derive(Clone)]
 pub struct EmulatorClock {
-    now: Arc<Mutex<OffsetDateTime>>,
+    manual: ManualClock,
+    /// Held across the read and the write of an advance, so that two advances both count.
+    advancing: Arc<Mutex<()>>,
 }
 
 impl fmt::Debug for EmulatorClock {
@@ -33,26 +46,54 @@ impl fmt::Debug for EmulatorClock {
 impl EmulatorClock {
     pub(crate) fn starting_at(at: OffsetDateTime) -> Self {
         Self {
-            now: Arc::new(Mutex::new(at)),
+            manual: ManualClock::new(at.into()),
+            advancing: Arc::default(),
         }
     }
 
-    /// The current emulated time.
+    /// The current emulated time. Should the core clock underneath have been moved past the
+    /// end of year 9999 (an instant sleep told to wait for ages), it reads the end of 9999.
     pub fn now(&self) -> OffsetDateTime {
-        *self.now.lock().unwrap_or_else(|e| e.into_inner())
+        from_system_time(self.manual.now())
     }
 
     /// Sets the emulated time.
     pub fn set(&self, at: OffsetDateTime) {
-        *self.now.lock().unwrap_or_else(|e| e.into_inner()) = at;
+        self.manual.set(at.into());
     }
 
     /// Moves the emulated time forward. It saturates at the latest time `time` can represent
     /// (the end of year 9999) instead of overflowing, however large `by` is.
     pub fn advance(&self, by: Duration) {
-        let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
-        *now = saturating_add_std(*now, by);
+        let _advancing = self.advancing.lock().unwrap_or_else(|e| e.into_inner());
+        self.set(saturating_add_std(self.now(), by));
     }
+
+    /// Core's manual clock underneath: moving it moves this clock. Give it to
+    /// [`InstantSleep::new`](rebilly_auth_core::test_util::InstantSleep::new) so that a
+    /// client's waits move the emulated time.
+    pub fn manual_clock(&self) -> &ManualClock {
+        &self.manual
+    }
+}
+
+impl Clock for EmulatorClock {
+    fn now(&self) -> SystemTime {
+        self.manual.now()
+    }
+}
+
+/// `at` as an `OffsetDateTime` (UTC), saturating at the ends of the range `time` represents.
+fn from_system_time(at: SystemTime) -> OffsetDateTime {
+    let nanos = match at.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => i128::try_from(after.as_nanos()).unwrap_or(i128::MAX),
+        Err(before) => i128::try_from(before.duration().as_nanos()).map_or(i128::MIN, |n| -n),
+    };
+    OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(if nanos < 0 {
+        time::PrimitiveDateTime::MIN.assume_utc()
+    } else {
+        MAX_INSTANT
+    })
 }
 
 impl EmulatorClock {
@@ -60,10 +101,10 @@ impl EmulatorClock {
     /// (the latest time written as RFC 3339): then it stays and `None` is returned. The
     /// control API's clock advance uses it (422 instead of saturating).
     pub fn try_advance(&self, by: Duration) -> Option<OffsetDateTime> {
-        let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
         let by = time::Duration::try_from(by).ok()?;
-        let next = now.checked_add(by).filter(|next| *next <= LATEST)?;
-        *now = next;
+        let _advancing = self.advancing.lock().unwrap_or_else(|e| e.into_inner());
+        let next = self.now().checked_add(by).filter(|next| *next <= LATEST)?;
+        self.set(next);
         Some(next)
     }
 }

@@ -4,6 +4,9 @@
 use super::state::{MAX_PASSWORD_LENGTH, PasswordCheck, PasswordVerdict, check_password};
 use super::*;
 
+/// The longest password whose pattern check runs inline rather than on the blocking pool.
+const INLINE_PASSWORD_CHECK: usize = 64;
+
 impl Emulator {
     /// Records a request the HTTP face refused before the handler saw it (e.g. 413).
     pub(crate) fn record_refused(&self, parts: &http::request::Parts, status: StatusCode) {
@@ -196,8 +199,14 @@ impl Emulator {
             .options
             .compiled
             .clone();
+        // A short password is checked at once (cheap whatever the pattern, and an in-process
+        // answer ready on the first poll, as a client with an instant sleep needs); a longer
+        // one on tokio's blocking pool, so that no check holds up this task's thread.
+        let length = password.chars().count();
         let verdict = match (&pattern, tokio::runtime::Handle::try_current()) {
-            (Some(_), Ok(runtime)) if password.chars().count() <= MAX_PASSWORD_LENGTH => {
+            (Some(_), Ok(runtime))
+                if (INLINE_PASSWORD_CHECK + 1..=MAX_PASSWORD_LENGTH).contains(&length) =>
+            {
                 let checked = pattern.clone();
                 runtime
                     .spawn_blocking(move || check_password(checked.as_ref(), &password))

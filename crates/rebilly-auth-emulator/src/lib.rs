@@ -51,7 +51,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode};
-use rebilly_auth_core::{BodyLimit, HttpTransport, OperationId, TransportError};
+use rebilly_auth_core::test_util::InstantSleep;
+use rebilly_auth_core::{
+    BodyLimit, Client, HttpTransport, OperationId, RetryPolicy, TransportError,
+};
 use time::OffsetDateTime;
 
 pub use behaviours::{
@@ -325,6 +328,46 @@ impl Emulator {
     /// The emulated clock.
     pub fn clock(&self) -> &EmulatorClock {
         &self.shared.clock
+    }
+
+    /// A ready test client of `organization` on this emulator, in process: its secret key, no
+    /// retries ([`RetryPolicy::none`]), the emulator's [clock](Self::clock), and an
+    /// [`InstantSleep`] on it (a wait returns at once and moves the emulated time). Its
+    /// timeouts are instant too: an answer that is not ready at once, such as one held back by
+    /// [`Fault::Delay`], is a timeout for it; build a client with tokio's sleep for those.
+    ///
+    /// # Panics
+    ///
+    /// If the emulator has no such organization.
+    ///
+    /// ```
+    /// use rebilly_auth_core::models::Login;
+    /// use rebilly_auth_emulator::Emulator;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let emulator = Emulator::builder().add_organization("org", "sk_test", None).build();
+    /// let client = emulator.client("org");
+    /// let refused = client.authentication_tokens().login(Login::password("ada", "pw")).await;
+    /// assert_eq!(refused.unwrap_err().status(), Some(http::StatusCode::UNAUTHORIZED));
+    /// # });
+    /// ```
+    pub fn client(&self, organization: &str) -> Client {
+        let secret_key = lock(&self.shared.state)
+            .organizations
+            .get(organization)
+            .map(|org| org.secret_key.clone())
+            .unwrap_or_else(|| panic!("the emulator has no organization {organization:?}"));
+        let clock = self.shared.clock.clone();
+        let sleep = InstantSleep::new(clock.manual_clock().clone());
+        Client::builder()
+            .organization(organization)
+            .secret_key(secret_key)
+            .retry_policy(RetryPolicy::none())
+            .sleep(Arc::new(sleep))
+            .clock(Arc::new(clock))
+            .transport(self.clone())
+            .build()
+            .expect("an organization id and a secret key are all a client needs")
     }
 
     /// The one-time password last "sent by email" to `username` in `organization`.

@@ -21,7 +21,7 @@ use support::*;
 #[tokio::test]
 async fn all_sixteen_operations_through_the_client() {
     let emu = emulator();
-    let client = client(&emu);
+    let client = emu.client(ORG);
 
     // Options: GET, PUT.
     let options = client.authentication_options().get().await.unwrap();
@@ -150,7 +150,7 @@ async fn all_sixteen_operations_through_the_client() {
 #[tokio::test]
 async fn authentication_rules() {
     let emu = emulator();
-    let c = client(&emu);
+    let c = emu.client(ORG);
     c.credentials()
         .create(NewCredential::new("ada", "pw", "cus_ada"))
         .await
@@ -256,7 +256,7 @@ async fn authentication_rules() {
 #[tokio::test]
 async fn customer_jwt_sees_only_its_own_customer() {
     let emu = emulator();
-    let c = client(&emu);
+    let c = emu.client(ORG);
     let ada = c
         .credentials()
         .create(NewCredential::new("ada", "pw", "cus_ada"))
@@ -346,7 +346,7 @@ async fn customer_jwt_sees_only_its_own_customer() {
 #[tokio::test]
 async fn login_open_behaviours() {
     let emu = emulator();
-    let c = client(&emu);
+    let c = emu.client(ORG);
     c.credentials()
         .create(NewCredential::new("ada", "pw", "cus_ada"))
         .await
@@ -435,7 +435,7 @@ async fn login_open_behaviours() {
 #[tokio::test]
 async fn tokens_expire_and_are_spent() {
     let emu = emulator();
-    let c = client(&emu);
+    let c = emu.client(ORG);
     c.credentials()
         .create(NewCredential::new("ada", "pw", "cus_ada"))
         .await
@@ -489,7 +489,7 @@ async fn tokens_expire_and_are_spent() {
 #[tokio::test]
 async fn jwt_is_signed_and_expires_in_an_hour_unless_told() {
     let emu = emulator();
-    let c = client(&emu);
+    let c = emu.client(ORG);
     c.credentials()
         .create(NewCredential::new("ada", "pw", "cus_ada"))
         .await
@@ -531,7 +531,7 @@ async fn jwt_is_signed_and_expires_in_an_hour_unless_told() {
 #[tokio::test]
 async fn one_time_passwords() {
     let emu = emulator();
-    let c = client(&emu);
+    let c = emu.client(ORG);
     c.credentials()
         .create(NewCredential::new("ada", "pw", "cus_ada"))
         .await
@@ -579,7 +579,7 @@ async fn one_time_passwords() {
 #[tokio::test]
 async fn credentials_open_behaviours() {
     let emu = emulator();
-    let c = client(&emu);
+    let c = emu.client(ORG);
     c.credentials()
         .create(NewCredential::new("ada", "pw", "cus_ada"))
         .await
@@ -675,7 +675,7 @@ async fn credentials_open_behaviours() {
 #[tokio::test]
 async fn reset_tokens_and_409() {
     let emu = emulator();
-    let c = client(&emu);
+    let c = emu.client(ORG);
     let cred = c
         .credentials()
         .create(NewCredential::new("ada", "pw", "cus_ada"))
@@ -733,7 +733,7 @@ async fn reset_tokens_and_409() {
 #[tokio::test]
 async fn pagination_headers_and_clamping() {
     let emu = emulator();
-    let c = client(&emu);
+    let c = emu.client(ORG);
     for i in 0..5 {
         c.credentials()
             .create(NewCredential::new(
@@ -872,7 +872,7 @@ async fn concurrent_clients_lose_and_duplicate_nothing() {
     let emu = emulator();
     let mut tasks = Vec::new();
     for i in 0..32 {
-        let c = client(&emu);
+        let c = emu.client(ORG);
         tasks.push(tokio::spawn(async move {
             let cred = c
                 .credentials()
@@ -908,7 +908,7 @@ async fn concurrent_clients_lose_and_duplicate_nothing() {
     assert_eq!(ids.len(), 32);
     assert_eq!(tokens.len(), 32);
     assert_eq!(winners, 1);
-    let c = client(&emu);
+    let c = emu.client(ORG);
     assert_eq!(c.credentials().list().send().await.unwrap().total, Some(33));
     assert_eq!(
         c.authentication_tokens().list().send().await.unwrap().total,

@@ -132,7 +132,7 @@ async fn null_expired_time_means_default_lifetime_422_or_never() {
 
 /// The SDK's journey through every operation; every non-default setting must pass it.
 async fn journey(emu: &Emulator) {
-    let client = client(emu);
+    let client = emu.client(ORG);
     let options = client.authentication_options().get().await.unwrap();
     let updated = client
         .authentication_options()

@@ -25,7 +25,7 @@ fn controlled() -> Emulator {
 /// [`controlled`], with a credential for `ada`, and the client that made it.
 async fn controlled_with_ada() -> (Emulator, Client) {
     let emu = controlled();
-    let c = client(&emu);
+    let c = emu.client(ORG);
     c.credentials()
         .create(NewCredential::new("ada", "pw", "cus_ada"))
         .await

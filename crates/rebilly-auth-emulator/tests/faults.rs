@@ -22,7 +22,7 @@ fn transport_kind(error: &Error) -> Option<TransportErrorKind> {
 #[tokio::test]
 async fn drop_before_and_after_processing() {
     let emu = emulator();
-    let c = client(&emu);
+    let c = emu.client(ORG);
     let post = RequestMatcher::operation(OperationId::PostCredential);
 
     emu.inject(post.clone(), Fault::DropBeforeProcessing);
@@ -70,7 +70,7 @@ async fn status_faults_and_retries() {
     assert_eq!(emu.executed(OperationId::GetCredentialCollection), 1);
 
     // A status fault after processing: executed, but the client sees 502.
-    let c = client(&emu);
+    let c = emu.client(ORG);
     emu.inject(
         RequestMatcher::operation(OperationId::PostCredential),
         Fault::StatusAfterProcessing(StatusCode::BAD_GATEWAY),
@@ -116,7 +116,7 @@ async fn rate_limited_fault_headers() {
 #[tokio::test]
 async fn garbled_bodies() {
     let emu = emulator();
-    let c = client(&emu);
+    let c = emu.client(ORG);
     let get = RequestMatcher::operation(OperationId::GetAuthenticationOption);
 
     emu.inject(get.clone(), Fault::TruncatedBody);
@@ -185,7 +185,15 @@ async fn garbled_bodies() {
 #[tokio::test]
 async fn delay_and_matching() {
     let emu = emulator();
-    let c = client(&emu);
+    // A delay takes real time: this client waits on tokio's timer, not an instant sleep
+    // (with `emu.client`, the delayed answer would be an instant timeout).
+    let c = Client::builder()
+        .organization(ORG)
+        .secret_key(SK)
+        .retry_policy(RetryPolicy::none())
+        .transport(emu.clone())
+        .build()
+        .unwrap();
     emu.inject(
         RequestMatcher::operation(OperationId::GetCredentialCollection),
         Fault::Delay(Duration::from_millis(150)),

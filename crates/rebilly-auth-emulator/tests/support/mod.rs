@@ -1,10 +1,9 @@
-//! Helpers shared by the integration tests (included with `mod common;`).
+//! Helpers shared by the in-process integration tests (included with `mod support;`).
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use rebilly_auth_core::HttpTransport;
-use rebilly_auth_core::{Client, RetryPolicy};
 use rebilly_auth_emulator::Emulator;
 use serde_json::Value;
 
@@ -17,16 +16,6 @@ pub fn emulator() -> Emulator {
         .add_organization(ORG, SK, Some(PK))
         .add_organization("org-2", "sk_test_2", None)
         .build()
-}
-
-pub fn client(emulator: &Emulator) -> Client {
-    Client::builder()
-        .organization(ORG)
-        .secret_key(SK)
-        .retry_policy(RetryPolicy::none())
-        .transport(emulator.clone())
-        .build()
-        .unwrap()
 }
 
 /// How a raw request authenticates.
