@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Dependency policy (House, item 2), read from `cargo tree -e normal,features` (dev-dependencies
+# excluded), each check printing what it proved and exiting non-zero, naming the offender,
+# when it breaks:
+#   (a) rebilly-auth-testing with its default features pulls in no argument parser and no tokio
+#       `signal` or `rt-multi-thread` (the emulator comes without its `cli` feature);
+#   (b) rebilly-auth-testing with no default features pulls in no HTTP server, regex, HMAC/SHA,
+#       base64 or TLS crate;
+#   (c) rebilly-auth-core's default features pull in no rustls.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+failed=0
+
+# tree PACKAGE [CARGO TREE FLAGS…]: every line of the package's normal dependency tree with
+# features, prefixes stripped ("tokio feature \"signal\"", "hyper v1.6.0", …).
+tree() {
+  local package=$1
+  shift
+  cargo tree --quiet -p "$package" -e normal,features --prefix none "$@" | sort -u
+}
+
+# forbid WHAT TREE PATTERN…: fails when a line of TREE names a crate (or crate feature) of the
+# patterns; a pattern is a crate name, or `crate/feature`.
+forbid() {
+  local what=$1 tree=$2
+  shift 2
+  local found=()
+  for pattern in "$@"; do
+    local name=${pattern%%/*} feature=
+    [ "$pattern" != "$name" ] && feature=${pattern#*/}
+    if [ -n "$feature" ]; then
+      grep -qE "^${name} feature \"${feature}\"" <<<"$tree" && found+=("$pattern")
+    else
+      grep -qE "^${name} v[0-9]" <<<"$tree" && found+=("$pattern")
+    fi
+  done
+  if [ ${#found[@]} -gt 0 ]; then
+    echo "FAILED: $what pulls in: ${found[*]}"
+    failed=1
+  else
+    echo "ok: $what pulls in none of: $*"
+  fi
+}
+
+forbid "rebilly-auth-testing (default features)" \
+  "$(tree rebilly-auth-testing)" \
+  lexopt clap clap_builder pico-args argh gumdrop tokio/signal tokio/rt-multi-thread
+
+forbid "rebilly-auth-testing (--no-default-features)" \
+  "$(tree rebilly-auth-testing --no-default-features)" \
+  hyper hyper-util fancy-regex regex hmac sha2 base64 rustls ring aws-lc-rs aws-lc-sys
+
+forbid "rebilly-auth-core (default features)" \
+  "$(tree rebilly-auth-core)" \
+  rustls tokio-rustls hyper-rustls
+
+exit "$failed"
