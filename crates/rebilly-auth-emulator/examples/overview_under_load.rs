@@ -37,7 +37,7 @@ fn largest_state(orgs: usize) -> (Snapshot, String) {
         .build()
         .unwrap();
     rt.block_on(async {
-        use rebilly_auth_core::models::{credential::NewCredential, token::Login};
+        use rebilly_auth_core::models::{Login, NewCredential};
         client
             .credentials()
             .create(NewCredential::new("u", "pw", "cus_1"))

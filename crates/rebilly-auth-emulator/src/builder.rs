@@ -95,7 +95,7 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Seeds a customer of `organization` (added with [`organization`](Self::organization)).
+    /// Seeds a customer of `organization` (added with [`add_organization`](Self::add_organization)).
     /// An organization with no seeded customer accepts any `customerId`; one with some
     /// refuses others with 422 and `invalidFields` (credential create and upsert,
     /// passwordless login).

@@ -6,11 +6,13 @@
 //!
 //! It implements core's [`HttpTransport`] in process (no sockets) and serves the very same
 //! request handler over loopback HTTP ([`Emulator::serve_on_loopback`]). Clones share state.
-//! See the crate documentation for the behaviour the spec leaves open and what the emulator
-//! chose.
+//! The auth rules, the behaviour the spec leaves open and what the emulator chose, and its
+//! bounds on hostile input are described in `rebilly-auth-testing`'s crate documentation;
+//! the [control API](control) in its module.
 //!
 //! ```
-//! use rebilly_auth_core::{Client, models::credential::NewCredential, models::token::Login};
+//! use rebilly_auth_core::Client;
+//! use rebilly_auth_core::models::{Login, NewCredential};
 //! use rebilly_auth_emulator::Emulator;
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use http::{Method, StatusCode};
 use rebilly_auth_core::OperationId;
-use rebilly_auth_core::models::credential::NewCredential;
-use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::models::options::AuthenticationOptions;
-use rebilly_auth_core::models::reset_password_token::NewResetPasswordToken;
-use rebilly_auth_core::models::token::Login;
+use rebilly_auth_core::models::AuthenticationOptions;
+use rebilly_auth_core::models::Exchange;
+use rebilly_auth_core::models::Login;
+use rebilly_auth_core::models::NewCredential;
+use rebilly_auth_core::models::NewResetPasswordToken;
 use rebilly_auth_core::{Auth, Deletion, Upserted};
 use rebilly_auth_emulator::jwt;
 use serde_json::json;

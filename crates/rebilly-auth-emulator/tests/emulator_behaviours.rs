@@ -5,11 +5,11 @@
 mod support;
 
 use http::Method;
-use rebilly_auth_core::models::credential::NewCredential;
-use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::models::options::AuthenticationOptions;
-use rebilly_auth_core::models::reset_password_token::NewResetPasswordToken;
-use rebilly_auth_core::models::token::Login;
+use rebilly_auth_core::models::AuthenticationOptions;
+use rebilly_auth_core::models::Exchange;
+use rebilly_auth_core::models::Login;
+use rebilly_auth_core::models::NewCredential;
+use rebilly_auth_core::models::NewResetPasswordToken;
 use rebilly_auth_emulator::Emulator;
 use rebilly_auth_emulator::{
     Behaviours, ErrorContentType, NullExpiredTime, OptionsUpdate, Pagination, WrongPassword,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, StatusCode};
-use rebilly_auth_core::models::credential::NewCredential;
+use rebilly_auth_core::models::NewCredential;
 use rebilly_auth_core::{Client, HttpTransport};
 use rebilly_auth_emulator::Emulator;
 use rebilly_auth_emulator::{ControlApi, Fault, Snapshot};
@@ -165,9 +165,7 @@ async fn outbox_clock_journal_and_overview() {
     for _ in 0..2 {
         let issued = c
             .authentication_tokens()
-            .login(
-                rebilly_auth_core::models::token::Login::password("ada", "pw").otp_required(true),
-            )
+            .login(rebilly_auth_core::models::Login::password("ada", "pw").otp_required(true))
             .await
             .unwrap();
         tokens.push(issued.token.expose().to_owned());

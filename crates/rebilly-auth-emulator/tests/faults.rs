@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use http::{Method, StatusCode};
 use rebilly_auth_core::OperationId;
-use rebilly_auth_core::models::credential::NewCredential;
+use rebilly_auth_core::models::NewCredential;
 use rebilly_auth_core::{Client, Error, RetryPolicy, TransportErrorKind};
 use rebilly_auth_emulator::{Fault, RequestMatcher};
 use serde_json::json;
