@@ -48,6 +48,10 @@
 //! prints its URI (which holds token values) and headers, and mockall prints the `Debug` of a
 //! request no expectation matched. Use test-only tokens with `MockHttpTransport`, and never log
 //! raw `http::Request`s in a custom transport.
+//!
+//! ## Features
+//!
+#![doc = document_features::document_features!()]
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

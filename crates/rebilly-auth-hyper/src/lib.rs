@@ -73,6 +73,10 @@
 //! let transport = HyperTransport::from_connector(https);
 //! # Ok::<_, Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! ## Features
+//!
+#![doc = document_features::document_features!()]
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -78,6 +78,10 @@
 //! let transport = ReqwestTransport::from_client(client);
 //! # Ok::<_, Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! ## Features
+//!
+#![doc = document_features::document_features!()]
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -140,6 +140,10 @@
 //! [tower]: https://docs.rs/tower
 //! [`Client`]: rebilly_auth_core::Client
 //! [`TimeoutLayer`]: timeout
+//!
+//! ## Features
+//!
+#![doc = document_features::document_features!()]
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
