@@ -498,7 +498,7 @@ fn emulator(client_rt: &Runtime, server_rt: &Runtime) {
     println!("|---|---:|---|---:|---:|---:|---:|---:|---:|");
     for with_list in [true, false] {
         let emulator = Emulator::builder()
-            .organization(ORG, KEY, None)
+            .add_organization(ORG, KEY, None)
             .rate_limit(u64::MAX / 2)
             .build();
         let server = server_rt.block_on(emulator.serve_on_loopback()).unwrap();

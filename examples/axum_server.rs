@@ -108,7 +108,7 @@ async fn logout(session: CurrentSession) -> impl IntoResponse {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The embedded emulator, with one customer.
     let emulator = Emulator::builder()
-        .organization(ORG, SECRET_KEY, Some(PUBLISHABLE_KEY))
+        .add_organization(ORG, SECRET_KEY, Some(PUBLISHABLE_KEY))
         .build();
     let admin = Client::builder()
         .organization(ORG)

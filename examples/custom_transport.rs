@@ -117,7 +117,7 @@ impl HttpTransport for Blocking {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let emulator = Emulator::builder()
-        .organization("org", "sk_example", None)
+        .add_organization("org", "sk_example", None)
         .build();
 
     println!("1. A metering wrapper around the in-process emulator");

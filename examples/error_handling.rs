@@ -15,7 +15,7 @@ use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let emulator = Emulator::builder()
-        .organization("org", "sk_example", None)
+        .add_organization("org", "sk_example", None)
         .build();
     let client = Client::builder()
         .organization("org")
@@ -59,7 +59,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Fault::RateLimited {
             retry_after: Duration::from_secs(1),
         },
-        1,
     );
     let page = client.credentials().list().send_with_meta().await?;
     println!(
@@ -73,7 +72,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Fault::RateLimited {
             retry_after: Duration::from_secs(3600),
         },
-        1,
     );
     match client.credentials().list().await {
         Err(error) if error.is_rate_limited() => {
@@ -86,14 +84,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     emulator.inject(
         RequestMatcher::operation(OperationId::GetCredentialCollection),
         Fault::Status(http::StatusCode::BAD_GATEWAY),
-        1,
     );
     let page = client.credentials().list().send_with_meta().await?;
     println!("502 on a GET: retried, {} attempts", page.meta.attempts);
     emulator.inject(
         RequestMatcher::operation(OperationId::PostCredential),
         Fault::StatusAfterProcessing(http::StatusCode::BAD_GATEWAY),
-        1,
     );
     let created = client
         .credentials()

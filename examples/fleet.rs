@@ -162,7 +162,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .token;
     let token = token.expose();
 
-    println!("Three servers on one Redis: {}", servers.iter().map(|s| s.0.to_string()).collect::<Vec<_>>().join(", "));
+    println!(
+        "Three servers on one Redis: {}",
+        servers
+            .iter()
+            .map(|s| s.0.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     println!("\n# ada's token works on every server:");
     for (addr, _, _) in &servers {
         let code = status("GET", *addr, "/me", token).await?;
@@ -188,7 +195,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         refused += usize::from(code == 401);
         println!("curl -i -H 'Authorization: Bearer {token}' http://{addr}/me   # {code}");
     }
-    let verifies: u64 = servers.iter().map(|s| s.1.metrics().upstream_verifies).sum();
+    let verifies: u64 = servers
+        .iter()
+        .map(|s| s.1.metrics().upstream_verifies)
+        .sum();
     println!("\nUpstream verifies for 3 servers: {verifies} (one, shared through Redis).");
     if refused != 2 {
         eprintln!("unexpected: the logout was not refused by both other servers");

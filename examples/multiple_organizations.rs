@@ -12,8 +12,8 @@ use rebilly_auth_testing::emulator::Emulator;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let emulator = Emulator::builder()
-        .organization("acme", "sk_acme", None)
-        .organization("globex", "sk_globex", None)
+        .add_organization("acme", "sk_acme", None)
+        .add_organization("globex", "sk_globex", None)
         .build();
     // The client's defaults: organization acme with its key.
     let client = Client::builder()

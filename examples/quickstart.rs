@@ -13,10 +13,10 @@ mod support;
 
 use futures_util::StreamExt;
 use rebilly_auth_reqwest::auth_core::models::CredentialId;
-use rebilly_auth_reqwest::auth_core::models::NewCredential;
 use rebilly_auth_reqwest::auth_core::models::Exchange;
-use rebilly_auth_reqwest::auth_core::models::NewResetPasswordToken;
 use rebilly_auth_reqwest::auth_core::models::Login;
+use rebilly_auth_reqwest::auth_core::models::NewCredential;
+use rebilly_auth_reqwest::auth_core::models::NewResetPasswordToken;
 use rebilly_auth_reqwest::auth_core::{Auth, Upserted};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;

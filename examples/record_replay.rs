@@ -6,8 +6,8 @@
 //! ```
 
 use rebilly_auth_core::Client;
-use rebilly_auth_core::models::NewCredential;
 use rebilly_auth_core::models::Login;
+use rebilly_auth_core::models::NewCredential;
 use rebilly_auth_testing::cassette::{Cassette, Recorder, Replayer};
 use rebilly_auth_testing::emulator::Emulator;
 
@@ -34,7 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. Record: wrap the real transport (ReqwestTransport against your sandbox; the emulator
     //    here, so the example runs offline) and save the cassette.
     let emulator = Emulator::builder()
-        .organization("org", SECRET_KEY, None)
+        .add_organization("org", SECRET_KEY, None)
         .build();
     let recorder = Recorder::new(emulator);
     let client = Client::builder()

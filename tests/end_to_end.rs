@@ -5,11 +5,11 @@
 //! Each scenario is written once, generic over the transport, and instantiated for both.
 
 use rebilly_auth_core::OperationId;
-use rebilly_auth_core::models::NewCredential;
-use rebilly_auth_core::models::Exchange;
 use rebilly_auth_core::models::AuthenticationOptions;
-use rebilly_auth_core::models::NewResetPasswordToken;
+use rebilly_auth_core::models::Exchange;
 use rebilly_auth_core::models::Login;
+use rebilly_auth_core::models::NewCredential;
+use rebilly_auth_core::models::NewResetPasswordToken;
 use rebilly_auth_core::{Auth, Client, Deletion, HttpTransport, Upserted};
 use rebilly_auth_hyper::HyperTransport;
 use rebilly_auth_reqwest::ReqwestTransport;
@@ -28,8 +28,8 @@ async fn start() -> (Emulator, ServerHandle) {
 /// The emulator under `behaviours` (where the live API's answer is uncertain), on loopback.
 async fn start_with(behaviours: Behaviours) -> (Emulator, ServerHandle) {
     let emulator = Emulator::builder()
-        .organization(ORG_A, SK_A, Some(PK_A))
-        .organization(ORG_B, SK_B, None)
+        .add_organization(ORG_A, SK_A, Some(PK_A))
+        .add_organization(ORG_B, SK_B, None)
         .behaviours(behaviours)
         .build();
     let server = emulator.serve_on_loopback().await.expect("serve");

@@ -23,9 +23,9 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use http::StatusCode;
 use rebilly_auth_core::OperationId;
-use rebilly_auth_core::models::NewCredential;
 use rebilly_auth_core::models::Exchange;
 use rebilly_auth_core::models::Login;
+use rebilly_auth_core::models::NewCredential;
 use rebilly_auth_core::{
     Client, Deletion, Error, HttpTransport, RetryPolicy, TransportError, Upserted,
 };
@@ -372,7 +372,7 @@ fn describe<T>(result: &Result<T, Error>, ok: impl Fn(&T) -> String) -> String {
 
 /// Runs one cell with `transport`.
 async fn run_cell<T: HttpTransport + 'static>(transport: T, row: Row, class: Class) -> Cell {
-    let emulator = Emulator::builder().organization(ORG, KEY, None).build();
+    let emulator = Emulator::builder().add_organization(ORG, KEY, None).build();
     let server = emulator.serve_on_loopback().await.expect("serve");
     let client = Client::builder()
         .server_url(server.url())
@@ -410,7 +410,7 @@ async fn run_cell<T: HttpTransport + 'static>(transport: T, row: Row, class: Cla
     };
     let id = existing.as_ref().map(|c| c.id.clone());
     let operation = class.operation();
-    emulator.inject(RequestMatcher::operation(operation), row.fault(), 1);
+    emulator.inject(RequestMatcher::operation(operation), row.fault());
 
     let started = Instant::now();
     let outcome = match class {

@@ -22,9 +22,9 @@ use http::Method;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use rebilly_auth_core::OperationId;
-use rebilly_auth_core::models::NewCredential;
 use rebilly_auth_core::models::Exchange;
 use rebilly_auth_core::models::Login;
+use rebilly_auth_core::models::NewCredential;
 use rebilly_auth_core::{Auth, Client, Error, HttpTransport, RetryPolicy};
 use rebilly_auth_hyper::HyperTransport;
 use rebilly_auth_reqwest::ReqwestTransport;
@@ -347,7 +347,9 @@ fn header_values_with_control_bytes_are_refused_before_sending() {
 /// hostile tokens and organizations, over `transport`.
 fn over_sockets<T: HttpTransport + 'static>(make: impl Fn() -> T) {
     let rt = runtime();
-    let emulator = Emulator::builder().organization(ORG, KEY, Some(PK)).build();
+    let emulator = Emulator::builder()
+        .add_organization(ORG, KEY, Some(PK))
+        .build();
     let server = rt.block_on(emulator.serve_on_loopback()).unwrap();
     let client = Arc::new(
         Client::builder()
@@ -611,7 +613,9 @@ fn the_emulator_never_panics() {
             rt.block_on(async {
                 // An organization with a credential, a live token, a JWT and a reset token,
                 // so that arbitrary requests reach deep into the handlers.
-                let emulator = Emulator::builder().organization(ORG, KEY, Some(PK)).build();
+                let emulator = Emulator::builder()
+                    .add_organization(ORG, KEY, Some(PK))
+                    .build();
                 let client = Client::builder()
                     .organization(ORG)
                     .secret_key(KEY)
@@ -637,11 +641,7 @@ fn the_emulator_never_panics() {
                     .token;
                 let reset = client
                     .reset_password_tokens()
-                    .create(
-                        rebilly_auth_core::models::NewResetPasswordToken::new(
-                            "ada",
-                        ),
-                    )
+                    .create(rebilly_auth_core::models::NewResetPasswordToken::new("ada"))
                     .await
                     .unwrap()
                     .token;

@@ -25,7 +25,7 @@ fn for_org(builder: ClientBuilder) -> Client {
 #[tokio::test]
 async fn a_user_function_takes_every_kind_of_client() {
     let emulator = Emulator::builder()
-        .organization("org", "sk_org", None)
+        .add_organization("org", "sk_org", None)
         .build();
     let server = emulator.serve_on_loopback().await.unwrap();
 

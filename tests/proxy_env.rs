@@ -19,8 +19,8 @@ use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rebilly_auth_core::models::NewCredential;
 use rebilly_auth_core::models::Login;
+use rebilly_auth_core::models::NewCredential;
 use rebilly_auth_core::{Client, ClientBuilder, RetryPolicy};
 use rebilly_auth_hyper::HyperTransport;
 use rebilly_auth_reqwest::ReqwestTransport;
@@ -150,7 +150,7 @@ fn calls_over_loopback() {
         .unwrap();
     runtime.block_on(async {
         let emulator = Emulator::builder()
-            .organization(ORG, SECRET_KEY, None)
+            .add_organization(ORG, SECRET_KEY, None)
             .build();
         let v4 = emulator.serve_on_loopback().await.unwrap();
         let port = v4.addr().port();

@@ -320,7 +320,6 @@ async fn transport_errors<T: HttpTransport + Clone + 'static>(
     emulator.inject(
         RequestMatcher::operation(OperationId::GetAuthenticationTokenVerification),
         Fault::DropBeforeProcessing,
-        1,
     );
     let dropped = client
         .authentication_tokens()
@@ -333,7 +332,6 @@ async fn transport_errors<T: HttpTransport + Clone + 'static>(
     emulator.inject(
         RequestMatcher::operation(OperationId::PostAuthenticationTokenExchange),
         Fault::DropBeforeProcessing,
-        1,
     );
     let unknown = client
         .authentication_tokens()
@@ -510,7 +508,7 @@ async fn no_secret_in_any_output() {
     // --- Over loopback: the flow with TRACE output of every target captured, and the
     // transport errors of both transports.
     let emulator = Emulator::builder()
-        .organization(ORG, SECRET_KEY, Some(PUBLISHABLE_KEY))
+        .add_organization(ORG, SECRET_KEY, Some(PUBLISHABLE_KEY))
         .build();
     let server = emulator.serve_on_loopback().await.unwrap();
     let url = server.url();

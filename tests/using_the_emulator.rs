@@ -16,10 +16,10 @@
 use std::time::Duration;
 
 use rebilly_auth_core::OperationId;
-use rebilly_auth_core::models::NewCredential;
-use rebilly_auth_core::models::{Exchange, Jwt};
 use rebilly_auth_core::models::AuthenticationOptions;
 use rebilly_auth_core::models::Login;
+use rebilly_auth_core::models::NewCredential;
+use rebilly_auth_core::models::{Exchange, Jwt};
 use rebilly_auth_core::{Auth, Client, Error};
 use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher};
 
@@ -63,7 +63,7 @@ const SECRET_KEY: &str = "sk_test_123";
 /// An emulator with one organization, and a client that talks to it in process.
 async fn setup() -> (Emulator, Client) {
     let emulator = Emulator::builder()
-        .organization(ORG, SECRET_KEY, Some("pk_test_123"))
+        .add_organization(ORG, SECRET_KEY, Some("pk_test_123"))
         .build();
     let client = Client::builder()
         .organization(ORG)
@@ -190,7 +190,6 @@ async fn the_login_survives_a_rate_limit() {
         Fault::RateLimited {
             retry_after: Duration::ZERO,
         },
-        1,
     );
     login_and_get_jwt(&client, "ada@example.com", "correct horse", String::new)
         .await

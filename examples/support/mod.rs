@@ -56,7 +56,7 @@ pub(crate) async fn setup_with(
         }
         None => {
             let emulator = Emulator::builder()
-                .organization(EMBEDDED_ORG, EMBEDDED_SECRET, Some(EMBEDDED_PUBLISHABLE))
+                .add_organization(EMBEDDED_ORG, EMBEDDED_SECRET, Some(EMBEDDED_PUBLISHABLE))
                 .build();
             let server = emulator.serve_on_loopback().await?;
             (

@@ -3,10 +3,10 @@
 
 use std::fmt::Display;
 
-use rebilly_auth_reqwest::auth_core::models::NewCredential;
 use rebilly_auth_reqwest::auth_core::models::Exchange;
-use rebilly_auth_reqwest::auth_core::models::NewResetPasswordToken;
 use rebilly_auth_reqwest::auth_core::models::Login;
+use rebilly_auth_reqwest::auth_core::models::NewCredential;
+use rebilly_auth_reqwest::auth_core::models::NewResetPasswordToken;
 use rebilly_auth_reqwest::auth_core::{Auth, Upserted};
 
 use super::Setup;

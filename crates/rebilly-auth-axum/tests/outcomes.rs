@@ -140,7 +140,7 @@ async fn an_answer_about_another_token_or_without_customer_is_a_502() {
     let token = "tok_asked_about_0123456789";
 
     // Token mismatch.
-    fake.push_json(
+    fake.respond(
         200,
         &serde_json::json!({"username": "ada", "customerId": "cus_1", "token": "tok_someone_else_0123"}),
     );
@@ -149,7 +149,7 @@ async fn an_answer_about_another_token_or_without_customer_is_a_502() {
     fake.respond(200, &TokenVerification::new("ada"));
     assert_eq!(get_me(&app, token).await.status, 502);
     // An unexpected status (400).
-    fake.push_json(400, &serde_json::json!({"title": "bad request"}));
+    fake.respond(400, &serde_json::json!({"title": "bad request"}));
     assert_eq!(get_me(&app, token).await.status, 502);
     assert_eq!(fake.request_count(), 3, "none of them was cached");
     assert_eq!(auth.metrics().upstream_bad_answer, 3);
@@ -193,7 +193,7 @@ async fn a_connect_failure_is_a_503() {
     let capture = Capture::start();
     let fake = RecordingTransport::new();
     let (_auth, app) = layer_over(&fake);
-    fake.push_error(TransportError::connect("connection refused"));
+    fake.respond_error(TransportError::connect("connection refused"));
     let answer = get_me(&app, "tok_connect_failure_0123").await;
     assert_eq!(answer.status, 503);
     assert_eq!(answer.retry_after(), None);

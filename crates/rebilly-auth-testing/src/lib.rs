@@ -52,8 +52,8 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use rebilly_auth_core::{Client, models::credential::NewCredential, models::token::Login};
-//! use rebilly_auth_core::models::jwt::Exchange;
+//! use rebilly_auth_core::{Client, models::NewCredential, models::Login};
+//! use rebilly_auth_core::models::Exchange;
 //! use rebilly_auth_core::OperationId;
 //! use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher};
 //!

@@ -4,10 +4,10 @@
 mod common;
 
 use common::*;
-use rebilly_auth_core::models::credential::NewCredential;
-use rebilly_auth_core::models::jwt::Exchange;
-use rebilly_auth_core::models::reset_password_token::NewResetPasswordToken;
-use rebilly_auth_core::models::token::Login;
+use rebilly_auth_core::models::Exchange;
+use rebilly_auth_core::models::Login;
+use rebilly_auth_core::models::NewCredential;
+use rebilly_auth_core::models::NewResetPasswordToken;
 use rebilly_auth_core::{Client, RetryPolicy};
 use rebilly_auth_testing::cassette::{Cassette, Recorder, Replayer};
 

@@ -144,7 +144,6 @@
 //! ## Features
 //!
 #![doc = document_features::document_features!()]
-
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

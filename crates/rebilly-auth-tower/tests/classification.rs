@@ -17,8 +17,8 @@ use http_body_util::{BodyExt, Full};
 use rebilly_auth_hyper::hyper::body::Incoming;
 use rebilly_auth_hyper::hyper_util;
 use rebilly_auth_testing::emulator::Emulator;
-use rebilly_auth_tower::auth_core::models::credential::NewCredential;
-use rebilly_auth_tower::auth_core::models::token::Login;
+use rebilly_auth_tower::auth_core::models::Login;
+use rebilly_auth_tower::auth_core::models::NewCredential;
 use rebilly_auth_tower::auth_core::{Client, Error, RetryPolicy, transport_fn};
 use rebilly_auth_tower::{
     BoxError, Classifier, ErrorClass, HttpTransport, TowerTransport, TransportError,
@@ -262,7 +262,7 @@ async fn client_failing_first_with(
     first_error: fn() -> TransportError,
 ) -> (Client, Arc<AtomicUsize>) {
     let emulator = Emulator::builder()
-        .organization("org", "sk_test", Some("pk_test"))
+        .add_organization("org", "sk_test", Some("pk_test"))
         .build();
     let setup = Client::builder()
         .organization("org")

@@ -8,8 +8,8 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode};
 use http_body_util::Full;
 use rebilly_auth_testing::emulator::Emulator;
-use rebilly_auth_tower::auth_core::models::credential::NewCredential;
-use rebilly_auth_tower::auth_core::models::token::Login;
+use rebilly_auth_tower::auth_core::models::Login;
+use rebilly_auth_tower::auth_core::models::NewCredential;
 use rebilly_auth_tower::auth_core::{Client, transport_fn};
 use rebilly_auth_tower::{
     BodyLimit, HttpTransport, TowerTransport, TransportError, TransportErrorKind, TransportService,
@@ -148,7 +148,7 @@ async fn the_body_limit_holds_on_the_way_back() {
 #[tokio::test]
 async fn a_client_over_the_round_trip_logs_in_and_verifies() {
     let emulator = Emulator::builder()
-        .organization("org", "sk_test", Some("pk_test"))
+        .add_organization("org", "sk_test", Some("pk_test"))
         .build();
     let client = Client::builder()
         .organization("org")

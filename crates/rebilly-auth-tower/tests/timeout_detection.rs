@@ -11,9 +11,9 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode};
 use http_body_util::Full;
 use rebilly_auth_testing::emulator::Emulator;
-use rebilly_auth_tower::auth_core::models::credential::NewCredential;
-use rebilly_auth_tower::auth_core::models::jwt::Exchange;
-use rebilly_auth_tower::auth_core::models::token::{AuthToken, Login};
+use rebilly_auth_tower::auth_core::models::Exchange;
+use rebilly_auth_tower::auth_core::models::NewCredential;
+use rebilly_auth_tower::auth_core::models::{AuthToken, Login};
 use rebilly_auth_tower::auth_core::{Client, Error, RetryPolicy, transport_fn};
 use rebilly_auth_tower::{
     HttpTransport, TimedOut, TimeoutLayer, TowerTransport, TransportErrorKind, TransportService,
@@ -26,7 +26,7 @@ const TIMEOUT: Duration = Duration::from_millis(200);
 /// The emulator, with one customer logged in; returns it, a direct client, and the token.
 async fn emulator_with_a_session() -> (Emulator, Client, AuthToken) {
     let emulator = Emulator::builder()
-        .organization("org", "sk_test", Some("pk_test"))
+        .add_organization("org", "sk_test", Some("pk_test"))
         .build();
     let direct = Client::builder()
         .organization("org")

@@ -68,7 +68,7 @@ fn journey(transport: impl HttpTransport + 'static) -> (LogCapture, String) {
 
 fn emulator() -> Emulator {
     Emulator::builder()
-        .organization("leak-org", SECRET_KEY, None)
+        .add_organization("leak-org", SECRET_KEY, None)
         .build()
 }
 

@@ -13,13 +13,13 @@
 //! | [`Jwt`] | [`CustomerJwt`] (exchange) |
 //! | [`ResetToken`] | [`ResetPasswordToken`], [`NewResetPasswordToken`] (`client.reset_password_tokens()`) |
 
-pub mod credential;
-pub mod jwt;
-pub mod link;
-pub mod options;
-pub mod problem;
-pub mod reset_password_token;
-pub mod token;
+mod credential;
+mod jwt;
+mod link;
+pub(crate) mod options;
+mod problem;
+mod reset_password_token;
+mod token;
 
 use std::fmt;
 

@@ -148,7 +148,7 @@ impl RecordingTransport {
     /// included for hand-written wire JSON.
     ///
     /// ```
-    /// use rebilly_auth_core::models::token::TokenVerification;
+    /// use rebilly_auth_core::models::TokenVerification;
     /// use rebilly_auth_testing::RecordingTransport;
     ///
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -228,18 +228,6 @@ impl RecordingTransport {
     pub fn respond_error(&self, error: TransportError) -> &Self {
         self.lock().queue.push_back(Scripted::Error(error));
         self
-    }
-
-    // Transitional, for callers outside this crate's owner's files (the axum crate's tests):
-    // remove once they use `respond` / `respond_error`.
-    #[doc(hidden)]
-    pub fn push_json(&self, status: u16, value: &Value) -> &Self {
-        self.respond(status, value)
-    }
-
-    #[doc(hidden)]
-    pub fn push_error(&self, error: TransportError) -> &Self {
-        self.respond_error(error)
     }
 
     /// Answers requests with `responder` once the queue is empty.
