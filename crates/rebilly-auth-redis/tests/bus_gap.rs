@@ -25,6 +25,7 @@ async fn no_acceptance_after_a_gap() {
         let store = RedisStore::builder(server.url())
             .digest_key(DIGEST_KEY)
             .reconnect_delay(Duration::from_secs(1))
+            .command_timeout(Duration::from_secs(2))
             .build()
             .await
             .unwrap();

@@ -200,6 +200,9 @@ impl World {
 pub async fn store(url: &str) -> RedisStore {
     RedisStore::builder(url)
         .digest_key(DIGEST_KEY)
+        // Generous on a loaded 2-core CI machine: a missed deadline would make the node run
+        // degraded, which these count-based tests are not about.
+        .command_timeout(std::time::Duration::from_secs(2))
         .build()
         .await
         .unwrap()
