@@ -115,14 +115,17 @@ impl ConformanceEnv {
         let key = rustls::pki_types::PrivateKeyDer::Pkcs8(
             rustls::pki_types::PrivatePkcs8KeyDer::from(leaf_key.serialize_der()),
         );
-        let mut server = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_no_client_auth()
-        .with_single_cert(vec![leaf.der().clone(), ca_cert.der().clone()], key)
-        .expect("server TLS config");
+        // The test server's side stays on ring (the suite's only provider); newer rustls
+        // deprecates ring's provider for lacking post-quantum key exchange. `allow`, not
+        // `expect`: the rustls versions the lower bound admits do not deprecate it.
+        #[allow(deprecated)]
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut server = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![leaf.der().clone(), ca_cert.der().clone()], key)
+            .expect("server TLS config");
         server.alpn_protocols = vec![b"http/1.1".to_vec()];
         Self {
             ca_cert_der: ca_cert.der().to_vec(),
