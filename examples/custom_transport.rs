@@ -156,10 +156,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transport(Metered::new(Blocking::new()))
         .build()?;
     let options = client.authentication_options().get().await?;
-    println!(
-        "  options over ureq: authTokenTtl = {:?}",
-        options.auth_token_ttl
-    );
+    match options.auth_token_ttl {
+        Some(ttl) => println!("  options over ureq: authTokenTtl = {ttl} s"),
+        None => println!("  options over ureq: authTokenTtl not set"),
+    }
     server.shutdown().await;
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! cargo run --example error_handling
 //! ```
 
+use rebilly_auth_core::reexports::time::format_description::well_known::Rfc3339;
 use std::time::Duration;
 
 use rebilly_auth_core::OperationId;
@@ -40,10 +41,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .create(NewCredential::new("ada", "a long password", "cus_2"))
         .await;
     if let Err(error) = &duplicate {
-        println!(
-            "validation failed with HTTP {:?}:",
-            error.status().map(|s| s.as_u16())
-        );
+        match error.status() {
+            Some(status) => println!("validation failed with HTTP {}:", status.as_u16()),
+            None => println!("validation failed:"),
+        }
         for field in error.invalid_fields() {
             println!(
                 "  {}: {}",
@@ -75,7 +76,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     match client.credentials().list().await {
         Err(error) if error.is_rate_limited() => {
-            println!("rate limited; retry at {:?}", error.retry_at());
+            match error.retry_at().and_then(|at| at.format(&Rfc3339).ok()) {
+                Some(at) => println!("rate limited; retry at {at}"),
+                None => println!("rate limited; no retry time given"),
+            }
         }
         other => println!("unexpected: {other:?}"),
     }

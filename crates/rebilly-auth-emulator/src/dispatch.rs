@@ -40,9 +40,7 @@ impl Emulator {
         let origin = cors::allowed_origin(&self.shared.cors_origins, &parts.headers);
         let cors_on = !self.shared.cors_origins.is_empty();
         let mut parsed = routes::parse(&method, parts.uri.path());
-        if method == Method::OPTIONS
-            && let Some(route) = &parsed
-        {
+        if let Some(route) = parsed.as_ref().filter(|_| method == Method::OPTIONS) {
             // Preflights are answered before authentication: browsers send no credentials.
             let reply = cors::preflight(route.template, origin.as_ref());
             lock(&self.shared.journal).record(LoggedRequest {
@@ -57,13 +55,14 @@ impl Emulator {
             });
             return Outcome::Reply(reply);
         }
-        if method == Method::HEAD
-            && let Some(route) = &mut parsed
-            && let Some(get) = OperationId::from_route(&Method::GET, route.template)
-        {
-            // HEAD is answered like GET; each face drops the body.
-            route.operation = Some(get);
-            parts.method = Method::GET;
+        if method == Method::HEAD {
+            if let Some(route) = &mut parsed {
+                if let Some(get) = OperationId::from_route(&Method::GET, route.template) {
+                    // HEAD is answered like GET; each face drops the body.
+                    route.operation = Some(get);
+                    parts.method = Method::GET;
+                }
+            }
         }
         let operation = parsed.as_ref().and_then(|p| p.operation);
         let mut fault = faults::take(&mut lock(&self.shared.faults), &method, operation);
