@@ -5,7 +5,6 @@
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
 use axum::Router;
 use axum::body::Body;
@@ -15,25 +14,14 @@ use http_body_util::BodyExt;
 use rebilly_auth_axum::{AuthenticatedCustomer, CurrentSession, RebillyAuth, RebillyAuthBuilder};
 use rebilly_auth_core::OperationId;
 use rebilly_auth_core::models::{AuthToken, Login, NewCredential};
-use rebilly_auth_core::{Auth, Client, Clock};
-use rebilly_auth_testing::emulator::{Emulator, EmulatorClock, Fault, RequestMatcher};
+use rebilly_auth_core::{Auth, Client};
+use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher};
 use tower::ServiceExt;
 use tracing_subscriber::fmt::format::FmtSpan;
 
 pub const ORG: &str = "org";
 pub const SECRET_KEY: &str = "sk_test_axum";
 pub const PUBLISHABLE_KEY: &str = "pk_test_axum";
-
-/// The emulator's clock as core's `Clock`: the layer checks cache entries against the very
-/// time the emulator expires tokens with.
-#[derive(Debug, Clone)]
-pub struct EmuClock(pub EmulatorClock);
-
-impl Clock for EmuClock {
-    fn now(&self) -> SystemTime {
-        SystemTime::from(self.0.now())
-    }
-}
 
 /// An emulator with two customers.
 pub struct World {
@@ -62,8 +50,10 @@ impl World {
         Self { emulator, admin }
     }
 
-    pub fn clock(&self) -> EmuClock {
-        EmuClock(self.emulator.clock().clone())
+    /// The emulator's clock, a core `ManualClock`: the layer checks cache entries against the
+    /// very time the emulator expires tokens with.
+    pub fn clock(&self) -> rebilly_auth_core::test_util::ManualClock {
+        self.emulator.clock().manual_clock().clone()
     }
 
     pub async fn login(&self, user: &str) -> AuthToken {
