@@ -1,14 +1,19 @@
 //! Cassette round trip: no secret reaches the file, and replay serves it back.
 #![cfg(feature = "emulator")]
 
-mod common;
-
-use common::*;
 use rebilly_auth_core::models::Exchange;
 use rebilly_auth_core::models::Login;
 use rebilly_auth_core::models::NewCredential;
 use rebilly_auth_core::models::NewResetPasswordToken;
-use rebilly_auth_core::{Client, RetryPolicy};
+use rebilly_auth_core::{Client, RetryPolicy, error_chain};
+use rebilly_auth_testing::emulator::Emulator;
+
+const ORG: &str = "org-1";
+const SK: &str = "sk_test_1";
+
+fn emulator() -> Emulator {
+    Emulator::builder().add_organization(ORG, SK, None).build()
+}
 use rebilly_auth_testing::cassette::{Cassette, Recorder, Replayer};
 
 async fn scenario(client: &Client) -> Vec<String> {
@@ -68,16 +73,13 @@ async fn round_trip_without_secrets() {
     let mut secrets = vec![SK.to_owned(), "hunter2-password".to_owned()];
     let log = emu.request_log();
     assert_eq!(log.len(), 6);
-    let tokens = raw(
-        &emu,
-        http::Method::GET,
-        &path("/password-tokens"),
-        As::Secret(SK),
-        None,
-    )
-    .await
-    .json();
-    secrets.push(tokens[0]["token"].as_str().unwrap().to_owned());
+    let tokens = emu
+        .client(ORG)
+        .reset_password_tokens()
+        .list()
+        .await
+        .unwrap();
+    secrets.push(tokens.items[0].token.expose().to_owned());
 
     let dir = std::env::temp_dir().join(format!("rebilly-cassette-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -121,7 +123,10 @@ async fn round_trip_without_secrets() {
         .create(NewCredential::new("bob", "pw", "cus_bob"))
         .await
         .unwrap_err();
-    let all = chain(&err);
+    let all = error_chain(&err)
+        .map(|cause| cause.to_string())
+        .collect::<Vec<_>>()
+        .join(": ");
     assert!(
         all.contains("no cassette interaction matches POST"),
         "{all}"
