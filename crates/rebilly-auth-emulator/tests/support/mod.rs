@@ -143,18 +143,6 @@ pub fn split(response: &[u8]) -> (u16, String, String) {
     (status, head.to_ascii_lowercase(), body.to_owned())
 }
 
-/// The error and its causes, as `{:#}` shows them (each `Display` holds its own layer only).
-pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut current = error.source();
-    while let Some(source) = current {
-        text.push_str(": ");
-        text.push_str(&source.to_string());
-        current = source.source();
-    }
-    text
-}
-
 pub fn path(route: &str) -> String {
     format!("/organizations/{ORG}{route}")
 }
