@@ -17,10 +17,11 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    support::init_logging();
     let setup = match support::setup().await {
         Ok(setup) => setup,
         Err(error) => {
-            eprintln!("setup failed: {error}");
+            eprintln!("setup failed: {}", support::describe(&*error));
             return ExitCode::FAILURE;
         }
     };
@@ -32,7 +33,7 @@ async fn main() -> ExitCode {
     if report.failures == 0 {
         ExitCode::SUCCESS
     } else {
-        eprintln!("{} operation(s) failed", report.failures);
+        eprintln!("{} failed", support::counted(report.failures, "operation"));
         ExitCode::FAILURE
     }
 }

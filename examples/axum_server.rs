@@ -13,6 +13,8 @@
 //! reading a request's head and a cap on open connections (see [`serve`]). Copy them along
 //! with the rest.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -105,7 +107,12 @@ async fn logout(session: CurrentSession) -> impl IntoResponse {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    support::init_logging();
+    support::exit_code(run().await)
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // The embedded emulator, with one customer.
     let emulator = Emulator::builder()
         .add_organization(ORG, SECRET_KEY, Some(PUBLISHABLE_KEY))
@@ -155,8 +162,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await;
     let metrics = auth.metrics();
     println!(
-        "served {} authentications: {} cache hits, {} upstream verifies",
-        metrics.authentications, metrics.cache_hits, metrics.upstream_verifies
+        "served {}: {}, {}",
+        support::counted(metrics.authentications as usize, "authentication"),
+        support::counted(metrics.cache_hits as usize, "cache hit"),
+        support::counted(metrics.upstream_verifies as usize, "upstream verify call")
     );
     Ok(())
 }

@@ -5,6 +5,8 @@
 //! cargo run --example custom_transport
 //! ```
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -115,7 +117,12 @@ impl HttpTransport for Blocking {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    support::init_logging();
+    support::exit_code(run().await)
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let emulator = Emulator::builder()
         .add_organization("org", "sk_example", None)
         .build();
@@ -142,9 +149,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         wrong.is_err_and(|e| e.is_login_refused())
     );
     println!(
-        "  {} requests, {} transport failures",
-        metered.requests.load(Ordering::Relaxed),
-        metered.failures.load(Ordering::Relaxed)
+        "  {}, {}",
+        support::counted(metered.requests.load(Ordering::Relaxed) as usize, "request"),
+        support::counted(
+            metered.failures.load(Ordering::Relaxed) as usize,
+            "transport failure"
+        )
     );
 
     println!("2. A blocking HTTP stack (ureq) against the emulator served on loopback");

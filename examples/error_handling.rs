@@ -5,6 +5,10 @@
 //! cargo run --example error_handling
 //! ```
 
+mod support;
+
+use std::process::ExitCode;
+
 use rebilly_auth_core::reexports::time::format_description::well_known::Rfc3339;
 use std::time::Duration;
 
@@ -14,7 +18,12 @@ use rebilly_auth_core::{Client, Error, RetryPolicy};
 use rebilly_auth_testing::emulator::{Emulator, Fault, RequestMatcher};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> ExitCode {
+    support::init_logging();
+    support::exit_code(run().await)
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let emulator = Emulator::builder()
         .add_organization("org", "sk_example", None)
         .build();
@@ -28,7 +37,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Not found: a typed check, no string matching.
     match client.credentials().get("cus_crd_nope").await {
         Err(error) if error.is_not_found() => println!("not found: {error}"),
-        other => println!("unexpected: {other:?}"),
+        other => println!("{}", support::unexpected(other)),
     }
 
     // Validation: the fields the server rejected, one by one.
@@ -81,7 +90,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 None => println!("rate limited; no retry time given"),
             }
         }
-        other => println!("unexpected: {other:?}"),
+        other => println!("{}", support::unexpected(other)),
     }
 
     // A gateway error on a GET is retried; on a create it is not (it may have been executed).
@@ -104,7 +113,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "502 on a create: not retried ({}), check before creating again",
             api.status
         ),
-        other => println!("unexpected: {other:?}"),
+        other => println!("{}", support::unexpected(other)),
     }
     Ok(())
 }

@@ -10,6 +10,8 @@
 //! loopback port in a temporary directory when one is installed; otherwise it says how to
 //! install one and exits non-zero.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -116,7 +118,12 @@ async fn status(method: &str, addr: SocketAddr, path: &str, token: &str) -> std:
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    support::init_logging();
+    support::exit_code(run().await)
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let once = std::env::args().any(|a| a == "--once");
     let Some((url, _own)) = redis() else {
         eprintln!(

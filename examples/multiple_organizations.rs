@@ -5,12 +5,21 @@
 //! cargo run --example multiple_organizations
 //! ```
 
+mod support;
+
+use std::process::ExitCode;
+
 use rebilly_auth_core::models::NewCredential;
 use rebilly_auth_core::{Auth, Client};
 use rebilly_auth_testing::emulator::Emulator;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> ExitCode {
+    support::init_logging();
+    support::exit_code(run().await)
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let emulator = Emulator::builder()
         .add_organization("acme", "sk_acme", None)
         .add_organization("globex", "sk_globex", None)
@@ -40,14 +49,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .organization("globex")
         .auth(Auth::secret_key("sk_globex"))
         .await?;
-    println!(
-        "acme:   {:?}",
-        acme.items.iter().map(|c| &c.username).collect::<Vec<_>>()
-    );
-    println!(
-        "globex: {:?}",
-        globex.items.iter().map(|c| &c.username).collect::<Vec<_>>()
-    );
+    let usernames = |items: &[rebilly_auth_core::models::Credential]| {
+        items
+            .iter()
+            .map(|c| c.username.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!("acme:   {}", usernames(&acme.items));
+    println!("globex: {}", usernames(&globex.items));
 
     // Each organization's key works only on its own organization.
     let cross = client.credentials().list().organization("globex").await;

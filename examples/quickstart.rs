@@ -43,7 +43,12 @@ fn yes_no(value: bool) -> &'static str {
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
+async fn main() -> std::process::ExitCode {
+    support::init_logging();
+    support::exit_code(run().await)
+}
+
+async fn run() -> Result<()> {
     let setup = support::setup().await?;
     let client = &setup.client;
     println!("rebilly-auth quickstart against {}", setup.target);
@@ -231,8 +236,8 @@ async fn logged_in_part(
         let page = tokens.list().limit(2).offset(offset).await?;
         pages += 1;
         println!(
-            "     page {pages}: {} tokens (total {}, offset {})",
-            page.items.len(),
+            "     page {pages}: {} (total {}, offset {})",
+            support::counted(page.items.len(), "token"),
             shown(page.total),
             shown(page.offset)
         );
@@ -245,7 +250,7 @@ async fn logged_in_part(
 
     step(11, "Stream every credential across pages (two per request)");
     let mut credentials = client.credentials().list().limit(2).stream();
-    let mut count = 0;
+    let mut count = 0usize;
     while let Some(credential) = credentials.next().await {
         let credential = credential?;
         count += 1;
@@ -256,7 +261,7 @@ async fn logged_in_part(
             );
         }
     }
-    println!("     {count} credentials in all");
+    println!("     {} in all", support::counted(count, "credential"));
 
     step(12, "Create, read and delete a reset-password token");
     let reset = client
@@ -298,7 +303,10 @@ async fn logged_in_part(
     for token in &sessions {
         client.authentication_tokens().logout(token).await?;
     }
-    println!("     logged out {} sessions", sessions.len());
+    println!(
+        "     logged out {}",
+        support::counted(sessions.len(), "session")
+    );
 
     step(15, "Verify after logout");
     let token = &sessions[0];

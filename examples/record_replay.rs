@@ -5,6 +5,8 @@
 //! cargo run --example record_replay
 //! ```
 
+mod support;
+
 use rebilly_auth_core::Client;
 use rebilly_auth_core::models::Login;
 use rebilly_auth_core::models::NewCredential;
@@ -28,7 +30,12 @@ async fn sign_up_and_log_in(client: &Client) -> Result<String, rebilly_auth_core
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    support::init_logging();
+    support::exit_code(run().await)
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::temp_dir().join(format!("rebilly-cassette-{}.json", std::process::id()));
 
     // 1. Record: wrap the real transport (ReqwestTransport against your sandbox; the emulator

@@ -57,10 +57,8 @@ async fn run() -> Result<Report, Box<dyn std::error::Error>> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(std::io::stderr)
-        .init();
+    // Its point is to show the spans, so it shows them unless RUST_LOG says otherwise.
+    support::init_logging_or("debug");
     match run().await {
         Ok(report) if report.failures == 0 => {
             eprintln!(
@@ -71,13 +69,14 @@ async fn main() -> ExitCode {
         }
         Ok(report) => {
             eprintln!(
-                "{} of {} operation(s) failed",
-                report.failures, report.operations
+                "{} of {} failed",
+                report.failures,
+                support::counted(report.operations, "operation")
             );
             ExitCode::FAILURE
         }
         Err(error) => {
-            eprintln!("setup failed: {error}");
+            eprintln!("setup failed: {}", support::describe(&*error));
             ExitCode::FAILURE
         }
     }

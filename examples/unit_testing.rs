@@ -6,6 +6,8 @@
 //! cargo run --example unit_testing
 //! ```
 
+mod support;
+
 use bytes::Bytes;
 use rebilly_auth_core::models::{AuthToken, ProblemDetails, TokenVerification};
 use rebilly_auth_core::{Client, Error, MockHttpTransport, RetryPolicy};
@@ -81,6 +83,7 @@ async fn with_a_mockall_mock() {
 
 #[tokio::main]
 async fn main() {
+    support::init_logging();
     with_the_recording_fake().await;
     with_a_mockall_mock().await;
 }

@@ -6,6 +6,11 @@
 #![allow(dead_code)]
 
 pub(crate) mod operations;
+mod output;
+
+// Each example uses a few of these.
+#[allow(unused_imports)]
+pub(crate) use output::{counted, describe, exit_code, init_logging, init_logging_or, unexpected};
 
 use rebilly_auth_reqwest::ReqwestTransport;
 use rebilly_auth_reqwest::auth_core::{Client, HttpTransport, PublishableKey};
