@@ -6,7 +6,11 @@
 #       `signal` or `rt-multi-thread` (the emulator comes without its `cli` feature);
 #   (b) rebilly-auth-testing with no default features pulls in no HTTP server, regex, HMAC/SHA,
 #       base64 or TLS crate;
-#   (c) rebilly-auth-core's default features pull in no rustls.
+#   (c) rebilly-auth-core's default features pull in no rustls;
+#   (d) with default features, no published crate has two versions of getrandom (the axum
+#       crate once exposed getrandom 0.2 beside moka's 0.4). rebilly-auth-redis is the known
+#       exception: redis-rs 1.x pulls rand 0.9 (getrandom 0.3) while moka's uuid pulls 0.4;
+#       redis-rs 2 (rand 0.10) removes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,5 +58,15 @@ forbid "rebilly-auth-testing (--no-default-features)" \
 forbid "rebilly-auth-core (default features)" \
   "$(tree rebilly-auth-core)" \
   rustls tokio-rustls hyper-rustls
+
+for crate in core reqwest hyper testing axum tower emulator; do
+  versions=$(cargo tree --quiet -p "rebilly-auth-$crate" -e normal --prefix none \
+    | grep -oE '^getrandom v[0-9.]+' | sort -u || true)
+  if [ "$(grep -c . <<<"$versions")" -gt 1 ]; then
+    echo "FAILED: rebilly-auth-$crate (default features) has two getrandom versions:" $versions
+    failed=1
+  fi
+done
+[ "$failed" = 0 ] && echo "ok: with default features no crate but rebilly-auth-redis has two getrandom versions"
 
 exit "$failed"
