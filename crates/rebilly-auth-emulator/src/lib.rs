@@ -6,9 +6,7 @@
 //!
 //! It implements core's [`HttpTransport`] in process (no sockets) and serves the very same
 //! request handler over loopback HTTP ([`Emulator::serve_on_loopback`]). Clones share state.
-//! The auth rules, the behaviour the spec leaves open and what the emulator chose, and its
-//! bounds on hostile input are described in `rebilly-auth-testing`'s crate documentation;
-//! the [control API](control) in its module.
+//! Its rules are below; the [control API](control) is described in its module.
 //!
 //! ```
 //! use rebilly_auth_core::Client;
@@ -28,7 +26,12 @@
 //! # Ok::<_, Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```
-
+//!
+#![doc = include_str!("behaviour.md")]
+//!
+//! ## Features
+//!
+#![doc = document_features::document_features!()]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
