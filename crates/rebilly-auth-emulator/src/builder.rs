@@ -98,10 +98,28 @@ impl EmulatorBuilder {
     /// Seeds a customer of `organization` (added with [`add_organization`](Self::add_organization)).
     /// An organization with no seeded customer accepts any `customerId`; one with some
     /// refuses others with 422 and `invalidFields` (credential create and upsert,
-    /// passwordless login).
-    pub fn customer(mut self, organization: impl Into<String>, id: impl Into<String>) -> Self {
+    /// passwordless login). The same verb as [`Emulator::add_customer`](crate::Emulator::add_customer)
+    /// on a running emulator.
+    ///
+    /// ```
+    /// let emulator = rebilly_auth_emulator::Emulator::builder()
+    ///     .add_organization("org", "sk_test", None)
+    ///     .add_customer("org", "cus_ada")
+    ///     .build();
+    /// assert_eq!(emulator.customers("org"), ["cus_ada"]);
+    /// ```
+    pub fn add_customer(mut self, organization: impl Into<String>, id: impl Into<String>) -> Self {
         self.customers.push((organization.into(), id.into()));
         self
+    }
+
+    /// The former name of [`add_customer`](Self::add_customer).
+    #[deprecated(
+        since = "0.1.0",
+        note = "renamed `add_customer`, the verb of `Emulator::add_customer`"
+    )]
+    pub fn customer(self, organization: impl Into<String>, id: impl Into<String>) -> Self {
+        self.add_customer(organization, id)
     }
 
     /// Serves the control API under `/__emulator/` on both faces (off by default); see

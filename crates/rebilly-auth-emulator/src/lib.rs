@@ -222,7 +222,7 @@ impl Emulator {
     }
 
     /// Seeds a customer of `organization`; `false` if there is no such organization. See
-    /// [`EmulatorBuilder::customer`].
+    /// [`EmulatorBuilder::add_customer`].
     pub fn add_customer(&self, organization: &str, id: impl Into<String>) -> bool {
         match lock(&self.shared.state).organizations.get_mut(organization) {
             Some(org) => {

@@ -267,7 +267,7 @@ async fn seeded_customers_refuse_unknown_ones() {
     // Some seeded: others are 422 with invalidFields.
     let emu = Emulator::builder()
         .add_organization(ORG, SK, Some(PK))
-        .customer(ORG, "cus_ada")
+        .add_customer(ORG, "cus_ada")
         .build();
     assert_eq!(emu.customers(ORG), ["cus_ada"]);
     assert_eq!(credential(&emu, "ada", "cus_ada").await.status, 201);

@@ -28,7 +28,7 @@ fn build(args: &Args) -> Result<(Emulator, SocketAddr, ServeOptions), String> {
             org.publishable_key.as_deref(),
         );
         for customer in &org.customers {
-            builder = builder.customer(org.id.clone(), customer.clone());
+            builder = builder.add_customer(org.id.clone(), customer.clone());
         }
     }
     if let Some(seed) = args.seed {
