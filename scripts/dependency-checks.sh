@@ -2,8 +2,9 @@
 # Dependency policy (House, item 2), read from `cargo tree -e normal,features` (dev-dependencies
 # excluded), each check printing what it proved and exiting non-zero, naming the offender,
 # when it breaks:
-#   (a) rebilly-auth-testing with its default features pulls in no argument parser and no tokio
-#       `signal` or `rt-multi-thread` (the emulator comes without its `cli` feature);
+#   (a) rebilly-auth-testing with its default features pulls in no argument parser, no tokio
+#       `signal` or `rt-multi-thread`, and not the binary's log filter (tracing-subscriber's
+#       `env-filter`, matchers) (the emulator comes without its `cli` feature);
 #   (b) rebilly-auth-testing with no default features pulls in no HTTP server, regex, HMAC/SHA,
 #       base64 or TLS crate;
 #   (c) rebilly-auth-core's default features pull in no rustls;
@@ -49,7 +50,8 @@ forbid() {
 
 forbid "rebilly-auth-testing (default features)" \
   "$(tree rebilly-auth-testing)" \
-  lexopt clap clap_builder pico-args argh gumdrop tokio/signal tokio/rt-multi-thread
+  lexopt clap clap_builder pico-args argh gumdrop tokio/signal tokio/rt-multi-thread \
+  tracing-subscriber/env-filter matchers
 
 forbid "rebilly-auth-testing (--no-default-features)" \
   "$(tree rebilly-auth-testing --no-default-features)" \

@@ -7,6 +7,14 @@
 //! the number of open connections is capped (further clients wait in the listen backlog), and
 //! an accept error (such as running out of file descriptors) pauses the accept loop briefly
 //! instead of spinning.
+//!
+//! Each request it serves emits one `tracing` event at INFO with target
+//! [`REQUEST_LOG_TARGET`]: `GET /organizations/{organizationId}/authentication-tokens/{token}
+//! 200 0.4ms`. It names the route template, never the path as sent (paths hold tokens), and
+//! never a query, header or body; a path that names no route shows as `<unrouted>`. The
+//! binary prints these events on standard error; a library user sees them only through a
+//! subscriber of their own. The in-process face (the [`HttpTransport`](rebilly_auth_core::HttpTransport)
+//! implementation) emits none.
 
 use std::fmt;
 use std::future::Future;
@@ -15,7 +23,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::StatusCode;
@@ -30,6 +38,13 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use super::handlers::Reply;
 use super::{Emulator, Outcome, into_response};
+
+mod request_log;
+
+/// The `tracing` target of the request log: one INFO event per request served over HTTP
+/// (see the [module documentation](self)). `RUST_LOG=rebilly_auth_emulator::request=off`
+/// silences it in the binary.
+pub const REQUEST_LOG_TARGET: &str = "rebilly_auth_emulator::request";
 
 /// The default cap on open connections ([`ServeOptions::max_connections`]).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
@@ -263,7 +278,27 @@ fn refused(
     )
 }
 
+/// Answers one request and logs it (see [`REQUEST_LOG_TARGET`]); the route is read only when
+/// the log is enabled.
 async fn handle(
+    emulator: Emulator,
+    limit: usize,
+    body_timeout: Duration,
+    request: http::Request<Incoming>,
+) -> Result<http::Response<EmulatorBody>, Dropped> {
+    let logged = tracing::enabled!(target: REQUEST_LOG_TARGET, tracing::Level::INFO).then(|| {
+        let route = request_log::Route::of(request.uri().path());
+        (request.method().clone(), route, Instant::now())
+    });
+    let answer = answer(emulator, limit, body_timeout, request).await;
+    if let Some((method, route, started)) = logged {
+        let status = answer.as_ref().ok().map(http::Response::status);
+        request_log::log(&method, route, status, started.elapsed());
+    }
+    answer
+}
+
+async fn answer(
     emulator: Emulator,
     limit: usize,
     body_timeout: Duration,

@@ -782,6 +782,17 @@ async fn pagination_headers_and_clamping() {
     .await;
     assert_eq!(r.header("pagination-limit"), Some("100"));
     assert_eq!(r.header("pagination-total"), Some("5"));
+    // The query is decoded as a form is: `%33` is `3`, `+` a space (trimmed).
+    let r = raw(
+        &emu,
+        Method::GET,
+        &path("/credentials?limit=%33&offset=+1+"),
+        As::Secret(SK),
+        None,
+    )
+    .await;
+    assert_eq!(r.header("pagination-limit"), Some("3"));
+    assert_eq!(r.header("pagination-offset"), Some("1"));
     // GETs carry no rate-limit headers.
     assert!(r.header("x-ratelimit-limit").is_none());
 }

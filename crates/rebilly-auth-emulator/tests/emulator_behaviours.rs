@@ -86,12 +86,15 @@ async fn options_update_merges_or_replaces() {
 async fn out_of_range_pagination_is_clamped_or_refused() {
     for (setting, status) in [(Pagination::Clamp, 200), (Pagination::Reject, 422)] {
         let emu = with(Behaviours::default().pagination(setting));
-        for query in ["limit=5000", "offset=-1", "limit=abc"] {
+        for query in ["limit=5000", "offset=-1", "limit=abc", "limit=%35000"] {
             let r = raw_secret(&emu, Method::GET, &format!("/credentials?{query}"), None).await;
             assert_eq!(r.status, status, "{setting:?} {query}");
         }
         let r = raw_secret(&emu, Method::GET, "/credentials?limit=1000&offset=0", None).await;
         assert_eq!(r.status, 200);
+        // Decoded before it is read: `%31%30` is 10.
+        let r = raw_secret(&emu, Method::GET, "/credentials?limit=%31%30", None).await;
+        assert_eq!(r.header("pagination-limit"), Some("10"), "{setting:?}");
     }
 }
 

@@ -52,7 +52,9 @@ async fn queue_then_closure_then_unscripted() {
 
     // A closure of the request answers once the queue is empty.
     fake.respond_with(|request| {
-        let limit = request.query_param("limit").unwrap_or("none").to_owned();
+        let limit = request
+            .query_param("limit")
+            .unwrap_or_else(|| "none".into());
         Ok(json_response(200, &json!([])).map(|_| Bytes::from("[]"))).map(
             |mut r: http::Response<Bytes>| {
                 r.headers_mut()
@@ -66,6 +68,31 @@ async fn queue_then_closure_then_unscripted() {
     fake.last_request()
         .unwrap()
         .assert_query_param("limit", "7");
+}
+
+#[tokio::test]
+async fn query_params_are_decoded() {
+    let fake = RecordingTransport::new();
+    fake.respond_raw(empty_response(204));
+    let uri = "https://x/organizations/org/credentials?username=ada%40example.com&note=a+b%2Bc&flag&limit=7&limit=8&bad=%FF";
+    fake.send(http::Request::get(uri).body(Bytes::new()).unwrap())
+        .await
+        .unwrap();
+    let request = fake.last_request().unwrap();
+    assert_eq!(
+        request.query_param("username").as_deref(),
+        Some("ada@example.com")
+    );
+    assert_eq!(request.query_param("note").as_deref(), Some("a b+c"));
+    assert_eq!(request.query_param("flag").as_deref(), Some(""));
+    assert_eq!(request.query_param("limit").as_deref(), Some("7"));
+    assert_eq!(request.query_param("bad").as_deref(), Some("\u{FFFD}"));
+    assert_eq!(request.query_param("missing"), None);
+    request
+        .assert_query_param("username", "ada@example.com")
+        .assert_query(Some(
+            "username=ada%40example.com&note=a+b%2Bc&flag&limit=7&limit=8&bad=%FF",
+        ));
 }
 
 #[tokio::test]

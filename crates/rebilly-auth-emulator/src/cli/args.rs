@@ -66,6 +66,15 @@ BEHAVIOURS (where the live API's answer is not certain; default first):
                                                            expiredTime: null on login and
                                                            reset-password token create
 
+LOGGING:
+    -q, --quiet               no request lines on standard error
+    RUST_LOG                  (environment) what standard error shows, as an EnvFilter:
+                              default rebilly_auth_emulator::request=info, one line per
+                              request: time, method, route template (never the path as
+                              sent, which may hold a token; <unrouted> when no route
+                              matches), status or `dropped`, duration. E.g. RUST_LOG=off,
+                              RUST_LOG=rebilly_auth_emulator=info. --quiet wins over it.
+
     -h, --help                prints this help
     -V, --version             prints the version
 ";
@@ -117,6 +126,8 @@ pub(crate) struct Args {
     /// `--body-timeout`, in seconds (fractions allowed).
     pub(crate) body_timeout: Option<Duration>,
     pub(crate) behaviours: Behaviours,
+    /// `--quiet`: no request log.
+    pub(crate) quiet: bool,
 }
 
 impl Default for Args {
@@ -135,6 +146,7 @@ impl Default for Args {
             max_request_body: None,
             body_timeout: None,
             behaviours: Behaviours::default(),
+            quiet: false,
         }
     }
 }
@@ -154,6 +166,7 @@ impl fmt::Debug for Args {
             .field("no_control", &self.no_control)
             .field("cors_origins", &self.cors_origins)
             .field("behaviours", &self.behaviours)
+            .field("quiet", &self.quiet)
             .finish_non_exhaustive()
     }
 }
@@ -262,6 +275,7 @@ where
             None => break,
             Some(Short('h') | Long("help")) => return Ok(Command::Help),
             Some(Short('V') | Long("version")) => return Ok(Command::Version),
+            Some(Short('q')) => "--quiet".to_owned(),
             Some(Long(flag)) => format!("--{flag}"),
             Some(arg @ (Short(_) | Value(_))) => return Err(arg.unexpected().into()),
         };
@@ -302,6 +316,7 @@ where
                 parsed.control_token = Some(token);
             }
             "--no-control" => parsed.no_control = true,
+            "--quiet" => parsed.quiet = true,
             "--cors-origin" => {
                 let origin = value(p, &flag)?.trim_end_matches('/').to_owned();
                 if !is_origin(&origin) {

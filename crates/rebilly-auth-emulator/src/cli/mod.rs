@@ -2,6 +2,7 @@
 //! `SIGTERM` or Ctrl-C. Private to the binary: library users never compile it.
 
 mod args;
+mod logging;
 
 use args::{Args, CONTROL_TOKEN_ENV, Command, USAGE, parse_args};
 
@@ -136,6 +137,7 @@ pub(crate) fn run() -> ExitCode {
         }
         Command::Run(args) => args,
     };
+    logging::install(args.quiet);
     let (emulator, addr, options) = match build(&args) {
         Ok(built) => built,
         Err(message) => {

@@ -61,7 +61,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
-use percent_encoding::percent_decode_str;
 use rebilly_auth_core::OperationId;
 use serde_json::{Map, Value, json};
 
@@ -174,6 +173,32 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     bool::from(subtle::ConstantTimeEq::ct_eq(a, b))
 }
 
+/// The control API's endpoints, as the request log names them.
+const ENDPOINTS: [&str; 13] = [
+    "/__emulator/",
+    "/__emulator/inbox.js",
+    "/__emulator/health",
+    "/__emulator/overview",
+    "/__emulator/outbox",
+    "/__emulator/clock",
+    "/__emulator/clock/advance",
+    "/__emulator/reset",
+    "/__emulator/faults",
+    "/__emulator/journal",
+    "/__emulator/state",
+    "/__emulator/behaviours",
+    "/__emulator/customers",
+];
+
+/// The endpoint of [`ENDPOINTS`] a control path names (trailing slashes ignored); `None` for
+/// any other path.
+pub(crate) fn endpoint(path: &str) -> Option<&'static str> {
+    let rest = path.strip_prefix(PREFIX)?.trim_end_matches('/');
+    ENDPOINTS
+        .into_iter()
+        .find(|endpoint| endpoint[PREFIX.len()..].trim_end_matches('/') == rest)
+}
+
 /// Whether `path` is the control API's.
 pub(crate) fn is_control_path(path: &str) -> bool {
     path == PREFIX
@@ -251,16 +276,11 @@ fn cookie_token(headers: &HeaderMap) -> Option<&str> {
         })
 }
 
-/// One query parameter, percent-decoded (`+` is a space).
+/// One query parameter (its first occurrence), decoded as a form is (`+` is a space).
 fn query_param(query: Option<&str>, name: &str) -> Option<String> {
-    query?.split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (key == name).then(|| {
-            percent_decode_str(&value.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-    })
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
 }
 
 fn no_store(reply: Reply) -> Reply {
@@ -392,11 +412,7 @@ fn route(emulator: &Emulator, request: &http::Request<Bytes>) -> Reply {
         ("/behaviours", &Method::PUT) => set_behaviours(emulator, body),
         ("/customers", m) if get(m) => customers(emulator, query),
         ("/customers", &Method::POST) => add_customer(emulator, body),
-        (
-            "" | "/inbox.js" | "/health" | "/overview" | "/outbox" | "/clock" | "/clock/advance"
-            | "/reset" | "/faults" | "/journal" | "/state" | "/behaviours" | "/customers",
-            _,
-        ) => Reply::problem(
+        _ if endpoint(path).is_some() => Reply::problem(
             StatusCode::METHOD_NOT_ALLOWED,
             "this control endpoint does not serve that method",
         ),

@@ -357,9 +357,8 @@ pub(crate) fn strict_pagination(
     let mut limit = 100usize;
     let mut offset = 0usize;
     let mut errors = Vec::new();
-    for pair in query.unwrap_or("").split('&') {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let slot = match key {
+    for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        let slot = match &*key {
             "limit" => &mut limit,
             "offset" => &mut offset,
             _ => continue,
@@ -367,7 +366,7 @@ pub(crate) fn strict_pagination(
         match value.trim().parse::<usize>() {
             Ok(v) if v <= 1000 => *slot = v,
             _ => errors.push((
-                key.to_owned(),
+                key.into_owned(),
                 "must be an integer from 0 to 1000".to_owned(),
             )),
         }
@@ -384,14 +383,13 @@ pub(crate) fn strict_pagination(
 pub(crate) fn pagination(query: Option<&str>) -> (usize, usize) {
     let mut limit = 100usize;
     let mut offset = 0usize;
-    for pair in query.unwrap_or("").split('&') {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+    for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         let parsed = value
             .trim()
             .parse::<i128>()
             .ok()
             .map(|v| v.clamp(0, 1000) as usize);
-        match (key, parsed) {
+        match (&*key, parsed) {
             ("limit", Some(v)) => limit = v,
             ("offset", Some(v)) => offset = v,
             _ => {}

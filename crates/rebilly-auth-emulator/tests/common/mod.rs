@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -20,29 +20,54 @@ pub fn time_of(value: &Value) -> OffsetDateTime {
     OffsetDateTime::parse(value.as_str().unwrap(), &Rfc3339).unwrap()
 }
 
-/// The binary, running; killed when dropped.
+/// The binary, running; killed when dropped. Its standard error (the request lines) is
+/// kept, and printed when the test panics.
 pub struct Emulator {
     pub child: Child,
     pub addr: SocketAddr,
+    stderr: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!(
+                "the binary's standard error:\n{}",
+                self.stderr_lines().join("\n")
+            );
+        }
     }
 }
 
 impl Emulator {
     /// Starts the binary with `args` and waits (at most 60 s) for its `listening on` line.
+    /// `RUST_LOG` is removed from its environment.
     pub fn start(args: &[&str]) -> Emulator {
+        Emulator::start_with_env(args, &[])
+    }
+
+    /// [`Emulator::start`], with `env` added to the binary's environment.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Emulator {
         let mut child = Command::new(env!("CARGO_BIN_EXE_rebilly-auth-emulator"))
             .args(args)
             .env_remove("REBILLY_EMULATOR_CONTROL_TOKEN")
+            .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("the binary starts");
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&stderr);
+        let pipe = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines() {
+                let Ok(line) = line else { break };
+                kept.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+            }
+        });
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -58,7 +83,32 @@ impl Emulator {
             .expect("a first line");
         let url = first.strip_prefix("listening on http://").expect(&first);
         let addr: SocketAddr = url.parse().unwrap();
-        Emulator { child, addr }
+        Emulator {
+            child,
+            addr,
+            stderr,
+        }
+    }
+
+    /// The lines of standard error so far.
+    pub fn stderr_lines(&self) -> Vec<String> {
+        self.stderr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Waits (at most 10 s) until standard error holds at least `count` lines, and returns
+    /// them (fewer if they never come): a reader thread collects them from the pipe.
+    pub fn wait_for_stderr_lines(&self, count: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let lines = self.stderr_lines();
+            if lines.len() >= count || Instant::now() >= deadline {
+                return lines;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Starts the binary with organization `org` and its `secret_key`, then `more` arguments.

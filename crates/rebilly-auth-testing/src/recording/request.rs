@@ -67,13 +67,14 @@ impl RecordedRequest {
         self.uri.query()
     }
 
-    /// The value of query parameter `name` (first occurrence, not percent-decoded).
-    pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query()?
-            .split('&')
-            .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value)
+    /// The value of query parameter `name`, decoded as servers read a query string
+    /// (`application/x-www-form-urlencoded`: `%40` is `@`, `+` is a space; names are decoded
+    /// too): its first occurrence; `Some("")` for a parameter without a value (`?flag`);
+    /// invalid UTF-8 replaced by U+FFFD. The undecoded text is in [`query`](Self::query).
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        form_urlencoded::parse(self.query()?.as_bytes())
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
     }
 
     /// The value of header `name` as text, if present and valid UTF-8.
@@ -132,11 +133,11 @@ impl RecordedRequest {
         self
     }
 
-    /// Asserts one query parameter's value.
+    /// Asserts one query parameter's decoded value (see [`query_param`](Self::query_param)).
     #[track_caller]
     pub fn assert_query_param(&self, name: &str, value: &str) -> &Self {
         assert_eq!(
-            self.query_param(name),
+            self.query_param(name).as_deref(),
             Some(value),
             "query parameter {name} of {}",
             self.what()

@@ -74,7 +74,9 @@ fn defaults_and_every_flag() {
         ("test-org", Some("sk_test"), Some("pk_test"))
     );
     assert_eq!((args.host, args.port), (IpAddr::from([127, 0, 0, 1]), 0));
+    assert!(!args.quiet);
     assert!(run_args(&["--state", "s.json"]).organizations.is_empty());
+    assert!(run_args(&["-q"]).quiet);
 
     let args = run_args(&[
         "--host=::1",
@@ -108,6 +110,7 @@ fn defaults_and_every_flag() {
         "reject",
         "--null-expired-time",
         "never-expires",
+        "--quiet",
     ]);
     assert_eq!(args.host, "::1".parse::<IpAddr>().unwrap());
     assert_eq!(args.port, 8080);
@@ -133,6 +136,7 @@ fn defaults_and_every_flag() {
         .pagination("reject".parse().unwrap())
         .null_expired_time(NullExpiredTime::NeverExpires);
     assert_eq!(args.behaviours, expected);
+    assert!(args.quiet);
     assert!(!format!("{args:?}").contains("t0k"));
 }
 
@@ -237,6 +241,8 @@ fn usage_names_every_flag() {
         "--null-expired-time",
         "--help",
         "--version",
+        "--quiet",
+        "RUST_LOG",
         CONTROL_TOKEN_ENV,
     ] {
         assert!(USAGE.contains(flag), "{flag}");
