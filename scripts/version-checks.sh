@@ -9,7 +9,8 @@
 #                                       then every crate checked with all its features
 #   scripts/version-checks.sh latest    the newest releases, those raising their MSRV included
 #                                       (CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=allow),
-#                                       then clippy -D warnings and the library unit tests
+#                                       then clippy -D warnings (all features, and each
+#                                       crate with `rustls-ring` alone) and the library tests
 #   scripts/version-checks.sh msrv      each package's rust-version: std APIs (clippy's
 #                                       incompatible_msrv, on by default, reads it) and a
 #                                       resolution where every dependency supports it
@@ -37,9 +38,18 @@ case "$mode" in
   latest)
     CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=allow cargo update --quiet
     cargo clippy --quiet --workspace --all-targets --all-features -- -D warnings
+    # With all features aws-lc-rs wins, so code under `rustls-ring` alone (ring's provider,
+    # which new rustls releases deprecate) is compiled only when ring is chosen by itself.
+    for manifest in crates/*/Cargo.toml; do
+      if grep -q '^rustls-ring *=' "$manifest"; then
+        crate="$(basename "$(dirname "$manifest")")"
+        cargo clippy --quiet -p "$crate" --no-default-features --features rustls-ring --lib \
+          -- -D warnings
+      fi
+    done
     cargo test --quiet --workspace --all-features --lib
-    echo "latest versions: clippy -D warnings and the library tests pass on the newest" \
-      "releases of every dependency"
+    echo "latest versions: clippy -D warnings (all features, and each crate on ring alone)" \
+      "and the library tests pass on the newest releases of every dependency"
     ;;
   msrv)
     # Resolution: resolver 3 picks versions whose rust-version each package supports
