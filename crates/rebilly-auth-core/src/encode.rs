@@ -81,22 +81,15 @@ pub(crate) fn push_segment(path: &mut String, segment: &str) {
     path.extend(utf8_percent_encode(segment, SEGMENT));
 }
 
-/// The path of a route `template` (such as `/credentials/{id}`) with its one parameter set to
-/// `value`, percent-encoded as one segment. The template is the route table's
-/// ([`OperationId::path_template`](crate::OperationId::path_template)), so no path prefix is
-/// written twice.
-pub(crate) fn fill_template(template: &'static str, value: &str) -> String {
-    // Templates hold at most one `/{param}` segment; one without any is returned as is.
-    let Some(open) = template.find("/{") else {
-        return template.to_owned();
-    };
-    let after = template[open..]
-        .find('}')
-        .map_or(template.len(), |close| open + close + 1);
-    let mut path = String::with_capacity(template.len() + value.len() * 3);
-    path.push_str(&template[..open]);
+/// The path of a route with its one parameter set to `value`, percent-encoded as one segment,
+/// from the route's template split around that parameter
+/// ([`OperationId::path_parts`](crate::OperationId), done at compile time): no path prefix is
+/// written twice, and nothing is searched per call.
+pub(crate) fn fill_template((prefix, suffix): (&str, &str), value: &str) -> String {
+    let mut path = String::with_capacity(prefix.len() + 1 + value.len() * 3 + suffix.len());
+    path.push_str(prefix);
     push_segment(&mut path, value);
-    path.push_str(&template[after..]);
+    path.push_str(suffix);
     path
 }
 

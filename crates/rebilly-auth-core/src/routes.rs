@@ -135,8 +135,26 @@ impl OperationId {
         Self::from_route(method, routed.template)
     }
 
-    // One row per operation: name, method, template, full template. The only copy.
-    fn row(self) -> (&'static str, Method, &'static str, &'static str) {
+    /// The path template split around its one parameter's segment: what comes before the
+    /// segment's `/` and what follows its `}` (`("/credentials", "")` for
+    /// `/credentials/{id}`); `(template, "")` for a template with no parameter. Split at
+    /// compile time, so filling a path searches nothing.
+    pub(crate) fn path_parts(self) -> (&'static str, &'static str) {
+        self.row().4
+    }
+
+    // One row per operation: name, method, template, full template, the template's parts
+    // around its parameter. The only copy.
+    #[allow(clippy::type_complexity)]
+    fn row(
+        self,
+    ) -> (
+        &'static str,
+        Method,
+        &'static str,
+        &'static str,
+        (&'static str, &'static str),
+    ) {
         macro_rules! row {
             ($name:literal, $method:ident, $template:literal) => {
                 (
@@ -144,6 +162,7 @@ impl OperationId {
                     Method::$method,
                     $template,
                     concat!("/organizations/{organizationId}", $template),
+                    const { split_template($template) },
                 )
             };
         }
@@ -193,6 +212,40 @@ impl OperationId {
                 row!("DeletePasswordToken", DELETE, "/password-tokens/{id}")
             }
         }
+    }
+}
+
+/// `template` split around its one `/{parameter}` segment (see [`OperationId::path_parts`]);
+/// evaluated at compile time for every row.
+const fn split_template(template: &'static str) -> (&'static str, &'static str) {
+    let bytes = template.as_bytes();
+    let mut brace = 0;
+    while brace < bytes.len() && bytes[brace] != b'{' {
+        brace += 1;
+    }
+    if brace == bytes.len() {
+        return (template, "");
+    }
+    let mut close = brace;
+    while close < bytes.len() && bytes[close] != b'}' {
+        close += 1;
+    }
+    let end = if close < bytes.len() {
+        close + 1
+    } else {
+        close
+    };
+    // Every template starts with `/`, so a `{` is never first (else: a compile-time error).
+    let (prefix, _) = bytes.split_at(brace - 1);
+    let (_, suffix) = bytes.split_at(end);
+    (ascii(prefix), ascii(suffix))
+}
+
+/// Bytes of a route template as `str` (templates are ASCII; a compile-time error otherwise).
+const fn ascii(bytes: &'static [u8]) -> &'static str {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(_) => panic!("route templates are ASCII"),
     }
 }
 
@@ -270,6 +323,27 @@ impl<'a> RoutedPath<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_parts_put_back_together_give_the_template() {
+        for &op in OperationId::ALL {
+            let template = op.path_template();
+            let (prefix, suffix) = op.path_parts();
+            match template.find('{') {
+                None => assert_eq!((prefix, suffix), (template, ""), "{op}"),
+                Some(brace) => {
+                    let close = template.find('}').expect("closed");
+                    let param = &template[brace - 1..=close];
+                    assert_eq!(format!("{prefix}{param}{suffix}"), template, "{op}");
+                    assert!(param.starts_with("/{"), "{op}: {param}");
+                }
+            }
+        }
+        assert_eq!(
+            OperationId::PostAuthenticationTokenExchange.path_parts(),
+            ("/authentication-tokens", "/exchange")
+        );
+    }
 
     #[test]
     fn every_template_has_operations_and_every_operation_a_template() {

@@ -23,7 +23,7 @@ list_operation!(
 /// The path of operation `op` on credential `id`.
 fn credential_path(op: OperationId, id: &CredentialId) -> Result<Cow<'static, str>, InvalidInput> {
     encode::check_resource_id("credential id", id.as_str())?;
-    Ok(encode::fill_template(op.path_template(), id.as_str()).into())
+    Ok(encode::fill_template(op.path_parts(), id.as_str()).into())
 }
 
 /// `PostCredential`: creates a credential.

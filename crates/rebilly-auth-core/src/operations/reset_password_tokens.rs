@@ -21,7 +21,7 @@ list_operation!(
 /// The path of operation `op` on reset-password token `token`.
 fn token_path(op: OperationId, token: &ResetToken) -> Result<Cow<'static, str>, InvalidInput> {
     encode::check_resource_id("reset-password token", token.expose())?;
-    Ok(encode::fill_template(op.path_template(), token.expose()).into())
+    Ok(encode::fill_template(op.path_parts(), token.expose()).into())
 }
 
 /// `PostPasswordToken`: creates a reset-password token.

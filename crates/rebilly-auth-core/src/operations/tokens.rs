@@ -53,7 +53,7 @@ impl Operation for PostAuthenticationToken {
 /// The path of operation `op` on authentication token `token`.
 fn token_path(op: OperationId, token: &AuthToken) -> Result<Cow<'static, str>, InvalidInput> {
     encode::check_token("authentication token", token.expose())?;
-    Ok(encode::fill_template(op.path_template(), token.expose()).into())
+    Ok(encode::fill_template(op.path_parts(), token.expose()).into())
 }
 
 /// `GetAuthenticationTokenVerification`: checks a token; `None` when it is not valid (404).
