@@ -32,14 +32,19 @@ impl Shared {
                 return None;
             }
         };
-        self.learn(*key, codec::decode(&value?)?, now, epoch).await
+        let (answer, written) = codec::decode(&value?)?;
+        self.learn(*key, answer, written, now, epoch).await
     }
 
-    /// Records what Redis said of `key` locally; returns it if still usable.
+    /// Records what Redis said of `key` (a valid answer written at `written`, ms) locally;
+    /// returns it if still usable. A valid answer written before this process came back
+    /// from an outage is not trusted: a logout made during the outage may not have reached
+    /// Redis yet (its process replays it once it reaches Redis again).
     async fn learn(
         &self,
         key: CacheKey,
         answer: CachedAnswer,
+        written: u64,
         now: SystemTime,
         epoch: u64,
     ) -> Option<CachedAnswer> {
@@ -47,7 +52,7 @@ impl Shared {
             let _ = self.local.revoke(key, until, now).await;
             return Some(answer);
         }
-        if !answer.is_live(now) {
+        if !answer.is_live(now) || written < self.recovered_at() {
             return None;
         }
         inc(&self.counters.shared_hits);
@@ -79,7 +84,7 @@ impl Shared {
             return PutOutcome::Revoked;
         }
         let epoch = self.epoch();
-        if let (Some(conn), Some(value)) = (self.usable(), codec::encode(&answer)) {
+        if let (Some(conn), Some(value)) = (self.usable(), codec::encode(&answer, now)) {
             let keys = Keys::new(&self.prefix, &key);
             let mut invocation = scripts::PUT.prepare_invoke();
             invocation
@@ -94,7 +99,7 @@ impl Shared {
                 Ok(refused) if refused.is_empty() => {}
                 Ok(tombstone) => {
                     // A tombstone is there: learn it, keep nothing.
-                    if let Some(CachedAnswer::Revoked { until }) = codec::decode(&tombstone) {
+                    if let Some((CachedAnswer::Revoked { until }, _)) = codec::decode(&tombstone) {
                         let _ = self.local.revoke(key, until, now).await;
                     }
                     return PutOutcome::Revoked;
@@ -210,8 +215,8 @@ impl Shared {
                     }
                 };
             let now = self.clock.now();
-            if let Some(answer) = entry.as_deref().and_then(codec::decode) {
-                if let Some(answer) = self.learn(*key, answer, now, epoch).await {
+            if let Some((answer, written)) = entry.as_deref().and_then(codec::decode) {
+                if let Some(answer) = self.learn(*key, answer, written, now, epoch).await {
                     return Claim::Answered(answer);
                 }
             }

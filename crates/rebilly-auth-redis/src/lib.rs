@@ -80,6 +80,7 @@ mod cache;
 mod codec;
 mod config;
 mod error;
+mod health;
 mod scripts;
 mod store;
 mod tls;
