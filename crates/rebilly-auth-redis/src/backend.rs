@@ -16,6 +16,8 @@ pub(crate) enum CallError {
     Redis(#[source] RedisError),
     #[error("redis did not answer within the store's deadline")]
     Deadline,
+    #[error("some hash slots of the cluster have no master")]
+    Uncovered,
 }
 
 /// Where the store connects: clients made from the URLs, never printed.
@@ -123,6 +125,11 @@ pub(crate) async fn within<T>(
 }
 
 impl Conn {
+    /// A Redis Cluster connection.
+    pub(crate) fn is_cluster(&self) -> bool {
+        matches!(self, Self::Cluster(_))
+    }
+
     /// Runs `cmd` within `deadline`.
     pub(crate) async fn query<T: FromRedisValue>(
         &self,

@@ -30,6 +30,7 @@ pub(crate) async fn connect_commands(shared: &Shared) {
                 conn
             }
             Err(error) => {
+                shared.ever_down.store(true, Ordering::SeqCst);
                 if shared.store_up.swap(false, Ordering::SeqCst) {
                     tracing::warn!(error = %error, "rebilly-auth-redis: cannot connect");
                 }
@@ -37,17 +38,27 @@ pub(crate) async fn connect_commands(shared: &Shared) {
             }
         },
     };
-    if shared.store_up.load(Ordering::SeqCst) {
+    let up = shared.store_up.load(Ordering::SeqCst);
+    // Standalone: a connected store is checked by its own calls. A cluster is checked on
+    // every tick: one master down takes a third of the keys, which this process's calls
+    // may not touch, while the bus (on another node) stays up.
+    if up && !conn.is_cluster() {
         return;
     }
-    if conn
-        .query::<String>(&redis::cmd("PING"), shared.command_timeout)
-        .await
-        .is_ok()
-        && !shared.store_up.swap(true, Ordering::SeqCst)
-    {
-        tracing::info!("rebilly-auth-redis: Redis answers");
-        replay(shared).await;
+    match conn.healthy(&shared.prefix, shared.command_timeout).await {
+        Ok(()) => {
+            if !shared.store_up.swap(true, Ordering::SeqCst) {
+                shared.came_up();
+                tracing::info!("rebilly-auth-redis: Redis answers");
+                replay(shared).await;
+            }
+        }
+        Err(error) => {
+            shared.ever_down.store(true, Ordering::SeqCst);
+            if up {
+                shared.failed("HEALTH", &error);
+            }
+        }
     }
 }
 
@@ -117,8 +128,11 @@ async fn apply(shared: &Shared, payload: &str) {
     }
 }
 
+/// Any answer will do: a subscribed RESP2 connection answers `PING` with an array
+/// (`pong`, `""`), not the status `PONG` (read as a `String`, every ping failed, and the bus
+/// was dropped and made again on every tick).
 async fn ping(sink: &mut PubSubSink, shared: &Shared) -> bool {
-    within(shared.command_timeout, sink.ping::<String>())
+    within(shared.command_timeout, sink.ping::<redis::Value>())
         .await
         .is_ok()
 }

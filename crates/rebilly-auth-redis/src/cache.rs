@@ -7,6 +7,7 @@ use rebilly_auth_axum::{
     CacheKey, CachedAnswer, Claim, PutOutcome, RevokeError, StoreMetrics, VerifyCache,
 };
 
+use crate::backend::Conn;
 use crate::codec::{self, Keys};
 use crate::scripts;
 use crate::store::{RedisStore, Shared, inc};
@@ -32,14 +33,19 @@ impl Shared {
                 return None;
             }
         };
-        self.learn(*key, codec::decode(&value?)?, now, epoch).await
+        let (answer, written) = codec::decode(&value?)?;
+        self.learn(*key, answer, written, now, epoch).await
     }
 
-    /// Records what Redis said of `key` locally; returns it if still usable.
+    /// Records what Redis said of `key` (a valid answer written at `written`, ms) locally;
+    /// returns it if still usable. A valid answer written before this process came back
+    /// from an outage is not trusted: a logout made during the outage may not have reached
+    /// Redis yet (its process replays it once it reaches Redis again).
     async fn learn(
         &self,
         key: CacheKey,
         answer: CachedAnswer,
+        written: u64,
         now: SystemTime,
         epoch: u64,
     ) -> Option<CachedAnswer> {
@@ -47,7 +53,7 @@ impl Shared {
             let _ = self.local.revoke(key, until, now).await;
             return Some(answer);
         }
-        if !answer.is_live(now) {
+        if !answer.is_live(now) || written < self.recovered_at() {
             return None;
         }
         inc(&self.counters.shared_hits);
@@ -79,7 +85,7 @@ impl Shared {
             return PutOutcome::Revoked;
         }
         let epoch = self.epoch();
-        if let (Some(conn), Some(value)) = (self.usable(), codec::encode(&answer)) {
+        if let (Some(conn), Some(value)) = (self.usable(), codec::encode(&answer, now)) {
             let keys = Keys::new(&self.prefix, &key);
             let mut invocation = scripts::PUT.prepare_invoke();
             invocation
@@ -94,7 +100,7 @@ impl Shared {
                 Ok(refused) if refused.is_empty() => {}
                 Ok(tombstone) => {
                     // A tombstone is there: learn it, keep nothing.
-                    if let Some(CachedAnswer::Revoked { until }) = codec::decode(&tombstone) {
+                    if let Some((CachedAnswer::Revoked { until }, _)) = codec::decode(&tombstone) {
                         let _ = self.local.revoke(key, until, now).await;
                     }
                     return PutOutcome::Revoked;
@@ -162,31 +168,54 @@ impl Shared {
         local
     }
 
+    /// Takes `keys`' lease unless its entry is there ([`scripts::CLAIM`]). `None` when
+    /// Redis failed.
+    async fn take_lease(&self, conn: &Conn, keys: &Keys) -> Option<Take> {
+        let mut invocation = scripts::CLAIM.prepare_invoke();
+        invocation
+            .key(&keys.entry)
+            .key(&keys.lease)
+            .arg(&self.node_id)
+            .arg(self.lease.as_millis().max(1) as u64);
+        match conn
+            .invoke::<String>(&invocation, self.command_timeout)
+            .await
+        {
+            Ok(taken) if taken == "+" => Some(Take::Won),
+            Ok(taken) if taken == "-" => Some(Take::Lost),
+            Ok(entry) => Some(Take::Entry(entry)),
+            Err(error) => {
+                self.failed("LEASE", &error);
+                None
+            }
+        }
+    }
+
+    /// The answer in a stored `entry`, learned locally, if usable.
+    async fn answer_of(&self, key: &CacheKey, entry: &str, epoch: u64) -> Option<CachedAnswer> {
+        let (answer, written) = codec::decode(entry)?;
+        self.learn(*key, answer, written, self.clock.now(), epoch)
+            .await
+    }
+
     /// Fleet-wide single flight: the lease, or another process's answer.
     async fn claim(&self, key: &CacheKey, wait: Duration) -> Claim {
         let Some(conn) = self.usable() else {
             return Claim::Verify;
         };
         let keys = Keys::new(&self.prefix, key);
-        let lease_ms = self.lease.as_millis().max(1) as u64;
-        let take = redis::cmd("SET")
-            .arg(&keys.lease)
-            .arg(&self.node_id)
-            .arg("NX")
-            .arg("PX")
-            .arg(lease_ms)
-            .clone();
-        let won = |result: Result<Option<String>, _>| match result {
-            Ok(Some(_)) => Some(true),
-            Ok(None) => Some(false),
-            Err(error) => {
-                self.failed("LEASE", &error);
-                None
+        let epoch = self.epoch();
+        match self.take_lease(&conn, &keys).await {
+            Some(Take::Lost) => inc(&self.counters.lease_waits),
+            Some(Take::Entry(entry)) => {
+                // Written since this process's read: no verify (an unusable one, such as an
+                // answer from before an outage, is verified without a lease).
+                return match self.answer_of(key, &entry, epoch).await {
+                    Some(answer) => Claim::Answered(answer),
+                    None => Claim::Verify,
+                };
             }
-        };
-        match won(conn.query(&take, self.command_timeout).await) {
-            Some(false) => inc(&self.counters.lease_waits),
-            _ => {
+            Some(Take::Won) | None => {
                 inc(&self.counters.lease_wins);
                 return Claim::Verify;
             }
@@ -209,21 +238,39 @@ impl Shared {
                         return Claim::Verify;
                     }
                 };
-            let now = self.clock.now();
-            if let Some(answer) = entry.as_deref().and_then(codec::decode) {
-                if let Some(answer) = self.learn(*key, answer, now, epoch).await {
+            if let Some(entry) = entry {
+                if let Some(answer) = self.answer_of(key, &entry, epoch).await {
                     return Claim::Answered(answer);
                 }
             }
             if lease.is_none() {
                 // The holder gave up (its verify failed) or its lease lapsed: take over.
-                if won(conn.query(&take, self.command_timeout).await) != Some(false) {
-                    inc(&self.counters.lease_wins);
-                    return Claim::Verify;
+                match self.take_lease(&conn, &keys).await {
+                    Some(Take::Lost) => {}
+                    Some(Take::Entry(entry)) => {
+                        return match self.answer_of(key, &entry, epoch).await {
+                            Some(answer) => Claim::Answered(answer),
+                            None => Claim::Verify,
+                        };
+                    }
+                    Some(Take::Won) | None => {
+                        inc(&self.counters.lease_wins);
+                        return Claim::Verify;
+                    }
                 }
             }
         }
     }
+}
+
+/// What [`scripts::CLAIM`] found.
+enum Take {
+    /// The lease is this process's.
+    Won,
+    /// Another process holds the lease.
+    Lost,
+    /// The token's entry (an answer or a tombstone) is already there.
+    Entry(String),
 }
 
 impl VerifyCache for RedisStore {

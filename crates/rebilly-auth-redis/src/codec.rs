@@ -93,10 +93,16 @@ struct Record {
     o: bool,
     /// Served until (ms since the epoch).
     t: u64,
+    /// Written at (ms since the epoch, the writer's clock): a process back from an outage
+    /// does not trust answers written before it (a logout made meanwhile may not have
+    /// reached Redis). 0 in values of earlier versions.
+    #[serde(default)]
+    w: u64,
 }
 
-/// A value as stored: `V{json}` (valid), `N<until ms>` (not valid), `T<until ms>` (tombstone).
-pub(crate) fn encode(answer: &CachedAnswer) -> Option<String> {
+/// A value as stored, written at `now`: `V{json}` (valid), `N<until ms>` (not valid),
+/// `T<until ms>` (tombstone).
+pub(crate) fn encode(answer: &CachedAnswer, now: SystemTime) -> Option<String> {
     match answer {
         CachedAnswer::Valid { customer, until } => {
             let record = Record {
@@ -106,6 +112,7 @@ pub(crate) fn encode(answer: &CachedAnswer) -> Option<String> {
                 e: customer.expires_at().map(|at| at.unix_timestamp()),
                 o: customer.otp_pending(),
                 t: millis(*until),
+                w: millis(now),
             };
             serde_json::to_string(&record)
                 .ok()
@@ -117,16 +124,24 @@ pub(crate) fn encode(answer: &CachedAnswer) -> Option<String> {
     }
 }
 
-/// A stored value read back; `None` for anything this version does not know.
-pub(crate) fn decode(value: &str) -> Option<CachedAnswer> {
+/// A stored value read back, with when a valid answer was written (ms since the epoch;
+/// `u64::MAX` for the others, which are never distrusted); `None` for anything this version
+/// does not know.
+pub(crate) fn decode(value: &str) -> Option<(CachedAnswer, u64)> {
     let (tag, rest) = value.split_at_checked(1)?;
     match tag {
-        "T" => Some(CachedAnswer::Revoked {
-            until: instant(rest.parse().ok()?),
-        }),
-        "N" => Some(CachedAnswer::Invalid {
-            until: instant(rest.parse().ok()?),
-        }),
+        "T" => Some((
+            CachedAnswer::Revoked {
+                until: instant(rest.parse().ok()?),
+            },
+            u64::MAX,
+        )),
+        "N" => Some((
+            CachedAnswer::Invalid {
+                until: instant(rest.parse().ok()?),
+            },
+            u64::MAX,
+        )),
         "V" => {
             let record: Record = serde_json::from_str(rest).ok()?;
             let expires_at = match record.e {
@@ -140,10 +155,13 @@ pub(crate) fn decode(value: &str) -> Option<CachedAnswer> {
                 expires_at,
                 record.o,
             );
-            Some(CachedAnswer::Valid {
-                customer,
-                until: instant(record.t),
-            })
+            Some((
+                CachedAnswer::Valid {
+                    customer,
+                    until: instant(record.t),
+                },
+                record.w,
+            ))
         }
         _ => None,
     }
@@ -179,13 +197,17 @@ mod tests {
             true,
         );
         let valid = CachedAnswer::Valid { customer, until };
-        let text = encode(&valid).unwrap();
-        assert_eq!(decode(&text), Some(valid));
+        let written = instant(1_700_000_000_000);
+        let text = encode(&valid, written).unwrap();
+        assert_eq!(decode(&text), Some((valid, 1_700_000_000_000)));
         for answer in [
             CachedAnswer::Invalid { until },
             CachedAnswer::Revoked { until },
         ] {
-            assert_eq!(decode(&encode(&answer).unwrap()), Some(answer));
+            assert_eq!(
+                decode(&encode(&answer, written).unwrap()),
+                Some((answer, u64::MAX))
+            );
         }
         assert_eq!(decode("X1"), None);
         let key = CacheKey::from_bytes([0xab; 32]);

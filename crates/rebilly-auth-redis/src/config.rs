@@ -293,6 +293,8 @@ impl RedisStoreBuilder {
                 std::process::id(),
                 crate::codec::millis(std::time::SystemTime::now())
             ),
+            ever_down: AtomicBool::new(false),
+            recovered_at: AtomicU64::new(0),
         });
         crate::bus::connect_commands(&shared).await;
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();

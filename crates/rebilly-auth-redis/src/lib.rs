@@ -36,17 +36,25 @@
 //!   local answer is dropped (an epoch counter also caps answers being written across the
 //!   change): nothing cached before a gap is trusted after it; the next request reads Redis,
 //!   where the tombstone is.
-//! - **Degraded (Redis or the bus unreachable):** local answers live at most
+//! - **Degraded (Redis or the bus unreachable):** on entering it, the local answers cached
+//!   while connected are dropped; from then on local answers live at most
 //!   [`degraded_bound`](RedisStoreBuilder::degraded_bound) (1 s); a miss verifies with
 //!   Rebilly directly, as the single-process layer does. Redis calls have their own
-//!   deadline (250 ms); after one fails the store stops calling Redis until a `PING`
+//!   deadline (250 ms); after one fails the store stops calling Redis until a check
 //!   answers. Redis down is **never** a 503; local tombstones (logouts seen while
 //!   connected) survive, so a token this process was told is revoked stays refused. A
 //!   logout made while degraded is refused on its own server at once, written to Redis and
 //!   published when it answers again, and refused elsewhere once those servers' (≤ 1 s)
-//!   answers lapse and Rebilly says 404.
+//!   answers lapse and Rebilly says 404. Back from an outage, a process does not trust valid
+//!   answers written to Redis before it came back (each carries its write time, on the
+//!   writer's clock: keep clocks in sync), since a logout made during the outage may not be
+//!   replayed yet.
+//! - **Redis Cluster:** one failed master takes only its slots down while the bus may stay
+//!   up, so each process checks the whole cluster on every bus tick (one read per slot range
+//!   of `CLUSTER SLOTS`) and is degraded until the master's replica took over.
 //! - **Fleet-wide single flight:** before verifying a fresh token a process takes a short
-//!   lease in Redis ([`lease`](RedisStoreBuilder::lease), 500 ms); the others wait for its
+//!   lease in Redis ([`lease`](RedisStoreBuilder::lease), 500 ms; taken by a script that
+//!   returns the answer instead when one was written meanwhile); the others wait for its
 //!   answer (at most the lease, and at most half the layer's verify deadline), then verify
 //!   themselves. N servers receiving one fresh token cause about one verify.
 //! - **A logout made outside the merchant's app** (another application, an admin, token
@@ -80,6 +88,7 @@ mod cache;
 mod codec;
 mod config;
 mod error;
+mod health;
 mod scripts;
 mod store;
 mod tls;

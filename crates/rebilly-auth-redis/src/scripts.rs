@@ -49,3 +49,24 @@ return redis.call('PUBLISH', ARGV[4], ARGV[5])
 ",
     )
 });
+
+/// Takes a token's lease, unless its entry is already there, in one step: an answer written
+/// between a process's read and its lease is not verified again.
+///
+/// `KEYS[1]` entry, `KEYS[2]` lease; `ARGV[1]` this process's lease token, `ARGV[2]` the
+/// lease (ms). Returns the entry when there is one, else `+` (the lease is this process's)
+/// or `-` (another process holds it).
+pub(crate) static CLAIM: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local v = redis.call('GET', KEYS[1])
+if v then
+  return v
+end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return '+'
+end
+return '-'
+",
+    )
+});

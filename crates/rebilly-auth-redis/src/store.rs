@@ -57,6 +57,11 @@ pub(crate) struct Shared {
     pub(crate) counters: Counters,
     /// This process's lease token.
     pub(crate) node_id: String,
+    /// Redis failed (or could not be reached) at least once since the store was built.
+    pub(crate) ever_down: AtomicBool,
+    /// When Redis last answered again after an outage (ms since the epoch, 0 if never):
+    /// valid answers written to Redis before it are not trusted.
+    pub(crate) recovered_at: AtomicU64,
 }
 
 impl Shared {
@@ -77,10 +82,15 @@ impl Shared {
         self.epoch.load(Ordering::SeqCst)
     }
 
-    /// A call failed: count it, and run degraded until Redis answers again.
+    /// A call failed: count it, and run degraded until Redis answers again. Local answers
+    /// cached while connected are dropped: a logout another process makes now may not reach
+    /// Redis or the bus (on Redis Cluster the bus may stay up while one master is down).
     pub(crate) fn failed(&self, what: &'static str, error: &CallError) {
         inc(&self.counters.store_errors);
+        self.ever_down.store(true, Ordering::SeqCst);
         if self.store_up.swap(false, Ordering::SeqCst) {
+            self.epoch.fetch_add(1, Ordering::SeqCst);
+            self.local.clear_answers();
             tracing::warn!(
                 call = what,
                 error = %error,
@@ -88,6 +98,20 @@ impl Shared {
                  most the degraded bound; verifies go upstream)"
             );
         }
+    }
+
+    /// Redis answers again (or for the first time). After an outage, valid answers written
+    /// to Redis before now are not trusted (see [`recovered_at`](Self::recovered_at)).
+    pub(crate) fn came_up(&self) {
+        if self.ever_down.load(Ordering::SeqCst) {
+            let now = crate::codec::millis(self.clock.now());
+            self.recovered_at.store(now, Ordering::SeqCst);
+        }
+    }
+
+    /// When Redis last answered again after an outage (ms since the epoch, 0 if never).
+    pub(crate) fn recovered_at(&self) -> u64 {
+        self.recovered_at.load(Ordering::SeqCst)
     }
 
     /// `answer` as the local store may keep it: capped at the degraded bound unless the

@@ -149,6 +149,108 @@ impl Drop for RedisServer {
     }
 }
 
+/// A free loopback port whose cluster bus port (`port + 10000`) is free too.
+pub fn free_cluster_port() -> u16 {
+    loop {
+        let port = free_port();
+        if TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// A Redis Cluster of six redis-servers (three masters, one replica each), joined with
+/// `redis-cli --cluster create --cluster-replicas 1`; every server is killed on drop.
+pub struct Cluster {
+    pub servers: Vec<RedisServer>,
+}
+
+impl Cluster {
+    /// Six servers with a `node_timeout_ms` cluster-node-timeout, joined, and every one
+    /// reporting `cluster_state:ok`.
+    pub fn start(node_timeout_ms: u64) -> Self {
+        let timeout = node_timeout_ms.to_string();
+        let extra = [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-node-timeout",
+            timeout.as_str(),
+            // A replica always stands for election, however long its master was silent.
+            "--cluster-replica-validity-factor",
+            "0",
+        ];
+        let servers: Vec<RedisServer> = (0..6)
+            .map(|_| RedisServer::start_on(free_cluster_port(), &extra, true))
+            .collect();
+        let addresses: Vec<String> = servers
+            .iter()
+            .map(|s| format!("127.0.0.1:{}", s.port))
+            .collect();
+        let out = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(&addresses)
+            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .output()
+            .expect("redis-cli runs");
+        assert!(
+            out.status.success(),
+            "redis-cli --cluster create failed: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let cluster = Self { servers };
+        cluster.wait_ok(&(0..6).collect::<Vec<_>>());
+        cluster
+    }
+
+    /// Waits (up to 30 s) until every server of `alive` says `cluster_state:ok`.
+    pub fn wait_ok(&self, alive: &[usize]) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !alive.iter().all(|&i| self.state_ok(i)) {
+            assert!(Instant::now() < deadline, "the cluster did not become ok");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Server `i` says `cluster_state:ok`.
+    pub fn state_ok(&self, i: usize) -> bool {
+        self.servers[i]
+            .cli(&["CLUSTER", "INFO"])
+            .contains("cluster_state:ok")
+    }
+
+    /// The indices of the servers whose role is master.
+    pub fn masters(&self) -> Vec<usize> {
+        (0..self.servers.len())
+            .filter(|&i| self.servers[i].cli(&["ROLE"]).starts_with("master"))
+            .collect()
+    }
+
+    /// The index of the replica of master `master`.
+    pub fn replica_of(&self, master: usize) -> usize {
+        let port = self.servers[master].port.to_string();
+        (0..self.servers.len())
+            .find(|&i| {
+                let role = self.servers[i].cli(&["ROLE"]);
+                let mut lines = role.lines();
+                lines.next() == Some("slave") && lines.nth(1) == Some(port.as_str())
+            })
+            .expect("every master has a replica")
+    }
+
+    /// Waits (up to 30 s) until server `i` is a master.
+    pub fn wait_master(&self, i: usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.servers[i].cli(&["ROLE"]).starts_with("master") {
+            assert!(Instant::now() < deadline, "the replica was not promoted");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn urls(&self) -> Vec<String> {
+        self.servers.iter().map(RedisServer::url).collect()
+    }
+}
+
 /// The emulator with `users` customers (`user0`, `user1`, …).
 pub struct World {
     pub emulator: Emulator,
