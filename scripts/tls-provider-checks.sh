@@ -12,7 +12,8 @@ graph_has() { # package, features args..., crate
   cargo tree -q -e normal -p "$crate" "$@" -i "$needle" 2>/dev/null | grep -q "^$needle v"
 }
 
-for transport in rebilly-auth-reqwest rebilly-auth-hyper; do
+# (rebilly-auth-redis opens TLS connections too: `rediss://`.)
+for transport in rebilly-auth-reqwest rebilly-auth-hyper rebilly-auth-redis; do
   if graph_has "$transport" aws-lc-rs --no-default-features --features rustls-ring; then
     echo "$transport with rustls-ring still pulls in aws-lc-rs:"
     cargo tree -q -e normal -p "$transport" --no-default-features --features rustls-ring -i aws-lc-rs
