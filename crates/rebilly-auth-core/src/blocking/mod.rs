@@ -105,3 +105,49 @@ fn not_ready(operation: OperationId) -> Error {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::runtime::{Sleep, SleepFuture};
+
+    #[test]
+    fn a_future_pending_after_its_one_poll_is_a_typed_error() {
+        let error = poll_once(std::future::pending::<()>(), OperationId::GetCredential);
+        assert!(matches!(error, Err(Error::Transport { .. })), "{error:?}");
+    }
+
+    /// A `Sleep` that never completes: the retry after a reset fails the call at once.
+    #[derive(Debug)]
+    struct Never;
+
+    impl Sleep for Never {
+        fn sleep(&self, _: Duration) -> SleepFuture {
+            Box::pin(std::future::pending())
+        }
+    }
+
+    #[test]
+    fn an_asynchronous_sleep_fails_the_call_instead_of_hanging() {
+        let transport =
+            blocking_transport_fn(|_: http::Request<Bytes>| Err(TransportError::io("reset")));
+        let client = BlockingClient::builder()
+            .organization("org")
+            .secret_key("sk")
+            .sleep(Arc::new(Never))
+            .transport(transport)
+            .build()
+            .unwrap();
+        let error = client.credentials().get("crd_1").send().unwrap_err();
+        let shown = format!("{:?}", error);
+        assert!(shown.contains("did not complete in one poll"), "{shown}");
+        let mut items = client.credentials().list().items();
+        assert!(items.next().unwrap().is_err());
+        assert!(items.next().is_none(), "the iterator ends after it");
+    }
+}
