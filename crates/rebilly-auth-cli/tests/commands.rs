@@ -169,6 +169,7 @@ fn a_server_that_cannot_be_reached_fails_with_the_cause_chain() {
     assert!(stderr.contains("\n  caused by: "), "{stderr}");
 }
 
+#[cfg(feature = "emulator")]
 #[test]
 fn the_embedded_emulator_runs_every_command() {
     let dir = scratch("embedded");
