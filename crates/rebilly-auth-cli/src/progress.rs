@@ -35,10 +35,15 @@ impl Progress {
     pub(crate) fn new(total: u64) -> Self {
         if std::io::stderr().is_terminal() {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} rows  {per_sec}  ETA {eta}  {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            let style =
+                ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {rate}  ETA {eta}  {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .with_key(
+                        "rate",
+                        |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                            let _ = write!(w, "{:.0} rows/s", state.per_sec());
+                        },
+                    );
             bar.set_style(style);
             Progress::Bar(bar)
         } else {
@@ -88,10 +93,10 @@ impl Progress {
         }
     }
 
-    /// Ends the display (the bar stays, with its last figures).
+    /// Ends the display (the bar is cleared: the summary that follows has the figures).
     pub(crate) fn finish(&self) {
         if let Progress::Bar(bar) = self {
-            bar.abandon();
+            bar.finish_and_clear();
         }
     }
 }
