@@ -35,6 +35,18 @@ fn help_describes_every_command_and_flag() {
     assert!(stdout.starts_with("rebilly-auth "));
 }
 
+#[cfg(unix)]
+#[test]
+fn non_utf8_arguments_are_a_usage_error_not_a_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = std::ffi::OsStr::from_bytes(b"tok\xff");
+    for args in [vec![bad], vec![std::ffi::OsStr::new("verify"), bad]] {
+        let (code, _, stderr) = run(cli_without_target().args(args));
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
 #[test]
 fn a_command_without_a_target_fails_with_a_clear_message() {
     for args in [

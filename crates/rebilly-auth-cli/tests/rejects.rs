@@ -17,13 +17,14 @@ fn malformed_csv_rows_go_to_the_rejects_file_and_the_run_goes_on() {
          c2,bob@example.com,Pw-two-2\n\
          c3,cy@example.com,Pw-three-3,cus_3,not a date\n\
          c4,ada@example.com,Pw-four-4,cus_4,\n\
-         c5,dee@example.com,Pw-five-5,cus_5,2031-02-03T04:05:06Z\n",
+         c5,dee@example.com,Pw-five-5,cus_5,2031-02-03T04:05:06Z\n\
+         bad id!,eve@example.com,Pw-six-6,cus_6,\n",
     )
     .unwrap();
     let (code, stdout, stderr) = run(emulator.cli().arg("import-credentials").arg(&input));
     assert_eq!(code, Some(3), "{stdout}\n{stderr}");
     assert!(stdout.contains("written:  2 "), "{stdout}");
-    assert!(stdout.contains("rejected: 3"), "{stdout}");
+    assert!(stdout.contains("rejected: 4"), "{stdout}");
     assert_eq!(emulator.credential_count(), 2);
     let rejects = std::fs::read_to_string(dir.join("in.csv.rejects.csv")).unwrap();
     let lines: Vec<&str> = rejects.lines().collect();
@@ -35,7 +36,12 @@ fn malformed_csv_rows_go_to_the_rejects_file_and_the_run_goes_on() {
         lines[3].starts_with("5,c4,PutCredential: the server answered"),
         "{rejects}"
     );
-    assert_eq!(lines.len(), 4, "{rejects}");
+    // The SDK refused the id before sending anything.
+    assert!(
+        lines[4].starts_with("7,bad id!,\"invalid credential id: may hold only"),
+        "{rejects}"
+    );
+    assert_eq!(lines.len(), 5, "{rejects}");
     assert!(stderr.contains("fix the rejected rows"), "{stderr}");
 }
 
