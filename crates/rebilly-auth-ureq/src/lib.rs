@@ -28,19 +28,19 @@
 //! The same as the async transports (see
 //! [What both shipped transports guarantee](auth_core::transport_support#what-both-shipped-transports-guarantee)):
 //! keep-alive (one pool per transport, shared by its clones), no redirects followed, the
-//! response body cap ([`BodyLimit`](auth_core::BodyLimit)) enforced while reading, and DNS,
+//! response body cap ([`BodyLimit`]) enforced while reading, and DNS,
 //! connect and TLS-handshake failures (never sent) told from failures after sending
 //! (ambiguous) by the step that failed, never by an error's text. Each attempt's
-//! [`AttemptTimeout`](auth_core::AttemptTimeout) is that request's whole deadline, and its
+//! [`AttemptTimeout`] is that request's whole deadline, and its
 //! expiry a [`TransportErrorKind::Timeout`], so the async client's retry rules apply as they
 //! are. The builder's settings are core's
-//! [`TransportSettings`](auth_core::transport_support::TransportSettings), with their meanings
+//! [`TransportSettings`], with their meanings
 //! and defaults.
 //!
 //! ## TLS
 //!
 //! rustls, with the crypto provider this build's features select
-//! ([`tls::selected_provider`](auth_core::tls::selected_provider)) passed to ureq explicitly
+//! ([`tls::selected_provider`]) passed to ureq explicitly
 //! (never rustls' process-wide default), and the platform's certificate verifier unless
 //! [`UreqTransportBuilder::tls_roots`] names the only roots to trust. ureq builds its rustls
 //! config itself from a provider and roots, so this builder takes those two rather than a

@@ -4,7 +4,7 @@
 //! [`BlockingClient`] has the async client's methods (`client.credentials().get(id)`,
 //! `client.authentication_tokens().login(..)`, …), each returning a [`BlockingRequest`] with the
 //! same per-call settings, sent with `.send()`. Listings are iterators
-//! ([`BlockingRequest::iter`]). Its transport is a [`BlockingTransport`], one method; the
+//! ([`BlockingRequest::items`]). Its transport is a [`BlockingTransport`], one method; the
 //! `rebilly-auth-ureq` crate ships one on ureq 3.
 //!
 //! ```
@@ -32,7 +32,7 @@
 //!
 //! A blocking client *is* a [`Client`](crate::Client) underneath: every call runs core's own
 //! attempt loop, so retries, deadlines, `Retry-After`, the exchange's safety
-//! ([`Error::ExchangeOutcomeUnknown`](crate::Error::ExchangeOutcomeUnknown)), redaction, spans
+//! ([`Error::ExchangeOutcomeUnknown`]), redaction, spans
 //! and errors are the async client's, not a copy. The loop sees the blocking transport through
 //! an adapter whose future makes the blocking call in its first poll, and waits between
 //! attempts with [`ThreadSleep`], whose future sleeps in its first poll: each call's future is
