@@ -66,10 +66,34 @@ impl Resolver for TaggedResolver {
         config: &ureq::config::Config,
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        // An IP address needs no lookup. ureq's resolver calls `to_socket_addrs` for every
+        // request, pooled connection or not, on a thread of its own whenever a deadline is set
+        // (each attempt's is): no thread and no lookup for the emulator's `127.0.0.1`.
+        if let Some(addr) = ip_literal(uri) {
+            let mut addrs = self.empty();
+            addrs.push(addr);
+            return Ok(addrs);
+        }
         self.0
             .resolve(uri, config, timeout)
             .map_err(|e| ureq::Error::Other(Box::new(BeforeSending::Resolve(e))))
     }
+}
+
+/// The socket address of a URI whose host is an IP address (`127.0.0.1`, `[::1]`).
+fn ip_literal(uri: &http::Uri) -> Option<std::net::SocketAddr> {
+    let host = uri.host()?;
+    let ip: std::net::IpAddr = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()?;
+    let port = uri.port_u16().or(match uri.scheme_str()? {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    })?;
+    Some(std::net::SocketAddr::new(ip, port))
 }
 
 /// ureq's own connector chain (TCP, proxy tunnel, rustls), its errors tagged
@@ -140,6 +164,22 @@ mod tests {
         let err = BeforeSending::Resolve(ureq::Error::HostNotFound).into_transport_error();
         assert_eq!(err.kind(), TransportErrorKind::Dns);
         assert!(!err.may_have_reached_server());
+    }
+
+    #[test]
+    fn ip_literals_need_no_lookup() {
+        let addr = |uri: &str| ip_literal(&uri.parse().unwrap());
+        assert_eq!(
+            addr("http://127.0.0.1:8080/x"),
+            Some("127.0.0.1:8080".parse().unwrap())
+        );
+        assert_eq!(addr("https://[::1]/x"), Some("[::1]:443".parse().unwrap()));
+        assert_eq!(
+            addr("http://10.1.2.3/x"),
+            Some("10.1.2.3:80".parse().unwrap())
+        );
+        assert_eq!(addr("http://localhost:8080/x"), None);
+        assert_eq!(addr("https://api.rebilly.com/x"), None);
     }
 
     #[test]
