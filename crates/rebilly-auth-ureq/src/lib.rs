@@ -372,6 +372,16 @@ mod tests {
         assert::<UreqTransport>();
     }
 
+    #[cfg(not(any(feature = "rustls-ring", feature = "rustls-aws-lc-rs")))]
+    #[test]
+    fn no_provider_feature_is_a_typed_build_error() {
+        let error = UreqTransport::new().unwrap_err();
+        assert!(matches!(error, BuildError::Transport(_)), "{error:?}");
+        let error = client_builder().organization("org").build().unwrap_err();
+        assert!(matches!(error, BuildError::Transport(_)), "{error:?}");
+    }
+
+    #[cfg(any(feature = "rustls-ring", feature = "rustls-aws-lc-rs"))]
     #[test]
     fn an_invalid_request_is_never_sent() {
         let transport = UreqTransport::builder().no_proxy().build().unwrap();
@@ -382,6 +392,7 @@ mod tests {
         assert!(!err.may_have_reached_server(), "{err:?}");
     }
 
+    #[cfg(any(feature = "rustls-ring", feature = "rustls-aws-lc-rs"))]
     #[test]
     fn an_unresolvable_name_is_dns_and_never_left() {
         let transport = UreqTransport::builder().no_proxy().build().unwrap();

@@ -23,6 +23,11 @@ pub(crate) fn is_loopback(host: &str) -> bool {
 }
 
 #[cfg(test)]
+// Without a provider feature, only `loopback_hosts` runs.
+#[cfg_attr(
+    not(any(feature = "rustls-ring", feature = "rustls-aws-lc-rs")),
+    allow(dead_code, unused_imports)
+)]
 mod tests {
     use std::io::{Read, Write};
     use std::net::TcpListener;
@@ -96,6 +101,8 @@ mod tests {
     }
 
     /// With a proxy from the environment: loopback goes direct, any other host to the proxy.
+    /// (Building a transport needs a provider feature.)
+    #[cfg(any(feature = "rustls-ring", feature = "rustls-aws-lc-rs"))]
     #[test]
     fn the_environments_proxy_serves_every_host_but_loopback() {
         let (proxy, through_proxy) = server("502 Bad Gateway");
