@@ -116,6 +116,40 @@ mod tests {
     use super::*;
     use crate::runtime::{Sleep, SleepFuture};
 
+    /// Each attempt's limit reaches the transport, and the transport's timeout after sending
+    /// is the async race's outcome: `Error::Timeout` of scope `Attempt`, retried for a GET.
+    #[test]
+    fn the_attempt_timeout_reaches_the_transport_and_its_expiry_is_the_attempts_timeout() {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let transport = blocking_transport_fn(move |request: http::Request<Bytes>| {
+            log.lock()
+                .unwrap()
+                .push(crate::AttemptTimeout::of(&request));
+            Err(TransportError::timeout("ureq: timeout: global"))
+        });
+        let client = BlockingClient::builder()
+            .organization("org")
+            .secret_key("sk")
+            .attempt_timeout(Duration::from_secs(2))
+            .retry_policy(crate::RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
+            .transport(transport)
+            .build()
+            .unwrap();
+        let error = client.credentials().get("crd_1").send().unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::Timeout {
+                    scope: crate::TimeoutScope::Attempt,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert_eq!(*seen.lock().unwrap(), [Some(Duration::from_secs(2)); 3]);
+    }
+
     #[test]
     fn a_future_pending_after_its_one_poll_is_a_typed_error() {
         let error = poll_once(std::future::pending::<()>(), OperationId::GetCredential);

@@ -125,6 +125,12 @@ impl<T: BlockingTransport + ?Sized> BlockingTransport for Box<T> {
     }
 }
 
+impl<T: BlockingTransport + ?Sized> BlockingTransport for &T {
+    fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> {
+        (**self).send(request)
+    }
+}
+
 /// The [`HttpTransport`] core's attempt loop sees under a blocking client: its future makes
 /// the blocking call in its first poll and is then ready, so the loop's race never creates
 /// its timer.
