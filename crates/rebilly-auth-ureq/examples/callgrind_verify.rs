@@ -6,7 +6,8 @@
 //!
 //! `REBILLY_BENCH_MODE=sdk`: `BlockingClient` over `UreqTransport`. `raw`: a `ureq::Agent`
 //! configured as the transport's, the SDK's own request headers, the URL formatted per call,
-//! the body read under the same limit, and the same JSON decode (`ListedToken`).
+//! the body read under the same limit, and the same JSON decode (`ListedToken`);
+//! `raw-deadline`: the same with a per-request deadline, as the transport sets each attempt's.
 
 use std::time::Duration;
 
@@ -37,11 +38,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     match mode.as_str() {
         "sdk" => {
             for _ in 0..=calls {
-                let answer = client.authentication_tokens().verify(token.clone()).send()?;
+                let answer = client
+                    .authentication_tokens()
+                    .verify(token.clone())
+                    .send()?;
                 verified += usize::from(answer.is_some());
             }
         }
-        "raw" => {
+        "raw" | "raw-deadline" => {
+            // `raw-deadline`: each request also gets its own 30 s deadline, as the transport
+            // gives each attempt (ureq's `configure_request`, a copy of the agent's config).
+            let deadline = mode == "raw-deadline";
             let agent = ureq::Agent::config_builder()
                 .max_redirects(0)
                 .http_status_as_error(false)
@@ -62,6 +69,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ))
                 .body(())?;
                 *request.headers_mut() = headers.clone();
+                let request = if deadline {
+                    agent
+                        .configure_request(request)
+                        .timeout_global(Some(Duration::from_secs(30)))
+                        .build()
+                } else {
+                    request
+                };
                 let response = agent.run(request)?;
                 let (parts, mut body) = response.into_parts();
                 let bytes = Bytes::from(body.with_config().limit(4 << 20).read_to_vec()?);
