@@ -27,9 +27,10 @@ per_call() { # mode -> instructions per call
   base="$(count "$1" 0)"; full="$(count "$1" "$calls")"
   echo $(( (full - base) / calls ))
 }
-raw="$(per_call raw)"; sdk="$(per_call sdk)"
+raw="$(per_call raw)"; deadline="$(per_call raw-deadline)"; sdk="$(per_call sdk)"
 echo "| contender (client process only) | instructions/call |"
 echo "|---|---:|"
 echo "| raw ureq: GET + read under the limit + serde_json decode | $raw |"
+echo "| raw ureq, plus a per-request deadline (configure_request) | $deadline |"
 echo "| BlockingClient over UreqTransport: verify | $sdk |"
 awk -v s="$sdk" -v r="$raw" 'BEGIN { printf "blocking client / raw ureq: %.3f (goal <= 1.05)\n", s / r }'
