@@ -56,6 +56,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod client;
 mod decode;
 mod encode;
@@ -94,8 +96,8 @@ pub use secret::{REDACTED, Secret};
 #[cfg(feature = "mock")]
 pub use transport::MockHttpTransport;
 pub use transport::{
-    BodyLimit, HttpTransport, TransportError, TransportErrorKind, TransportFn, error_chain,
-    transport_fn,
+    AttemptTimeout, BodyLimit, HttpTransport, TransportError, TransportErrorKind, TransportFn,
+    error_chain, transport_fn,
 };
 
 /// Re-exports of the crates in core's public API, so users need not pin them.

@@ -153,6 +153,36 @@ impl Default for BodyLimit {
     }
 }
 
+/// The time limit of one attempt, which core puts in the request's extensions for transports
+/// that cannot be cancelled: those under a [`BlockingClient`](crate::blocking::BlockingClient)
+/// (feature `blocking`). An async client races its transport's future against the attempt's
+/// deadline and drops it when the deadline passes; a blocking call cannot be dropped halfway, so
+/// core tells the transport the limit instead, and the transport must apply it to the whole
+/// exchange (connect, send, response head and body) and fail with
+/// [`TransportErrorKind::Timeout`] when it passes. The limit is the attempt timeout, or what is
+/// left of the call timeout when that is shorter.
+///
+/// Async transports never find it (core does not insert it for them) and may ignore it.
+///
+/// ```
+/// use std::time::Duration;
+/// use rebilly_auth_core::AttemptTimeout;
+///
+/// let mut request = http::Request::new(bytes::Bytes::new());
+/// assert_eq!(AttemptTimeout::of(&request), None);
+/// request.extensions_mut().insert(AttemptTimeout(Duration::from_secs(3)));
+/// assert_eq!(AttemptTimeout::of(&request), Some(Duration::from_secs(3)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptTimeout(pub std::time::Duration);
+
+impl AttemptTimeout {
+    /// The limit found in `request`'s extensions, if any.
+    pub fn of<B>(request: &http::Request<B>) -> Option<std::time::Duration> {
+        request.extensions().get::<AttemptTimeout>().map(|t| t.0)
+    }
+}
+
 /// What kind of failure a transport met.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -30,6 +30,7 @@ pub struct ClientBuilder {
     sleep: Option<Arc<dyn Sleep>>,
     clock: Arc<dyn Clock>,
     allow_insecure_http: bool,
+    attempt_timeout_in_request: bool,
 }
 
 impl Default for ClientBuilder {
@@ -47,6 +48,7 @@ impl Default for ClientBuilder {
             sleep: None,
             clock: Arc::new(SystemClock),
             allow_insecure_http: false,
+            attempt_timeout_in_request: false,
         }
     }
 }
@@ -160,6 +162,14 @@ impl ClientBuilder {
         self.allow_insecure_http = allow;
         self
     }
+
+    /// Puts each attempt's [`AttemptTimeout`](crate::AttemptTimeout) in its request: what a
+    /// transport that cannot be cancelled (the blocking client's) needs.
+    #[cfg(feature = "blocking")]
+    pub(crate) fn attempt_timeout_in_request(mut self) -> Self {
+        self.attempt_timeout_in_request = true;
+        self
+    }
 }
 
 impl ClientBuilder {
@@ -237,6 +247,7 @@ impl ClientBuilder {
                 body_limit: self.body_limit,
                 sleep,
                 clock: self.clock,
+                attempt_timeout_in_request: self.attempt_timeout_in_request,
             }),
         })
     }

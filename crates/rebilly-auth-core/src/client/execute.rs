@@ -15,7 +15,7 @@ use crate::error::{Error, TimeoutScope};
 use crate::response::ResponseMeta;
 use crate::retry::{self, AttemptEnd, Decision, ServerWait, decide, full_jitter};
 use crate::runtime::{Sleep, SleepFuture};
-use crate::transport::{TransportError, TransportErrorKind};
+use crate::transport::{AttemptTimeout, TransportError, TransportErrorKind};
 
 impl Client {
     /// Sends `call`, retrying per the policy within the deadlines, inside one
@@ -99,13 +99,30 @@ impl Client {
             };
             let span = self.attempt_span(call, attempt);
             // Addressed anew per attempt: cheaper than cloning for the usual single attempt.
-            let request = self.http_request(call, self.address(call)?);
+            let mut request = self.http_request(call, self.address(call)?);
+            if inner.attempt_timeout_in_request {
+                // A blocking transport cannot be raced (see `AttemptTimeout`): it applies the
+                // limit itself, and its timeout is read as the race's timer below.
+                request.extensions_mut().insert(AttemptTimeout(limit));
+            }
             let sent = race(
                 inner.transport.send(request).instrument(span.clone()),
                 &*inner.sleep,
                 limit,
             )
             .await;
+            let sent = match sent {
+                // The blocking transport's own reading of the limit it was given: the same
+                // outcome as the race's timer (a connect-stage timeout, never sent, stays as is).
+                Some(Err(error))
+                    if inner.attempt_timeout_in_request
+                        && error.kind() == TransportErrorKind::Timeout
+                        && error.may_have_reached_server() =>
+                {
+                    None
+                }
+                sent => sent,
+            };
             let (end, outcome) = match sent {
                 Some(Ok(response)) => {
                     let (parts, body) = response.into_parts();

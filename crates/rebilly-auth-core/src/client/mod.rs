@@ -83,6 +83,9 @@ struct Inner {
     body_limit: usize,
     sleep: Arc<dyn Sleep>,
     clock: Arc<dyn Clock>,
+    /// Whether each attempt's request carries its [`AttemptTimeout`](crate::AttemptTimeout):
+    /// only for a blocking transport, which cannot be cancelled by dropping its future.
+    attempt_timeout_in_request: bool,
 }
 
 impl Clone for Client {
