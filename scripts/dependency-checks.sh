@@ -7,7 +7,8 @@
 #       `env-filter`, matchers) (the emulator comes without its `cli` feature);
 #   (b) rebilly-auth-testing with no default features pulls in no HTTP server, regex, HMAC/SHA,
 #       base64 or TLS crate;
-#   (c) rebilly-auth-core's default features pull in no rustls;
+#   (c) rebilly-auth-core's default features pull in no rustls; the blocking path (core's
+#       `blocking`, rebilly-auth-ureq, the CLI without its emulator) pulls in no async runtime;
 #   (d) with default features, no published crate has two versions of getrandom (the axum
 #       crate once exposed getrandom 0.2 beside moka's 0.4). rebilly-auth-redis is the known
 #       exception: redis-rs 1.x pulls rand 0.9 (getrandom 0.3) while moka's uuid pulls 0.4;
@@ -57,11 +58,20 @@ forbid "rebilly-auth-testing (--no-default-features)" \
   "$(tree rebilly-auth-testing --no-default-features)" \
   hyper hyper-util fancy-regex regex hmac sha2 base64 rustls ring aws-lc-rs aws-lc-sys
 
+# The blocking client's path has no async runtime: core's `blocking` feature, the ureq
+# transport, and the CLI without its embedded emulator pull in no tokio.
+forbid "rebilly-auth-core (--no-default-features --features blocking)" \
+  "$(tree rebilly-auth-core --no-default-features --features blocking)" \
+  tokio async-std smol
+forbid "rebilly-auth-ureq (default features)" "$(tree rebilly-auth-ureq)" tokio async-std smol
+forbid "rebilly-auth-cli (--no-default-features)" \
+  "$(tree rebilly-auth-cli --no-default-features)" tokio async-std smol
+
 forbid "rebilly-auth-core (default features)" \
   "$(tree rebilly-auth-core)" \
   rustls tokio-rustls hyper-rustls
 
-for crate in core reqwest hyper testing axum tower emulator; do
+for crate in core reqwest hyper testing axum tower emulator ureq cli; do
   versions=$(cargo tree --quiet -p "rebilly-auth-$crate" -e normal --prefix none \
     | grep -oE '^getrandom v[0-9.]+' | sort -u || true)
   if [ "$(grep -c . <<<"$versions")" -gt 1 ]; then

@@ -13,7 +13,7 @@ graph_has() { # package, features args..., crate
 }
 
 # (rebilly-auth-redis opens TLS connections too: `rediss://`.)
-for transport in rebilly-auth-reqwest rebilly-auth-hyper rebilly-auth-redis; do
+for transport in rebilly-auth-reqwest rebilly-auth-hyper rebilly-auth-redis rebilly-auth-ureq; do
   if graph_has "$transport" aws-lc-rs --no-default-features --features rustls-ring; then
     echo "$transport with rustls-ring still pulls in aws-lc-rs:"
     cargo tree -q -e normal -p "$transport" --no-default-features --features rustls-ring -i aws-lc-rs
