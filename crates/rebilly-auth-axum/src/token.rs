@@ -17,7 +17,9 @@ pub(crate) const MAX_TOKEN_LEN: usize = 1024;
 /// let bearer = TokenSource::bearer(); // `Authorization: Bearer <token>` (the default)
 /// let cookie = TokenSource::cookie("session"); // `Cookie: session=<token>`
 /// let header = TokenSource::header(http::HeaderName::from_static("x-customer-token"));
-/// # let _ = (bearer, cookie, header);
+/// assert_eq!(bearer, TokenSource::default());
+/// assert_eq!(cookie, TokenSource::Cookie("session".into()));
+/// assert!(matches!(header, TokenSource::Header(name) if name == "x-customer-token"));
 /// ```
 ///
 /// A cookie carrying the token must be `HttpOnly`, `Secure` and `SameSite=Lax` (or

@@ -120,9 +120,13 @@ pub fn platform_config() -> Result<ClientConfig, TlsConfigError> {
 /// A TLS config that trusts only `roots` (DER certificates), e.g. a private CA in tests.
 ///
 /// ```
+/// use rebilly_auth_core::tls::{config_with_roots, TlsConfigError};
 /// // An empty store trusts nothing; pass your CA's DER bytes.
-/// let config = rebilly_auth_core::tls::config_with_roots(Vec::<Vec<u8>>::new()).unwrap();
-/// # let _ = config;
+/// let config = config_with_roots(Vec::<Vec<u8>>::new()).unwrap();
+/// assert!(config.alpn_protocols.is_empty()); // the transport sets its own
+/// // Bytes that are no certificate are refused, not skipped:
+/// let error = config_with_roots([b"not a certificate".to_vec()]).unwrap_err();
+/// assert!(matches!(error, TlsConfigError::Invalid(_)));
 /// ```
 pub fn config_with_roots<I, C>(roots: I) -> Result<ClientConfig, TlsConfigError>
 where

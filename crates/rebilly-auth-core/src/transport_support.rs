@@ -17,8 +17,9 @@
 //! They keep connections alive (one pool per transport, shared by its clones), never follow
 //! redirects, enforce the response body cap while reading, and tell DNS, connect and
 //! TLS-handshake failures (the request never left) from failures after sending (ambiguous).
-//! TLS is always rustls with the **ring** crypto provider, passed explicitly (never a
-//! process-wide default), and the platform's certificate verifier unless you give a config.
+//! TLS is always rustls with a crypto provider passed explicitly (aws-lc-rs by default, ring
+//! with `rustls-ring` alone; never a process-wide default), and the platform's certificate
+//! verifier unless you give a config.
 //! Their builders take the same [`TransportSettings`], with the same defaults and meanings.
 
 use std::error::Error as StdError;
@@ -93,8 +94,13 @@ impl TransportSettings {
     ///
     /// ```
     /// use rebilly_auth_core::transport_support::TransportSettings;
-    /// let config = TransportSettings::default().tls_or_platform()?;
-    /// # let _ = config;
+    /// let mut given = rebilly_auth_core::tls::config_with_roots(Vec::<Vec<u8>>::new())?;
+    /// given.alpn_protocols = vec![b"marker".to_vec()];
+    /// let mut settings = TransportSettings::default();
+    /// settings.tls = Some(given);
+    /// assert_eq!(settings.tls_or_platform()?.alpn_protocols, [b"marker"]); // the one given,
+    /// assert!(settings.tls.is_none()); // taken;
+    /// assert!(settings.tls_or_platform()?.alpn_protocols.is_empty()); // then the platform's
     /// # Ok::<_, rebilly_auth_core::BuildError>(())
     /// ```
     pub fn tls_or_platform(&mut self) -> Result<rustls::ClientConfig, BuildError> {

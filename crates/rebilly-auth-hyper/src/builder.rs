@@ -8,7 +8,8 @@ use super::*;
 /// Its settings are those of `rebilly-auth-reqwest`'s builder, with the same meanings and
 /// defaults: see [`TransportSettings`] (10 s
 /// connect timeout for DNS, TCP and TLS together, 90 s pool idle timeout, no transport
-/// timeout: core times every attempt and call, ring-based rustls with the platform verifier).
+/// timeout: core times every attempt and call, rustls on aws-lc-rs (default) or ring with the
+/// platform verifier).
 /// Of its own: TCP_NODELAY; hyper never follows redirects; the transport reads no proxy
 /// settings and always connects directly (see [Proxies](crate#proxies)).
 ///
@@ -20,7 +21,8 @@ use super::*;
 ///     .pool_idle_timeout(Duration::from_secs(30))
 ///     .pool_max_idle_per_host(8)
 ///     .tls_config(rebilly_auth_hyper::tls_config_with_roots(Vec::<Vec<u8>>::new())?);
-/// # let _ = builder;
+/// assert!(format!("{builder:?}").contains("connect_timeout: Some(3s)"));
+/// let _transport = builder.build()?; // the settings are usable
 /// # Ok::<_, rebilly_auth_hyper::BuildError>(())
 /// ```
 #[derive(Debug, Default)]

@@ -28,8 +28,13 @@ type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 ///
 /// ```
 /// use rebilly_auth_hyper::{hyper_util, TaggedResolver};
-/// let http = hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(TaggedResolver::new());
-/// # let _ = http;
+/// use tower_service::Service;
+/// let mut http = hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(TaggedResolver::new());
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// let uri = format!("http://localhost:{}/", listener.local_addr().unwrap().port());
+/// assert!(http.call(uri.parse().unwrap()).await.is_ok()); // `localhost` resolved, connected
+/// # });
 /// ```
 #[derive(Clone, Debug)]
 pub struct TaggedResolver<R = GaiResolver> {

@@ -125,9 +125,9 @@ pub fn client_builder() -> ClientBuilder {
     rebilly_auth_core::transport_support::client_builder(HyperTransport::new())
 }
 
-/// The default TLS config: [`tls::platform_config`] (rustls
-/// with the ring provider, explicit, and the platform's certificate verifier). ALPN is left
-/// empty: hyper-rustls sets it from the enabled HTTP versions (and panics if it is preset).
+/// The default TLS config: [`tls::platform_config`] (rustls with the aws-lc-rs (default) or
+/// ring provider, explicit, and the platform's certificate verifier). ALPN is left empty:
+/// hyper-rustls sets it from the enabled HTTP versions (and panics if it is preset).
 ///
 /// ```
 /// let config = rebilly_auth_hyper::default_tls_config().unwrap();
@@ -142,7 +142,7 @@ pub fn default_tls_config() -> std::result::Result<rustls::ClientConfig, BuildEr
 ///
 /// ```
 /// let config = rebilly_auth_hyper::tls_config_with_roots(Vec::<Vec<u8>>::new()).unwrap();
-/// # let _ = config;
+/// assert!(config.alpn_protocols.is_empty()); // hyper-rustls sets it
 /// ```
 pub fn tls_config_with_roots<I, C>(
     roots: I,
@@ -194,7 +194,7 @@ impl HyperTransport {
     ///
     /// ```
     /// let builder = rebilly_auth_hyper::HyperTransport::builder();
-    /// # let _ = builder;
+    /// assert!(format!("{builder:?}").contains("connect_timeout: Some(10s)")); // the defaults
     /// ```
     pub fn builder() -> HyperTransportBuilder {
         HyperTransportBuilder::default()

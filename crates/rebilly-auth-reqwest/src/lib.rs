@@ -130,9 +130,9 @@ fn alpn(config: &mut rustls::ClientConfig) {
     };
 }
 
-/// The default TLS config: [`tls::platform_config`] (rustls
-/// with the ring provider, explicit, and the platform's certificate verifier), with this
-/// crate's ALPN list (for [`ReqwestTransport::from_client`]).
+/// The default TLS config: [`tls::platform_config`] (rustls with the aws-lc-rs (default) or
+/// ring provider, explicit, and the platform's certificate verifier), with this crate's ALPN
+/// list (for [`ReqwestTransport::from_client`]).
 ///
 /// ```
 /// let config = rebilly_auth_reqwest::default_tls_config().unwrap();
@@ -150,7 +150,7 @@ pub fn default_tls_config() -> std::result::Result<rustls::ClientConfig, BuildEr
 /// ```
 /// // An empty store trusts nothing; pass your CA's DER bytes.
 /// let config = rebilly_auth_reqwest::tls_config_with_roots(Vec::<Vec<u8>>::new()).unwrap();
-/// # let _ = config;
+/// assert!(config.alpn_protocols.ends_with(&[b"http/1.1".to_vec()])); // this crate's ALPN list
 /// ```
 pub fn tls_config_with_roots<I, C>(
     roots: I,
@@ -203,7 +203,7 @@ impl ReqwestTransport {
     ///
     /// ```
     /// let builder = rebilly_auth_reqwest::ReqwestTransport::builder().no_proxy();
-    /// # let _ = builder;
+    /// assert!(format!("{builder:?}").contains("connect_timeout: Some(10s)")); // the defaults
     /// ```
     pub fn builder() -> ReqwestTransportBuilder {
         ReqwestTransportBuilder::default()
@@ -249,10 +249,9 @@ impl ReqwestTransport {
 /// Options for [`ReqwestTransport`]; see [`ReqwestTransport::builder`].
 ///
 /// The settings it shares with `rebilly-auth-hyper`'s builder mean the same there, and have
-/// the same defaults: see
-/// [`TransportSettings`] (10 s connect timeout
-/// for DNS, TCP and TLS together, 90 s pool idle timeout, no transport timeout: core times
-/// every attempt and call, ring-based rustls with the platform verifier). Of its own: no
+/// the same defaults: see [`TransportSettings`] (10 s connect timeout for DNS, TCP and TLS
+/// together, 90 s pool idle timeout, no transport timeout: core times every attempt and call,
+/// rustls on aws-lc-rs (default) or ring, with the platform verifier). Of its own: no
 /// redirects, and proxies from the environment except for loopback (see
 /// [Proxies](crate#proxies)).
 ///
@@ -265,7 +264,7 @@ impl ReqwestTransport {
 ///     .pool_max_idle_per_host(8)
 ///     .tls_config(rebilly_auth_reqwest::tls_config_with_roots(Vec::<Vec<u8>>::new())?)
 ///     .no_proxy();
-/// # let _ = builder;
+/// assert!(format!("{builder:?}").contains("connect_timeout: Some(3s)"));
 /// # Ok::<_, rebilly_auth_reqwest::BuildError>(())
 /// ```
 #[derive(Debug, Default)]
@@ -318,7 +317,7 @@ impl ReqwestTransportBuilder {
     ///
     /// ```
     /// let b = rebilly_auth_reqwest::ReqwestTransport::builder().no_proxy();
-    /// # let _ = b;
+    /// assert!(format!("{b:?}").contains("no_proxy: true"));
     /// ```
     pub fn no_proxy(mut self) -> Self {
         self.no_proxy = true;

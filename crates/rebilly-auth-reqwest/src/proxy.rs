@@ -11,7 +11,7 @@
 /// use rebilly_auth_reqwest::{reqwest, LOOPBACK_NO_PROXY};
 /// let proxy = reqwest::Proxy::all("http://proxy.corp.example:3128")?
 ///     .no_proxy(reqwest::NoProxy::from_string(LOOPBACK_NO_PROXY));
-/// # let _ = proxy;
+/// assert!(format!("{proxy:?}").contains("127.0.0.0/8"));
 /// # Ok::<_, reqwest::Error>(())
 /// ```
 pub const LOOPBACK_NO_PROXY: &str = "localhost,127.0.0.0/8,::1,::ffff:127.0.0.0/104";

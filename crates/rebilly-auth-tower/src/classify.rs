@@ -80,7 +80,17 @@ impl ErrorClass {
 ///         .is::<tower::load_shed::error::Overloaded>()
 ///         .then_some(ErrorClass::never_left(TransportErrorKind::Other))
 /// });
-/// # let _ = classifier;
+/// # use {bytes::Bytes, http_body_util::Full, rebilly_auth_tower::HttpTransport};
+/// let refusing = tower::service_fn(|_: http::Request<Full<Bytes>>| async {
+///     Err::<http::Response<Full<Bytes>>, _>(tower::load_shed::error::Overloaded::new())
+/// });
+/// let transport =
+///     rebilly_auth_tower::TowerTransport::builder(refusing).classifier(classifier).build();
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let error = transport.send(http::Request::new(Bytes::new())).await.unwrap_err();
+/// assert_eq!(error.kind(), TransportErrorKind::Other);
+/// assert!(!error.may_have_reached_server()); // safe to retry, even a login
+/// # });
 /// ```
 #[derive(Clone)]
 pub struct Classifier(ClassifierFn);

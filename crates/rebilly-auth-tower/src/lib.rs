@@ -109,7 +109,14 @@
 //!
 //! let trace = TraceLayer::new_for_http()
 //!     .make_span_with(rebilly_auth_tower::trace::redacted_span::<Full<Bytes>>);
-//! # let _ = trace;
+//! let service = tower::ServiceBuilder::new().layer(trace).service_fn(|_: http::Request<Full<Bytes>>| async {
+//!     Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
+//! });
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! use tower::ServiceExt;
+//! let request = http::Request::new(Full::new(Bytes::new()));
+//! assert_eq!(service.oneshot(request).await.unwrap().status(), http::StatusCode::OK);
+//! # });
 //! ```
 //!
 //! The other default callbacks (`DefaultOnRequest`, `DefaultOnResponse`, `DefaultOnFailure`,

@@ -55,11 +55,16 @@ impl<T: HttpTransport> TransportService<T> {
     ///
     /// ```
     /// # use bytes::Bytes;
+    /// use tower::ServiceExt;
     /// let transport = rebilly_auth_core::transport_fn(|_: http::Request<Bytes>| async {
-    ///     Ok(http::Response::new(Bytes::new()))
+    ///     Ok(http::Response::new(Bytes::from_static(b"pong")))
     /// });
     /// let service = rebilly_auth_tower::TransportService::new(transport);
-    /// # let _ = service;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let response = service.oneshot(http::Request::new(String::new())).await.unwrap();
+    /// let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap();
+    /// assert_eq!(body.to_bytes().as_ref(), b"pong");
+    /// # });
     /// ```
     pub fn new(transport: T) -> Self {
         Self::from_arc(Arc::new(transport))
@@ -78,8 +83,8 @@ impl<T: HttpTransport + ?Sized> TransportService<T> {
     /// let transport: Arc<dyn HttpTransport> = Arc::new(rebilly_auth_core::transport_fn(
     ///     |_: http::Request<Bytes>| async { Ok(http::Response::new(Bytes::new())) },
     /// ));
-    /// let service = rebilly_auth_tower::TransportService::from_arc(transport);
-    /// # let _ = service;
+    /// let service = rebilly_auth_tower::TransportService::from_arc(Arc::clone(&transport));
+    /// assert!(Arc::ptr_eq(service.transport(), &transport)); // shared, not copied
     /// ```
     pub fn from_arc(transport: Arc<T>) -> Self {
         Self { transport }

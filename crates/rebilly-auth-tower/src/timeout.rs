@@ -113,8 +113,19 @@ mod layer {
         /// Answers 408 (tower-http's status) once `timeout` has passed.
         ///
         /// ```
-        /// let layer = rebilly_auth_tower::TimeoutLayer::new(std::time::Duration::from_secs(10));
-        /// # let _ = layer;
+        /// use std::time::Duration;
+        /// use tower::{Service, ServiceExt};
+        ///
+        /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+        /// let layer = rebilly_auth_tower::TimeoutLayer::new(Duration::from_millis(20));
+        /// let mut slow = tower::ServiceBuilder::new().layer(layer).service_fn(|_: http::Request<()>| async {
+        ///     tokio::time::sleep(Duration::from_secs(5)).await;
+        ///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+        /// });
+        /// let answer = slow.ready().await.unwrap().call(http::Request::new(())).await.unwrap();
+        /// assert_eq!(answer.status(), http::StatusCode::REQUEST_TIMEOUT);
+        /// assert!(answer.extensions().get::<rebilly_auth_tower::TimedOut>().is_some());
+        /// # });
         /// ```
         pub const fn new(timeout: Duration) -> Self {
             Self::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout)
@@ -126,11 +137,21 @@ mod layer {
         ///
         /// ```
         /// use std::time::Duration;
+        /// use tower::{Service, ServiceExt};
+        ///
+        /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
         /// let layer = rebilly_auth_tower::TimeoutLayer::with_status_code(
         ///     http::StatusCode::GATEWAY_TIMEOUT,
-        ///     Duration::from_secs(10),
+        ///     Duration::from_millis(20),
         /// );
-        /// # let _ = layer;
+        /// let mut slow = tower::ServiceBuilder::new().layer(layer).service_fn(|_: http::Request<()>| async {
+        ///     tokio::time::sleep(Duration::from_secs(5)).await;
+        ///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+        /// });
+        /// let answer = slow.ready().await.unwrap().call(http::Request::new(())).await.unwrap();
+        /// assert_eq!(answer.status(), http::StatusCode::GATEWAY_TIMEOUT);
+        /// assert!(answer.extensions().get::<rebilly_auth_tower::TimedOut>().is_some());
+        /// # });
         /// ```
         pub const fn with_status_code(status: StatusCode, timeout: Duration) -> Self {
             Self { status, timeout }
@@ -167,7 +188,12 @@ mod layer {
     /// });
     /// let service: Timeout<_> =
     ///     rebilly_auth_tower::TimeoutLayer::new(Duration::from_secs(10)).layer(inner);
-    /// # let _ = service;
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+    /// use tower::ServiceExt;
+    /// let answer = service.oneshot(http::Request::new(Full::new(Bytes::new()))).await.unwrap();
+    /// assert_eq!(answer.status(), http::StatusCode::OK); // in time: the inner answer,
+    /// assert!(answer.extensions().get::<rebilly_auth_tower::TimedOut>().is_none()); // unmarked
+    /// # });
     /// ```
     #[derive(Debug, Clone)]
     pub struct Timeout<S> {

@@ -8,14 +8,20 @@
 //! [`route_template`] only:
 //!
 //! ```
-//! use std::time::Duration;
 //! use bytes::Bytes;
 //! use http_body_util::Full;
 //! use tower_http::trace::TraceLayer;
 //!
 //! let layer = TraceLayer::new_for_http()
 //!     .make_span_with(rebilly_auth_tower::trace::redacted_span::<Full<Bytes>>);
-//! # let _ = layer;
+//! let service = tower::ServiceBuilder::new().layer(layer).service_fn(|_: http::Request<Full<Bytes>>| async {
+//!     Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
+//! });
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! use tower::ServiceExt;
+//! let request = http::Request::new(Full::new(Bytes::new()));
+//! assert_eq!(service.oneshot(request).await.unwrap().status(), http::StatusCode::OK);
+//! # });
 //! ```
 
 use rebilly_auth_core::routes::RoutedPath;
@@ -52,16 +58,23 @@ pub fn route_template(path: &str) -> &'static str {
     "{unrecognised}"
 }
 
-/// A `DEBUG` span named `request` with the request's `method` and [`route_template`], and
-/// nothing else of the URI: pass it to tower-http's `TraceLayer::make_span_with` (any function
-/// `Fn(&http::Request<B>) -> tracing::Span` is a `MakeSpan`).
+/// A `DEBUG` span named `request` with the request's `method`, [`route_template`] and
+/// `version`, and nothing else of the URI: pass it to tower-http's
+/// `TraceLayer::make_span_with` (any function `Fn(&http::Request<B>) -> tracing::Span` is a
+/// `MakeSpan`).
 ///
 /// ```
 /// let request = http::Request::get("https://api.example/organizations/o/authentication-tokens/tok")
 ///     .body(())
 ///     .unwrap();
+/// # let span = tracing::subscriber::with_default(tracing_subscriber::registry(), || {
 /// let span = rebilly_auth_tower::trace::redacted_span(&request);
-/// # let _ = span;
+/// # span });
+/// let meta = span.metadata().unwrap();
+/// assert_eq!(meta.name(), "request");
+/// // Its only fields: `route` is `/authentication-tokens/{token}`; no field holds the URI.
+/// let fields: Vec<_> = meta.fields().iter().map(|f| f.name()).collect();
+/// assert_eq!(fields, ["method", "route", "version"]);
 /// ```
 pub fn redacted_span<B>(request: &http::Request<B>) -> tracing::Span {
     tracing::debug_span!(

@@ -64,11 +64,16 @@ impl<S> TowerTransport<S> {
     /// ```
     /// # use bytes::Bytes;
     /// # use http_body_util::Full;
+    /// use rebilly_auth_tower::HttpTransport;
+    ///
     /// let service = tower::service_fn(|_: http::Request<Full<Bytes>>| async {
-    ///     Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from("pong"))))
     /// });
     /// let transport = rebilly_auth_tower::TowerTransport::new(service);
-    /// # let _ = transport;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let response = transport.send(http::Request::new(Bytes::new())).await.unwrap();
+    /// assert_eq!(response.body(), "pong");
+    /// # });
     /// ```
     pub fn new(service: S) -> Self {
         Self::builder(service).build()
@@ -79,13 +84,21 @@ impl<S> TowerTransport<S> {
     /// ```
     /// # use bytes::Bytes;
     /// # use http_body_util::Full;
-    /// # let service = tower::service_fn(|_: http::Request<Full<Bytes>>| async {
-    /// #     Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
-    /// # });
+    /// use rebilly_auth_tower::HttpTransport;
+    ///
+    /// // A bare 408 with no headers: by default read as tower-http's synthetic timeout.
+    /// let service = tower::service_fn(|_: http::Request<Full<Bytes>>| async {
+    ///     let mut response = http::Response::new(Full::new(Bytes::new()));
+    ///     *response.status_mut() = http::StatusCode::REQUEST_TIMEOUT;
+    ///     Ok::<_, std::convert::Infallible>(response)
+    /// });
     /// let transport = rebilly_auth_tower::TowerTransport::builder(service)
-    ///     .synthetic_timeout_status(None)
+    ///     .synthetic_timeout_status(None) // the rule off: a 408 is the server's answer
     ///     .build();
-    /// # let _ = transport;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let response = transport.send(http::Request::new(Bytes::new())).await.unwrap();
+    /// assert_eq!(response.status(), http::StatusCode::REQUEST_TIMEOUT);
+    /// # });
     /// ```
     pub fn builder(service: S) -> TowerTransportBuilder<S> {
         TowerTransportBuilder {
@@ -179,7 +192,11 @@ impl<S, B> TowerTransportBuilder<S, B> {
     ///             .then_some(ErrorClass::never_left(TransportErrorKind::Other))
     ///     }))
     ///     .build();
-    /// # let _ = transport;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// // Not overloaded: the request goes through.
+    /// use rebilly_auth_core::HttpTransport;
+    /// assert!(transport.send(http::Request::new(Bytes::new())).await.is_ok());
+    /// # });
     /// ```
     pub fn classifier(mut self, classifier: Classifier) -> Self {
         self.classifier = Some(classifier);
@@ -194,14 +211,23 @@ impl<S, B> TowerTransportBuilder<S, B> {
     /// ```
     /// # use bytes::Bytes;
     /// # use http_body_util::Full;
-    /// # let service = tower::service_fn(|_: http::Request<Full<Bytes>>| async {
-    /// #     Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
-    /// # });
+    /// use rebilly_auth_tower::{HttpTransport, TransportErrorKind};
+    ///
+    /// // What tower-http's timeout answers when told 504: the status, no headers.
+    /// let service = tower::service_fn(|_: http::Request<Full<Bytes>>| async {
+    ///     let mut response = http::Response::new(Full::new(Bytes::new()));
+    ///     *response.status_mut() = http::StatusCode::GATEWAY_TIMEOUT;
+    ///     Ok::<_, std::convert::Infallible>(response)
+    /// });
     /// // Paired with `TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, ..)`:
     /// let transport = rebilly_auth_tower::TowerTransport::builder(service)
     ///     .synthetic_timeout_status(http::StatusCode::GATEWAY_TIMEOUT)
     ///     .build();
-    /// # let _ = transport;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let error = transport.send(http::Request::new(Bytes::new())).await.unwrap_err();
+    /// assert_eq!(error.kind(), TransportErrorKind::Timeout);
+    /// assert!(error.may_have_reached_server());
+    /// # });
     /// ```
     pub fn synthetic_timeout_status(mut self, status: impl Into<Option<StatusCode>>) -> Self {
         self.synthetic_timeout_status = status.into();
@@ -223,7 +249,11 @@ impl<S, B> TowerTransportBuilder<S, B> {
     /// let transport = rebilly_auth_tower::TowerTransport::builder(service)
     ///     .request_body::<Bytes>()
     ///     .build();
-    /// # let _ = transport;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use rebilly_auth_tower::HttpTransport;
+    /// let echoed = transport.send(http::Request::new(Bytes::from("hi"))).await.unwrap();
+    /// assert_eq!(echoed.body(), "hi");
+    /// # });
     /// ```
     pub fn request_body<B2>(self) -> TowerTransportBuilder<S, B2> {
         TowerTransportBuilder {
@@ -243,7 +273,11 @@ impl<S, B> TowerTransportBuilder<S, B> {
     /// #     Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
     /// # });
     /// let transport = rebilly_auth_tower::TowerTransport::builder(service).build();
-    /// # let _ = transport;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use rebilly_auth_tower::HttpTransport;
+    /// let response = transport.send(http::Request::new(Bytes::new())).await.unwrap();
+    /// assert_eq!(response.status(), http::StatusCode::OK);
+    /// # });
     /// ```
     pub fn build(self) -> TowerTransport<S, B> {
         TowerTransport {
