@@ -220,7 +220,18 @@ impl RebillyAuth {
         let s = &*self.shared;
         match &s.memory {
             Some(memory) => memory.lookup(key, now).await,
-            None => s.cache.get(key, now).await,
+            None => {
+                // A store's in-process tier first: a warm request then costs what it costs
+                // on the in-memory layer (no boxed future; issue 26's hot-path goal).
+                if let Some(local) = s.cache.local_tier() {
+                    match local.lookup(key, now).await {
+                        Some(answer @ CachedAnswer::Revoked { .. }) => return Some(answer),
+                        Some(answer) if answer.is_live(now) => return Some(answer),
+                        _ => {}
+                    }
+                }
+                s.cache.get(key, now).await
+            }
         }
     }
 

@@ -202,6 +202,15 @@ pub trait VerifyCache: Send + Sync + fmt::Debug + 'static {
         Box::pin(std::future::ready(Claim::Verify))
     }
 
+    /// An in-process tier the store answers from first, if it has one: the layer reads a
+    /// live answer or a live tombstone there directly, with no boxed future, and calls
+    /// [`get`](Self::get) only when that tier has neither. Return it only if `get` itself
+    /// returns such an entry of this tier as is (a shared store's local copy that its bus
+    /// keeps honest). `None` (the default): every read goes through `get`.
+    fn local_tier(&self) -> Option<&MemoryCache> {
+        None
+    }
+
     /// The store's own state and counters, for [`Metrics::store`](crate::Metrics) and the
     /// authentication span's `store` field. `None` (the default) for a store with nothing
     /// to report, such as the in-memory one.

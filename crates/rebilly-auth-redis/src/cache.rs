@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use futures_util::future::BoxFuture;
 use rebilly_auth_axum::{
-    CacheKey, CachedAnswer, Claim, PutOutcome, RevokeError, StoreMetrics, VerifyCache,
+    CacheKey, CachedAnswer, Claim, MemoryCache, PutOutcome, RevokeError, StoreMetrics, VerifyCache,
 };
 
 use crate::backend::Conn;
@@ -274,6 +274,12 @@ enum Take {
 }
 
 impl VerifyCache for RedisStore {
+    // `get` answers a live local entry (answer or tombstone) as is: the bus and the epoch
+    // rules keep that tier honest, so the layer may read it without a boxed future.
+    fn local_tier(&self) -> Option<&MemoryCache> {
+        Some(&self.shared.local)
+    }
+
     fn get<'a>(
         &'a self,
         key: &'a CacheKey,
