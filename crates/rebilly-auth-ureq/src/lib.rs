@@ -115,7 +115,7 @@ pub fn client_builder() -> BlockingClientBuilder {
 ///     .secret_key("sk_test")
 ///     .transport(transport)
 ///     .build()?;
-/// # let _ = client;
+/// assert_eq!(client.organization().as_str(), "my-org");
 /// # Ok::<_, rebilly_auth_ureq::BuildError>(())
 /// ```
 #[derive(Clone, Debug)]
@@ -130,8 +130,14 @@ impl UreqTransport {
     /// A transport with the defaults of [`UreqTransportBuilder`].
     ///
     /// ```
+    /// use rebilly_auth_ureq::{BlockingTransport, TransportErrorKind};
+    ///
     /// let transport = rebilly_auth_ureq::UreqTransport::new()?;
-    /// # let _ = transport;
+    /// // Nothing listens on port 1: refused before anything was sent, so safe to retry.
+    /// let request = http::Request::get("http://127.0.0.1:1/").body(bytes::Bytes::new()).unwrap();
+    /// let error = transport.send(request).unwrap_err();
+    /// assert_eq!(error.kind(), TransportErrorKind::Connect);
+    /// assert!(!error.may_have_reached_server());
     /// # Ok::<_, rebilly_auth_ureq::BuildError>(())
     /// ```
     ///
@@ -145,7 +151,7 @@ impl UreqTransport {
     ///
     /// ```
     /// let builder = rebilly_auth_ureq::UreqTransport::builder().no_proxy();
-    /// # let _ = builder;
+    /// assert!(format!("{builder:?}").contains("no_proxy: true"));
     /// ```
     pub fn builder() -> UreqTransportBuilder {
         UreqTransportBuilder::default()
@@ -294,7 +300,8 @@ impl UreqTransportBuilder {
     ///
     /// ```
     /// let transport = rebilly_auth_ureq::UreqTransport::builder().build()?;
-    /// # let _ = transport;
+    /// // Proxies from the environment are read for other hosts; loopback always goes direct.
+    /// assert!(format!("{transport:?}").contains("direct"));
     /// # Ok::<_, rebilly_auth_ureq::BuildError>(())
     /// ```
     pub fn build(self) -> std::result::Result<UreqTransport, BuildError> {
