@@ -198,6 +198,24 @@ impl Shared {
             .await
     }
 
+    /// What an attempt to take the lease decides: `None` while another process holds it
+    /// (wait on); otherwise verify (the lease is ours, or Redis could not say) or use the
+    /// entry written since this process's read (an unusable one, such as an answer from
+    /// before an outage, is verified without a lease).
+    async fn settle(&self, key: &CacheKey, taken: Option<Take>, epoch: u64) -> Option<Claim> {
+        match taken {
+            Some(Take::Lost) => None,
+            Some(Take::Entry(entry)) => Some(match self.answer_of(key, &entry, epoch).await {
+                Some(answer) => Claim::Answered(answer),
+                None => Claim::Verify,
+            }),
+            Some(Take::Won) | None => {
+                inc(&self.counters.lease_wins);
+                Some(Claim::Verify)
+            }
+        }
+    }
+
     /// Fleet-wide single flight: the lease, or another process's answer.
     async fn claim(&self, key: &CacheKey, wait: Duration) -> Claim {
         let Some(conn) = self.usable() else {
@@ -205,21 +223,11 @@ impl Shared {
         };
         let keys = Keys::new(&self.prefix, key);
         let epoch = self.epoch();
-        match self.take_lease(&conn, &keys).await {
-            Some(Take::Lost) => inc(&self.counters.lease_waits),
-            Some(Take::Entry(entry)) => {
-                // Written since this process's read: no verify (an unusable one, such as an
-                // answer from before an outage, is verified without a lease).
-                return match self.answer_of(key, &entry, epoch).await {
-                    Some(answer) => Claim::Answered(answer),
-                    None => Claim::Verify,
-                };
-            }
-            Some(Take::Won) | None => {
-                inc(&self.counters.lease_wins);
-                return Claim::Verify;
-            }
+        let taken = self.take_lease(&conn, &keys).await;
+        if let Some(claim) = self.settle(key, taken, epoch).await {
+            return claim;
         }
+        inc(&self.counters.lease_waits);
         let give_up = tokio::time::Instant::now() + self.lease.min(wait / 2);
         let mut pause = FIRST_POLL;
         let look = redis::cmd("MGET").arg(&keys.entry).arg(&keys.lease).clone();
@@ -245,18 +253,9 @@ impl Shared {
             }
             if lease.is_none() {
                 // The holder gave up (its verify failed) or its lease lapsed: take over.
-                match self.take_lease(&conn, &keys).await {
-                    Some(Take::Lost) => {}
-                    Some(Take::Entry(entry)) => {
-                        return match self.answer_of(key, &entry, epoch).await {
-                            Some(answer) => Claim::Answered(answer),
-                            None => Claim::Verify,
-                        };
-                    }
-                    Some(Take::Won) | None => {
-                        inc(&self.counters.lease_wins);
-                        return Claim::Verify;
-                    }
+                let taken = self.take_lease(&conn, &keys).await;
+                if let Some(claim) = self.settle(key, taken, epoch).await {
+                    return claim;
                 }
             }
         }
